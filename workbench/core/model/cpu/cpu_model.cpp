@@ -168,7 +168,8 @@ Status CpuModel::read_common(WeightReader& wr) {
   uint64_t most = 0;
   for (auto [t, n] : by_type)
     if (n > most) most = n, best = t;
-  info_.dtype = dtype_name(best);
+  // With dequantize_to_f32 every matrix in use is f32 (and the key says so).
+  info_.dtype = dequantize_ ? "f32" : dtype_name(best);
   // Snapshots are keyed to this: content fingerprint (set by load_model), container, main dtype.
   auto fp = tf_.meta.find("content_fingerprint");
   info_.model_key = fmt::format("{}-{}-{}", fp != tf_.meta.end() ? fp->second : "unhashed", info_.format, info_.dtype);
