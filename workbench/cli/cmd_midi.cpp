@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -36,16 +35,19 @@ Result<midi::SmfFile> read_midi(const std::string& path) {
 }
 
 Result<std::string> read_text(const std::string& path) {
-  constexpr size_t kMax = 256u << 20;
-  std::string s;
-  if (path == "-") {
-    s.assign(std::istreambuf_iterator<char>(std::cin), {});
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error(Errc::io, "{}: cannot open", path);
-    s.assign(std::istreambuf_iterator<char>(in), {});
+  constexpr size_t kMax = 64u << 20;  // ~16M tokens; bounds memory on hostile input
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return make_error(Errc::io, "{}: cannot open", path);
   }
-  if (s.size() > kMax) return make_error(Errc::limit, "{}: over {} bytes of tokens", path, kMax);
+  std::istream& in = path == "-" ? std::cin : file;
+  std::string s;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    s.append(buf, static_cast<size_t>(in.gcount()));
+    if (s.size() > kMax) return make_error(Errc::limit, "{}: over {} bytes of tokens", path, kMax);
+  }
   return s;
 }
 

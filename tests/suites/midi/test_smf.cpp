@@ -280,6 +280,22 @@ TEST_CASE("hostile and broken files: clear errors or documented best effort", "[
     CHECK(r->tracks.size() == 1);
     CHECK(has_warning(*r, "unknown chunk 'XFIH'"));
   }
+  SECTION("RIFF RMID wrapper") {
+    Bytes riff = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'R', 'M', 'I', 'D', 'd', 'a', 't', 'a'};
+    uint32_t n = static_cast<uint32_t>(good.size());
+    for (int i = 0; i < 4; ++i) riff.push_back(static_cast<uint8_t>(n >> (8 * i)));
+    riff.insert(riff.end(), good.begin(), good.end());
+    auto r = parse_smf(riff, "rmid.mid");
+    REQUIRE(r);
+    CHECK(r->tracks[0].events.size() == 3);
+    Bytes no_data = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'R', 'M', 'I', 'D', 'L', 'I', 'S', 'T', 0xFF, 0xFF, 0, 0};
+    CHECK_FALSE(parse_smf(no_data, "rmid.mid"));
+    Bytes nested = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'R', 'M', 'I', 'D', 'd', 'a', 't', 'a', 0xFF, 0xFF, 0, 0};
+    for (int i = 0; i < 1000; ++i) nested.insert(nested.end(), riff.begin(), riff.begin() + 20);
+    auto deep = parse_smf(nested, "nested.mid");
+    REQUIRE_FALSE(deep);
+    CHECK(deep.error().message.find("nested") != std::string::npos);
+  }
   SECTION("a missing file names the path") {
     auto r = wb::midi::read_smf_file("/nonexistent/dir/none.mid");
     REQUIRE_FALSE(r);

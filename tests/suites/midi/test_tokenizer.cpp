@@ -225,3 +225,23 @@ TEST_CASE("tokens -> MIDI -> tokens gives the same tokens", "[midi][tokenizer][r
     CHECK(v.join(*again) == v.join(*ids));
   }
 }
+
+TEST_CASE("piece splitting at long silences, training-data style", "[midi][tokenizer]") {
+  // Silence of 12 s with nothing held splits; a 12 s gap while a note is held does not.
+  auto f = file_of(Body()
+                       .ev(0, {0x90, 60, 100})
+                       .ev(104, {0x80, 60, 0})
+                       .ev(12000, {0x90, 62, 100})
+                       .ev(12000, {0x90, 64, 100})
+                       .end());
+  MusicVocab v;
+  wb::midi::TokenizeOptions opt;
+  opt.split_pieces = true;
+  auto ids = wb::midi::midi_to_tokens(f, v, opt);
+  REQUIRE(ids);
+  CHECK(v.join(*ids) ==
+        "<start> pi:3c:a t13 pi:3c:0 <end> <start> pi:3e:a t125 t125 t125 t125 t125 t125 t125 t125 t125 t125 pi:40:a <end>");
+  CHECK(tokens_of(f, true) ==
+        "<start> pi:3c:a t13 pi:3c:0 t125 t125 t125 t125 t125 t125 t125 t125 t125 t125 pi:3e:a "
+        "t125 t125 t125 t125 t125 t125 t125 t125 t125 t125 pi:40:a <end>");
+}

@@ -103,6 +103,14 @@ class Encoder {
   void consume(int prog, int ch, int note, double velocity) {
     int bin = ch == 9 ? s_.percussion_bin : s_.program_to_bin[prog & 0x7F];
     if (bin < 0 || note >= s_.note_events) return;
+    if (started_ && opt_.split_pieces && opt_.add_start_end && now_ms_ - prev_ms_ > opt_.max_gap_seconds * 1000.0 &&
+        nothing_held()) {
+      flush();
+      out_.push_back(MusicVocab::kEnd);
+      out_.push_back(MusicVocab::kStart);
+      started_ = false;
+      emitted_steps_ = 0;
+    }
     if (!started_) {
       started_ = true;
       origin_ms_ = now_ms_;
@@ -132,6 +140,10 @@ class Encoder {
     }
     prev_ms_ = now_ms_;
     group_.push_back({bin, note, s_.velocity_to_bin(velocity), group_.size()});
+  }
+
+  bool nothing_held() const {
+    return std::all_of(held_.begin(), held_.end(), [](const std::bitset<128>& b) { return b.none(); });
   }
 
   void emit_wait(int64_t steps) {

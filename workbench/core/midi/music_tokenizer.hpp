@@ -37,6 +37,11 @@ namespace wb::midi {
 struct TokenizeOptions {
   bool add_start_end = true;     // wrap in <start> ... <end>
   double max_gap_seconds = 10.0; // longer silences are cut to this
+  // Training-data style: a silence longer than max_gap_seconds with no note
+  // held ends the piece ("<end> <start>") instead of being cut, as the
+  // reference's piece splitting does (it also drops pieces under 30 s; we
+  // keep them). Needs add_start_end.
+  bool split_pieces = false;
 };
 
 Result<std::vector<int>> midi_to_tokens(const SmfFile& file, const MusicVocab& vocab,

@@ -190,6 +190,25 @@ Result<SmfFile> parse_smf(std::span<const uint8_t> bytes, const std::string& nam
   if (bytes.size() > limits.max_file_bytes)
     return make_error(Errc::limit, "{}: {} bytes is over the {} byte limit for a MIDI file", name, bytes.size(),
                       limits.max_file_bytes);
+  // RIFF "RMID" files wrap an SMF in a "data" chunk; unwrap and read that.
+  if (bytes.size() >= 12 && std::memcmp(bytes.data(), "RIFF", 4) == 0 && std::memcmp(bytes.data() + 8, "RMID", 4) == 0) {
+    size_t pos = 12;
+    while (pos + 8 <= bytes.size()) {
+      uint32_t len = uint32_t(bytes[pos + 4]) | uint32_t(bytes[pos + 5]) << 8 | uint32_t(bytes[pos + 6]) << 16 |
+                     uint32_t(bytes[pos + 7]) << 24;
+      size_t avail = bytes.size() - pos - 8;
+      if (std::memcmp(bytes.data() + pos, "data", 4) == 0) {
+        auto inner = bytes.subspan(pos + 8, std::min<size_t>(len, avail));
+        // One level only: a nested wrapper would let a file recurse without bound.
+        if (inner.size() >= 4 && std::memcmp(inner.data(), "RIFF", 4) == 0)
+          return make_error(Errc::format, "{}: nested RIFF wrapper", name);
+        return parse_smf(inner, name, limits);
+      }
+      if (len > avail) break;
+      pos += 8 + len + (len & 1);
+    }
+    return make_error(Errc::format, "{}: RIFF RMID file without a data chunk", name);
+  }
   if (bytes.size() < 14 || std::memcmp(bytes.data(), "MThd", 4) != 0)
     return make_error(Errc::format, "{}: not a Standard MIDI File (no MThd header)", name);
   uint32_t hlen = be32(bytes.data() + 4);

@@ -83,7 +83,8 @@ struct ReadLimits {
 // claims more (or fewer) tracks than there are chunks (the chunks present
 // are read), a track chunk longer than the file (read to the end), an event
 // cut off by the end of its chunk (dropped), a missing end-of-track. Unknown
-// chunk types are skipped as the standard says.
+// chunk types are skipped as the standard says. A RIFF "RMID" wrapper is
+// unwrapped.
 Result<SmfFile> parse_smf(std::span<const uint8_t> bytes, const std::string& name,
                           const ReadLimits& limits = {});
 Result<SmfFile> read_smf_file(const std::string& path, const ReadLimits& limits = {});
