@@ -245,3 +245,41 @@ TEST_CASE("piece splitting at long silences, training-data style", "[midi][token
         "<start> pi:3c:a t13 pi:3c:0 t125 t125 t125 t125 t125 t125 t125 t125 t125 t125 pi:3e:a "
         "t125 t125 t125 t125 t125 t125 t125 t125 t125 t125 pi:40:a <end>");
 }
+
+namespace {
+std::string read_golden(const std::string& name) {
+  auto bytes = wb::test::read_bytes(std::string(WB_TEST_SOURCE_DIR) + "/golden/midi/" + name);
+  std::string s(bytes.begin(), bytes.end());
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+}  // namespace
+
+TEST_CASE("same note tokens in the same order as the reference tokenizer (goldens)", "[midi][tokenizer][golden]") {
+  // See tests/golden/midi/README.md for how these were made.
+  const std::pair<const char*, const char*> cases[] = {
+      {"nottingham/mid/ashover1.mid", "ashover1"},
+      {"nottingham/mid/jigs120.mid", "jigs120"},
+      {"cre-irish-dance/mid/BackGardenpolkaThe.mid", "BackGardenpolkaThe"},
+      {"cre-irish-dance/mid/AchreidhJigThe.mid", "AchreidhJigThe"},
+  };
+  MusicVocab v;
+  for (auto [rel, name] : cases) {
+    INFO(rel);
+    auto f = wb::midi::read_smf_file(std::string(WB_CORPORA_DIR) + "/midi/" + rel);
+    REQUIRE(f);
+    auto ids = wb::midi::midi_to_tokens(*f, v);
+    REQUIRE(ids);
+    std::string notes;
+    for (int id : *ids)
+      if (v.decode(id).kind == wb::midi::TokenKind::note) notes += (notes.empty() ? "" : " ") + v.word(id);
+    CHECK(notes == read_golden(std::string(name) + ".notes.txt"));
+  }
+}
+
+TEST_CASE("crafted file with every encoding rule: tokens equal the reference word for word", "[midi][tokenizer][golden]") {
+  auto f = wb::midi::read_smf_file(std::string(WB_TEST_SOURCE_DIR) + "/golden/midi/crafted_rules.mid");
+  REQUIRE(f);
+  CHECK(f->skipped_sysex == 1);
+  CHECK(tokens_of(*f, true) == read_golden("crafted_rules.tokens.txt"));
+}
