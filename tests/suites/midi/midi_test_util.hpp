@@ -80,21 +80,23 @@ inline std::vector<std::string> corpus_files(const std::string& sub, size_t coun
   return out;
 }
 
-struct CsvNote {
+// One event as midicsv prints it, reduced to numbers: `kind` is the channel
+// message kind (0x80..0xE0, with note-on velocity 0 kept as 0x90) or 0xFF51
+// for a tempo. Pitch bend is one 14-bit value in `a`.
+struct CsvEvent {
   int track;  // 0-based
   uint64_t tick;
-  bool on;    // Note_on_c (any velocity) vs Note_off_c
-  int channel, pitch, velocity;
-  bool operator==(const CsvNote&) const = default;
+  int kind, channel, a, b;
+  bool operator==(const CsvEvent&) const = default;
 };
 
-inline std::ostream& operator<<(std::ostream& os, const CsvNote& n) {
-  return os << "{track " << n.track << " tick " << n.tick << (n.on ? " on" : " off") << " ch " << n.channel
-            << " pitch " << n.pitch << " vel " << n.velocity << "}";
+inline std::ostream& operator<<(std::ostream& os, const CsvEvent& n) {
+  return os << "{track " << n.track << " tick " << n.tick << " kind 0x" << std::hex << n.kind << std::dec << " ch "
+            << n.channel << " " << n.a << " " << n.b << "}";
 }
 
-// Note events as Debian's midicsv reports them.
-inline std::vector<CsvNote> midicsv_notes(const std::string& path) {
+// Channel events and tempos as Debian's midicsv reports them.
+inline std::vector<CsvEvent> midicsv_events(const std::string& path) {
   std::string cmd = "midicsv '" + path + "' 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -106,7 +108,7 @@ inline std::vector<CsvNote> midicsv_notes(const std::string& path) {
   INFO("midicsv output: " << text.substr(0, 500));
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
-  std::vector<CsvNote> out;
+  std::vector<CsvEvent> out;
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
@@ -117,21 +119,45 @@ inline std::vector<CsvNote> midicsv_notes(const std::string& path) {
       size_t a = field.find_first_not_of(' ');
       f.push_back(a == std::string::npos ? "" : field.substr(a));
     }
-    if (f.size() < 6 || (f[2] != "Note_on_c" && f[2] != "Note_off_c")) continue;
-    out.push_back({std::stoi(f[0]) - 1, std::stoull(f[1]), f[2] == "Note_on_c", std::stoi(f[3]), std::stoi(f[4]),
-                   std::stoi(f[5])});
+    if (f.size() < 4) continue;
+    auto num = [&](size_t i) { return i < f.size() ? std::stoi(f[i]) : 0; };
+    CsvEvent e{std::stoi(f[0]) - 1, std::stoull(f[1]), 0, 0, 0, 0};
+    const std::string& t = f[2];
+    if (t == "Note_on_c") e = {e.track, e.tick, 0x90, num(3), num(4), num(5)};
+    else if (t == "Note_off_c") e = {e.track, e.tick, 0x80, num(3), num(4), num(5)};
+    else if (t == "Poly_aftertouch_c") e = {e.track, e.tick, 0xA0, num(3), num(4), num(5)};
+    else if (t == "Control_c") e = {e.track, e.tick, 0xB0, num(3), num(4), num(5)};
+    else if (t == "Program_c") e = {e.track, e.tick, 0xC0, num(3), num(4), 0};
+    else if (t == "Channel_aftertouch_c") e = {e.track, e.tick, 0xD0, num(3), num(4), 0};
+    else if (t == "Pitch_bend_c") e = {e.track, e.tick, 0xE0, num(3), num(4), 0};
+    else if (t == "Tempo") e = {e.track, e.tick, 0xFF51, 0, num(3), 0};
+    else continue;
+    out.push_back(e);
   }
   return out;
 }
 
-// The same view of our own reading.
-inline std::vector<CsvNote> our_notes(const wb::midi::SmfFile& f) {
-  std::vector<CsvNote> out;
+// The same view of our own data.
+inline std::vector<CsvEvent> our_events(const wb::midi::SmfFile& f) {
+  std::vector<CsvEvent> out;
   for (size_t t = 0; t < f.tracks.size(); ++t)
-    for (const auto& e : f.tracks[t].events)
-      if (e.is_channel() && (e.kind() == 0x80 || e.kind() == 0x90))
-        out.push_back({static_cast<int>(t), e.tick, e.kind() == 0x90, e.channel(), e.data1, e.data2});
+    for (const auto& e : f.tracks[t].events) {
+      int tr = static_cast<int>(t);
+      if (e.is_channel()) {
+        int k = e.kind();
+        if (k == 0xE0) out.push_back({tr, e.tick, k, e.channel(), e.data1 | (e.data2 << 7), 0});
+        else if (k == 0xC0 || k == 0xD0) out.push_back({tr, e.tick, k, e.channel(), e.data1, 0});
+        else out.push_back({tr, e.tick, k, e.channel(), e.data1, e.data2});
+      } else if (e.is_meta() && e.meta_type() == wb::midi::kMetaTempo && e.payload.size() == 3) {
+        out.push_back({tr, e.tick, 0xFF51, 0, (e.payload[0] << 16) | (e.payload[1] << 8) | e.payload[2], 0});
+      }
+    }
   return out;
+}
+
+inline std::vector<CsvEvent> notes_only(std::vector<CsvEvent> v) {
+  std::erase_if(v, [](const CsvEvent& e) { return e.kind != 0x80 && e.kind != 0x90; });
+  return v;
 }
 
 }  // namespace wb::test::midi

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 
+#include "core/midi/music_tokenizer.hpp"
 #include "core/midi/smf.hpp"
 #include "midi_test_util.hpp"
 #include "support/fixtures.hpp"
@@ -40,9 +41,9 @@ TEST_CASE("corpus files read like midicsv reads them (formats 0 and 1)", "[midi]
     REQUIRE(f);
     CHECK(f->warnings.empty());
     formats.insert(f->format);
-    auto ours = our_notes(*f);
-    auto theirs = midicsv_notes(path);
-    CHECK(ours.size() > 20);  // a tune has tens of notes at least
+    auto ours = our_events(*f);
+    auto theirs = midicsv_events(path);
+    CHECK(notes_only(ours).size() > 20);  // a tune has tens of notes at least
     CHECK(ours.size() < 20000);
     REQUIRE(ours.size() == theirs.size());
     for (size_t i = 0; i < ours.size(); ++i) {
@@ -60,6 +61,7 @@ TEST_CASE("corpus files read like midicsv reads them (formats 0 and 1)", "[midi]
 }
 
 TEST_CASE("files we write are read back identically by midicsv and by us", "[midi][smf]") {
+  // Every channel message kind, tempos, multi-byte deltas, two tracks.
   SmfFile f;
   f.format = 1;
   f.ticks_per_quarter = 96;
@@ -78,12 +80,15 @@ TEST_CASE("files we write are read back identically by midicsv and by us", "[mid
     t1.push_back(Event::channel_msg(tick, i % 2 ? 0x80 : 0x90, static_cast<uint8_t>(i % 3 == 0 ? 9 : 3), static_cast<uint8_t>(40 + i), 0));
   }
   t1.push_back(Event::channel_msg(tick + 100000, 0xE0, 3, 0x12, 0x40));  // a delta of 3 VLQ bytes
+  t1.push_back(Event::channel_msg(tick + 100000, 0xA0, 3, 60, 33));
+  t1.push_back(Event::channel_msg(tick + 100001, 0xD0, 3, 77));
+  t1.push_back(Event::channel_msg(tick + 200000000, 0xB0, 15, 64, 0));  // 4-byte delta
 
   auto dir = wb::test::temp_dir("midi-write");
   auto path = (dir / "ours.mid").string();
   REQUIRE(wb::midi::write_smf_file(f, path));
-  auto theirs = midicsv_notes(path);
-  auto ours = our_notes(f);
+  auto theirs = midicsv_events(path);
+  auto ours = our_events(f);
   REQUIRE(theirs.size() == ours.size());
   for (size_t i = 0; i < ours.size(); ++i) {
     INFO("event " << i);
@@ -308,5 +313,24 @@ TEST_CASE("hostile and broken files: clear errors or documented best effort", "[
     auto r = wb::midi::read_smf_file((dir / "rs.mid").string());
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find("rs.mid") != std::string::npos);
+  }
+}
+
+TEST_CASE("MIDI made from tokens is read back identically by midicsv", "[midi][smf]") {
+  wb::midi::MusicVocab v;
+  auto ids = v.parse("<start> p:24:a pi:3c:7 b:28:5 t125 t3 pi:3c:0 v:40:b t77 v:40:0 t125 t125 b:28:0 p:24:0 <end>");
+  REQUIRE(ids);
+  auto f = wb::midi::tokens_to_midi(*ids, v);
+  REQUIRE(f);
+  auto dir = wb::test::temp_dir("midi-write-tokens");
+  auto path = (dir / "tokens.mid").string();
+  REQUIRE(wb::midi::write_smf_file(*f, path));
+  auto ours = our_events(*f);
+  auto theirs = midicsv_events(path);
+  CHECK(ours.size() == 1 + 13 + 8);  // tempo, program changes, 4 notes on and off
+  REQUIRE(theirs.size() == ours.size());
+  for (size_t i = 0; i < ours.size(); ++i) {
+    INFO("event " << i);
+    CHECK(ours[i] == theirs[i]);
   }
 }
