@@ -351,3 +351,33 @@ TEST_CASE("GGUF headers that lie are refused", "[formats][gguf]") {
   CHECK(r.error().code == wb::Errc::unsupported);
   CHECK_THAT(r.error().message, Catch::Contains("ggml type 14"));
 }
+
+TEST_CASE("the GGUF fuzz seeds parse and exercise the rwkv mappings", "[formats][gguf]") {
+  const std::string dir = std::string(WB_TEST_SOURCE_DIR) + "/fuzz/corpus/gguf_file/";
+  auto v7 = wb::read_gguf_file(dir + "tiny-rwkv7.gguf");
+  INFO((v7 ? std::string() : v7.error().message));
+  REQUIRE(v7.ok());
+  CHECK(v7->find("emb.weight")->dtype == wb::DType::q8_0);
+  CHECK(v7->find("blocks.0.att.x_g")->shape == std::vector<int64_t>{1, 1, 32});
+  CHECK(v7->find("blocks.0.att.r_k")->shape == std::vector<int64_t>{1, 32});
+  // time_mix_w1 was written as numpy (32, 32) = arange: element [r][c] = 32r + c; official is its transpose.
+  const auto* w1 = v7->find("blocks.0.att.w1");
+  REQUIRE(w1);
+  CHECK(w1->dtype == wb::DType::f16);
+  auto w1v = values_of(*w1);
+  CHECK(w1v[1] == 32.0f);
+  CHECK(w1v[32] == 1.0f);
+  const auto* a1 = v7->find("blocks.1.att.a1");  // Q4_0 in the file: dequantised + transposed
+  REQUIRE(a1);
+  CHECK(a1->dtype == wb::DType::f32);
+  for (float x : values_of(*a1)) CHECK(x == 1.0f);
+  auto v6 = wb::read_gguf_file(dir + "tiny-rwkv6.gguf");
+  REQUIRE(v6.ok());
+  const auto* w2 = v6->find("blocks.0.att.time_maa_w2");
+  REQUIRE(w2);
+  CHECK(w2->shape == std::vector<int64_t>{5, 32, 32});
+  auto w2v = values_of(*w2);
+  CHECK(w2v[1] == 32.0f);                 // [0][0][1] = file [0][1][0]
+  CHECK(w2v[1024 + 32] == 1024.0f + 1);  // [1][1][0] = file [1][0][1]
+  CHECK(v6->meta.at("rescale_every_n_layers") == "6");
+}
