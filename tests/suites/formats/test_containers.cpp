@@ -381,3 +381,30 @@ TEST_CASE("the GGUF fuzz seeds parse and exercise the rwkv mappings", "[formats]
   CHECK(w2v[1024 + 32] == 1024.0f + 1);  // [1][1][0] = file [1][0][1]
   CHECK(v6->meta.at("rescale_every_n_layers") == "6");
 }
+
+TEST_CASE("pth files of a Module state_dict, of Parameters and of shared storages", "[formats][pth]") {
+  for (const char* f : {"module-state-dict.pth", "parameters.pth"}) {
+    INFO(f);
+    auto tf = wb::read_pth_file(converted(f));
+    INFO((tf ? std::string() : tf.error().message));
+    REQUIRE(tf.ok());
+    REQUIRE(tf->tensors.size() == 4);
+    const auto* w = tf->find("0.weight");
+    REQUIRE(w);
+    CHECK(w->shape == std::vector<int64_t>{16, 32});
+    const auto v = values_of(*w);
+    for (size_t i = 0; i < v.size(); ++i) REQUIRE(v[i] == 0.5f * static_cast<float>(i));
+    REQUIRE(tf->find("1.bias"));
+    CHECK(tf->find("1.bias")->shape == std::vector<int64_t>{16});
+  }
+  auto tf = wb::read_pth_file(converted("shared-storage.pth"));
+  INFO((tf ? std::string() : tf.error().message));
+  REQUIRE(tf.ok());
+  const auto a = values_of(*tf->find("a"));
+  const auto b = values_of(*tf->find("b"));
+  CHECK(tf->find("a")->dtype == wb::DType::f16);
+  CHECK(a == std::vector<float>{16, 17, 18, 19, 20, 21, 22, 23});
+  CHECK(tf->find("b")->shape == std::vector<int64_t>{2, 8});
+  CHECK(b.front() == 40.0f);
+  CHECK(b.back() == 55.0f);
+}
