@@ -428,6 +428,11 @@ def write_hostile(out):
     # A valid tiny file for comparisons
     zip_pth(os.path.join(out, "good-tiny.pth"),
             torch_like_pickle([("w", _Tensor(_Storage("0", 16), 4, (3, 4), (4, 1)))]), {"0": good})
+    # The same archive with every entry deflated (torch never does this; a re-zipped file might).
+    with zipfile.ZipFile(os.path.join(out, "good-tiny.pth")) as src, \
+            zipfile.ZipFile(os.path.join(out, "deflated-tiny.pth"), "w", zipfile.ZIP_DEFLATED) as dst:
+        for n in src.namelist():
+            dst.writestr(n, src.read(n))
     # What torch.save writes for a Module's state_dict (OrderedDict + _metadata,
     # applied with BUILD) and for a dict of nn.Parameters (_rebuild_parameter).
     torch.manual_seed(0)

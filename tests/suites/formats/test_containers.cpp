@@ -250,6 +250,12 @@ TEST_CASE("broken .pth files give clear errors", "[formats][pth]") {
   CHECK(good->tensors[0].shape == std::vector<int64_t>{3, 4});
   CHECK(values_of(good->tensors[0]).front() == 4.0f);  // storage offset 4 honoured
   CHECK(values_of(good->tensors[0]).back() == 15.0f);
+  // Deflated entries are inflated into owned buffers with the same values.
+  auto defl = wb::read_pth_file(converted("deflated-tiny.pth"));
+  INFO((defl ? std::string() : defl.error().message));
+  REQUIRE(defl.ok());
+  CHECK(values_of(defl->tensors[0]) == values_of(good->tensors[0]));
+  CHECK(defl->owners.size() >= 2);
 }
 
 TEST_CASE("every truncation of a .pth, safetensors and GGUF file is an error, never a crash", "[formats]") {
