@@ -201,6 +201,11 @@ Result<SwitchInfo> Story::switch_to(NodeId id) {
   return info;
 }
 
+void Story::forget_snapshot(NodeId id) {
+  std::lock_guard lk(mu_);
+  cache_.erase_node(id);
+}
+
 Status Story::store_snapshots() {
   if (!opt_.store_snapshots || !model_) return {};
   std::lock_guard lk(mu_);

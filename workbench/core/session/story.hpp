@@ -109,6 +109,9 @@ class Story {
   Result<std::vector<NodeId>> continue_from(NodeId from, const GenerateOptions& opt, const EventFn& on_event,
                                             const std::atomic<bool>* cancel);
 
+  // Drops a node's in-memory snapshots (benchmarks, tests, memory pressure).
+  void forget_snapshot(NodeId id);
+
   // Writes snapshots of leaves, bookmarks and the current node that are in
   // memory but not yet in the file.
   Status store_snapshots();
