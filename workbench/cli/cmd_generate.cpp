@@ -64,6 +64,7 @@ int cmd_generate(Args& args) {
         return fail(st.error());
   }
   std::printf("\n");
+  std::fflush(stdout);
   auto t2 = std::chrono::steady_clock::now();
   double pp = std::chrono::duration<double>(t1 - t0).count(), tg = std::chrono::duration<double>(t2 - t1).count();
   std::fprintf(stderr, "prompt %zu tokens, %.1f tokens/s; generated %lld tokens, %.1f tokens/s\n", ids->size(),
