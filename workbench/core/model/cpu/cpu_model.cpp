@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
@@ -167,7 +168,8 @@ Status CpuModel::read_common(WeightReader& wr) {
   uint64_t most = 0;
   for (auto [t, n] : by_type)
     if (n > most) most = n, best = t;
-  info_.dtype = dtype_name(best);
+  // With dequantize_to_f32 every matrix in use is f32 (and the key says so).
+  info_.dtype = dequantize_ ? "f32" : dtype_name(best);
   // Snapshots are keyed to this: content fingerprint (set by load_model), container, main dtype.
   auto fp = tf_.meta.find("content_fingerprint");
   info_.model_key = fmt::format("{}-{}-{}", fp != tf_.meta.end() ? fp->second : "unhashed", info_.format, info_.dtype);
@@ -276,6 +278,90 @@ void CpuModel::token_shift(const float* xa, int n, State* const* st, std::size_t
   }
   for (int c = 0; c < n; ++c)
     if (c == n - 1 || st[c + 1] != st[c]) std::memcpy(st[c]->data().data() + off, xa + size_t(c) * C_, sizeof(float) * C_);
+}
+
+Result<CpuModel::RkvFfn> CpuModel::read_rkv_ffn(WeightReader& wr, int li, bool v6_names) {
+  const std::string p = fmt::format("blocks.{}.", li);
+  const int64_t C = C_;
+  RkvFfn f;
+  WB_TRY(a, wr.vec(p + "ln2.weight", C));
+  WB_TRY(b, wr.vec(p + "ln2.bias", C));
+  WB_TRY(mk, wr.vec(p + (v6_names ? "ffn.time_maa_k" : "ffn.time_mix_k"), C));
+  WB_TRY(mr, wr.vec(p + (v6_names ? "ffn.time_maa_r" : "ffn.time_mix_r"), C));
+  if (!v6_names) {  // x*mix + prev*(1-mix) == x + (prev-x)*(1-mix)
+    for (float& t : mk) t = 1.0f - t;
+    for (float& t : mr) t = 1.0f - t;
+  }
+  f.ln_w = std::move(a), f.ln_b = std::move(b), f.shift_k = std::move(mk), f.shift_r = std::move(mr);
+  WB_TRY(fk0, wr.need(p + "ffn.key.weight"));
+  const int64_t F = fk0->shape.empty() ? 0 : fk0->shape[0];
+  if (li == 0) info_.n_ffn = static_cast<int>(F);
+  if (F != info_.n_ffn)
+    return make_error(Errc::format, "{}: {}ffn.key.weight has {} rows, block 0 has {}", tf_.path, p, F, info_.n_ffn);
+  WB_TRY(k, wr.mat(p + "ffn.key.weight", F, C));
+  WB_TRY(v, wr.mat(p + "ffn.value.weight", C, F));
+  WB_TRY(r, wr.mat(p + "ffn.receptance.weight", C, C));
+  f.key = k, f.value = v, f.receptance = r;
+  return f;
+}
+
+void CpuModel::rkv_ffn(const RkvFfn& f, float* x, int n, State* const* st, std::size_t off) {
+  const size_t C = C_, nC = size_t(n) * C;
+  std::vector<float> xf(nC), prev(nC), xk(nC), xr(nC);
+  layer_norm(x, xf.data(), n, f.ln_w, f.ln_b);
+  token_shift(xf.data(), n, st, off, prev.data());
+  for (size_t c = 0; c < nC; ++c) {
+    const float d = prev[c] - xf[c];
+    xk[c] = xf[c] + d * f.shift_k[c % C];
+    xr[c] = xf[c] + d * f.shift_r[c % C];
+  }
+  std::vector<float> h(size_t(n) * info_.n_ffn), r(nC), out(nC);
+  mm(f.key, xk.data(), n, h.data());
+  for (float& t : h) t = t > 0 ? t * t : 0.0f;
+  mm(f.value, h.data(), n, out.data());
+  mm(f.receptance, xr.data(), n, r.data());
+  for (size_t c = 0; c < nC; ++c) x[c] += sigmoid(r[c]) * out[c];
+}
+
+void CpuModel::rescale_after_block(int layer, float* x, int n) const {
+  if (rescale_every_ <= 0 || (layer + 1) % rescale_every_ != 0) return;
+  for (size_t c = 0; c < size_t(n) * C_; ++c) x[c] *= 0.5f;
+}
+
+Status CpuModel::read_meta_overrides() {
+  if (auto it = tf_.meta.find("rescale_every_n_layers"); it != tf_.meta.end()) {
+    char* end = nullptr;
+    const long v = std::strtol(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || v < 0 || v > 4096)
+      return make_error(Errc::format, "{}: rescale_every_n_layers = '{}' is not a layer count", tf_.path, it->second);
+    rescale_every_ = static_cast<int>(v);
+  }
+  if (auto it = tf_.meta.find("group_norm_eps"); it != tf_.meta.end()) {
+    char* end = nullptr;
+    const double v = std::strtod(it->second.c_str(), &end);
+    if (it->second.empty() || *end != '\0' || !(v > 0 && v < 1))
+      return make_error(Errc::format, "{}: group_norm_eps = '{}' is not a small positive number", tf_.path, it->second);
+    info_.group_norm_eps = static_cast<float>(v);
+  }
+  return {};
+}
+
+void wkv5_step(float* S, const float* r, const float* k, const float* v, const float* w, const float* u, int H,
+               int N, float* y) {
+  for (int h = 0; h < H; ++h) {
+    const int o = h * N;
+    float* Sh = S + size_t(h) * N * N;
+    for (int j = 0; j < N; ++j) y[o + j] = 0;
+    for (int i = 0; i < N; ++i) {
+      float* row = Sh + size_t(i) * N;
+      const float ri = r[o + i], ki = k[o + i], wi = w[o + i], uki = u[o + i] * ki;
+      for (int j = 0; j < N; ++j) {
+        const float kv = ki * v[o + j];
+        y[o + j] += ri * (uki * v[o + j] + row[j]);
+        row[j] = row[j] * wi + kv;
+      }
+    }
+  }
 }
 
 }  // namespace wb::cpu

@@ -63,6 +63,13 @@ class CpuModel : public Model {
   Status prefill(std::span<const int32_t> tokens, State& state, std::span<float> logits) override;
   Status decode(std::span<const int32_t> tokens, std::span<State* const> states, std::span<float> logits) override;
 
+  // The v4/v5/v6 FFN: x += sigmoid(Wr xr) * (Wv relu(Wk xk)^2), with
+  // xk = xf + (prev - xf) * shift_k (and likewise r), xf = LN2(x).
+  struct RkvFfn {
+    std::vector<float> ln_w, ln_b, shift_k, shift_r;
+    Mat key, value, receptance;
+  };
+
   // Tokens per prefill chunk (mat-mat products over this many columns).
   static constexpr int kChunk = 32;
 
@@ -82,6 +89,14 @@ class CpuModel : public Model {
   // then the state saves the last column of each sequence.
   void token_shift(const float* xa, int n, State* const* st, std::size_t off, float* prev) const;
   void mm(const Mat& w, const float* x, int n, float* y) { matmul(w, x, n, y, pool_); }
+  Result<RkvFfn> read_rkv_ffn(WeightReader& wr, int layer, bool v6_names);
+  void rkv_ffn(const RkvFfn& f, float* x, int n, State* const* st, std::size_t shift_off);
+  // GGUF/HF-style checkpoints halve the residual stream after every n-th block
+  // (their weights were divided to match): TensorFile::meta["rescale_every_n_layers"].
+  void rescale_after_block(int layer, float* x, int n) const;
+  // Reads meta["rescale_every_n_layers"] and meta["group_norm_eps"] if present.
+  Status read_meta_overrides();
+  int rescale_every_ = 0;
 
   ModelInfo info_;
   TensorFile tf_;
@@ -103,6 +118,12 @@ Result<std::unique_ptr<Model>> build_rwkv4(TensorFile tf, const LoadOptions& opt
 Result<std::unique_ptr<Model>> build_rwkv5(TensorFile tf, const LoadOptions& opt, Arch arch);
 Result<std::unique_ptr<Model>> build_rwkv6(TensorFile tf, const LoadOptions& opt);
 Result<std::unique_ptr<Model>> build_rwkv7(TensorFile tf, const LoadOptions& opt);
+
+// One step of the RWKV-5/6 WKV recurrence for one column, all heads. S is
+// H x N x N with S[h][i][j], i the key index and j the value index:
+//   y[j] = sum_i r[i] (u[i] k[i] v[j] + S[i][j]);  S[i][j] = S[i][j] w[i] + k[i] v[j].
+void wkv5_step(float* S, const float* r, const float* k, const float* v, const float* w, const float* u, int H,
+               int N, float* y);
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 

@@ -70,6 +70,7 @@ Status Rwkv7::init() {
   info_.n_head = H_;
   info_.head_size = N_;
   info_.group_norm_eps = 64e-5f;
+  WB_CHECK(read_meta_overrides());
   WB_TRY(fk0, wr.need("blocks.0.ffn.key.weight"));
   if (fk0->shape.size() != 2) return make_error(Errc::format, "{}: ffn.key.weight should be 2-D", tf_.path);
   const int64_t F = fk0->shape[0];
@@ -133,6 +134,7 @@ void Rwkv7::run_blocks(float* x, int n, State* const* st) {
   for (int li = 0; li < info_.n_layer; ++li) {
     time_mix(layers_[li], li, x, n, st, vfirst.data());
     channel_mix(layers_[li], li, x, n, st);
+    rescale_after_block(li, x, n);
   }
 }
 
