@@ -428,6 +428,23 @@ def write_hostile(out):
     # A valid tiny file for comparisons
     zip_pth(os.path.join(out, "good-tiny.pth"),
             torch_like_pickle([("w", _Tensor(_Storage("0", 16), 4, (3, 4), (4, 1)))]), {"0": good})
+    # The same archive with every entry deflated (torch never does this; a re-zipped file might).
+    with zipfile.ZipFile(os.path.join(out, "good-tiny.pth")) as src, \
+            zipfile.ZipFile(os.path.join(out, "deflated-tiny.pth"), "w", zipfile.ZIP_DEFLATED) as dst:
+        for n in src.namelist():
+            dst.writestr(n, src.read(n))
+    # What torch.save writes for a Module's state_dict (OrderedDict + _metadata,
+    # applied with BUILD) and for a dict of nn.Parameters (_rebuild_parameter).
+    torch.manual_seed(0)
+    mod = torch.nn.Sequential(torch.nn.Linear(32, 16), torch.nn.LayerNorm(16))
+    with torch.no_grad():
+        for p in mod.parameters():
+            p.copy_(torch.arange(p.numel(), dtype=torch.float32).reshape(p.shape) * 0.5)
+    torch.save(mod.state_dict(), os.path.join(out, "module-state-dict.pth"))
+    torch.save(dict(mod.named_parameters()), os.path.join(out, "parameters.pth"))
+    # A shared storage: two tensors viewing one buffer (rows of one matrix).
+    base = torch.arange(64, dtype=torch.float16).reshape(8, 8)
+    torch.save({"a": base[2], "b": base[5:7]}, os.path.join(out, "shared-storage.pth"))
     full = open(os.path.join(out, "7v0-f32.pth"), "rb").read()
     open(os.path.join(out, "bad-truncated.pth"), "wb").write(full[: len(full) // 2])
 

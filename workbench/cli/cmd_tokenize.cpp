@@ -31,7 +31,7 @@ int cmd_tokenize(Args& args) {
     auto map = MappedFile::open(**file);
     if (!map) return fail(map.error());
     auto b = (*map)->bytes();
-    input.assign(reinterpret_cast<const char*>(b.data()), b.size());
+    if (!b.empty()) input.assign(reinterpret_cast<const char*>(b.data()), b.size());
   }
   auto tok = load_tokenizer(**spec);
   if (!tok) return fail(tok.error());

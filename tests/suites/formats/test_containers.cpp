@@ -250,6 +250,12 @@ TEST_CASE("broken .pth files give clear errors", "[formats][pth]") {
   CHECK(good->tensors[0].shape == std::vector<int64_t>{3, 4});
   CHECK(values_of(good->tensors[0]).front() == 4.0f);  // storage offset 4 honoured
   CHECK(values_of(good->tensors[0]).back() == 15.0f);
+  // Deflated entries are inflated into owned buffers with the same values.
+  auto defl = wb::read_pth_file(converted("deflated-tiny.pth"));
+  INFO((defl ? std::string() : defl.error().message));
+  REQUIRE(defl.ok());
+  CHECK(values_of(defl->tensors[0]) == values_of(good->tensors[0]));
+  CHECK(defl->owners.size() >= 2);
 }
 
 TEST_CASE("every truncation of a .pth, safetensors and GGUF file is an error, never a crash", "[formats]") {
@@ -350,4 +356,61 @@ TEST_CASE("GGUF headers that lie are refused", "[formats][gguf]") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == wb::Errc::unsupported);
   CHECK_THAT(r.error().message, Catch::Contains("ggml type 14"));
+}
+
+TEST_CASE("the GGUF fuzz seeds parse and exercise the rwkv mappings", "[formats][gguf]") {
+  const std::string dir = std::string(WB_TEST_SOURCE_DIR) + "/fuzz/corpus/gguf_file/";
+  auto v7 = wb::read_gguf_file(dir + "tiny-rwkv7.gguf");
+  INFO((v7 ? std::string() : v7.error().message));
+  REQUIRE(v7.ok());
+  CHECK(v7->find("emb.weight")->dtype == wb::DType::q8_0);
+  CHECK(v7->find("blocks.0.att.x_g")->shape == std::vector<int64_t>{1, 1, 32});
+  CHECK(v7->find("blocks.0.att.r_k")->shape == std::vector<int64_t>{1, 32});
+  // time_mix_w1 was written as numpy (32, 32) = arange: element [r][c] = 32r + c; official is its transpose.
+  const auto* w1 = v7->find("blocks.0.att.w1");
+  REQUIRE(w1);
+  CHECK(w1->dtype == wb::DType::f16);
+  auto w1v = values_of(*w1);
+  CHECK(w1v[1] == 32.0f);
+  CHECK(w1v[32] == 1.0f);
+  const auto* a1 = v7->find("blocks.1.att.a1");  // Q4_0 in the file: dequantised + transposed
+  REQUIRE(a1);
+  CHECK(a1->dtype == wb::DType::f32);
+  for (float x : values_of(*a1)) CHECK(x == 1.0f);
+  auto v6 = wb::read_gguf_file(dir + "tiny-rwkv6.gguf");
+  REQUIRE(v6.ok());
+  const auto* w2 = v6->find("blocks.0.att.time_maa_w2");
+  REQUIRE(w2);
+  CHECK(w2->shape == std::vector<int64_t>{5, 32, 32});
+  auto w2v = values_of(*w2);
+  CHECK(w2v[1] == 32.0f);                 // [0][0][1] = file [0][1][0]
+  CHECK(w2v[1024 + 32] == 1024.0f + 1);  // [1][1][0] = file [1][0][1]
+  CHECK(v6->meta.at("rescale_every_n_layers") == "6");
+}
+
+TEST_CASE("pth files of a Module state_dict, of Parameters and of shared storages", "[formats][pth]") {
+  for (const char* f : {"module-state-dict.pth", "parameters.pth"}) {
+    INFO(f);
+    auto tf = wb::read_pth_file(converted(f));
+    INFO((tf ? std::string() : tf.error().message));
+    REQUIRE(tf.ok());
+    REQUIRE(tf->tensors.size() == 4);
+    const auto* w = tf->find("0.weight");
+    REQUIRE(w);
+    CHECK(w->shape == std::vector<int64_t>{16, 32});
+    const auto v = values_of(*w);
+    for (size_t i = 0; i < v.size(); ++i) REQUIRE(v[i] == 0.5f * static_cast<float>(i));
+    REQUIRE(tf->find("1.bias"));
+    CHECK(tf->find("1.bias")->shape == std::vector<int64_t>{16});
+  }
+  auto tf = wb::read_pth_file(converted("shared-storage.pth"));
+  INFO((tf ? std::string() : tf.error().message));
+  REQUIRE(tf.ok());
+  const auto a = values_of(*tf->find("a"));
+  const auto b = values_of(*tf->find("b"));
+  CHECK(tf->find("a")->dtype == wb::DType::f16);
+  CHECK(a == std::vector<float>{16, 17, 18, 19, 20, 21, 22, 23});
+  CHECK(tf->find("b")->shape == std::vector<int64_t>{2, 8});
+  CHECK(b.front() == 40.0f);
+  CHECK(b.back() == 55.0f);
 }

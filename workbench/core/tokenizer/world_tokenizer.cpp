@@ -124,7 +124,8 @@ std::string unescape_gguf_rwkv_token(std::string_view s) {
 }
 
 Status WorldTokenizer::add(int32_t id, std::string bytes, bool matchable) {
-  if (id < 0 || id > (1 << 24)) return make_error(Errc::format, "token id {} out of range", id);
+  // Real vocabs have ~65k ids; the bound keeps a hostile file from sizing a huge table.
+  if (id < 0 || id >= (1 << 20)) return make_error(Errc::limit, "token id {} out of range (limit 2^20)", id);
   if (static_cast<size_t>(id) >= tokens_.size()) tokens_.resize(static_cast<size_t>(id) + 1);
   if (!tokens_[static_cast<size_t>(id)].empty()) return make_error(Errc::format, "token id {} defined twice", id);
   tokens_[static_cast<size_t>(id)] = bytes;
