@@ -175,3 +175,35 @@ TEST_CASE("another model's snapshots are recomputed, never misused", "[tree][sna
   CHECK(r16->state == fresh(*m16, t.path_text(a)).first);
   CHECK_FALSE(r16->state == r32->state);  // the FP16 weights really give another state
 }
+
+TEST_CASE("restore equals recompute for every architecture and a batch equals single decodes", "[tree][snapshot][rwkv]") {
+  for (const char* name : {"tiny-rwkv-4v0-660K-FP32.bin", "tiny-rwkv-5v1-730K-FP32.bin", "tiny-rwkv-5v2-730K-FP32.bin",
+                           "tiny-rwkv-7v0-834K-FP32.bin", "tiny-rwkv-7v0-834K-Q5_1.bin"}) {
+    INFO(name);
+    auto model = test::tiny_model(name);
+    Tree t;
+    NodeId a = *t.append(t.root(), text_node("Fog lay on the water; "));
+    NodeId b = *t.append(a, text_node("the bell buoy rang."));
+    NodeId c = *t.append(a, text_node("no boats went out."));
+    SnapshotCache cache(64u << 20);
+    RestoreOptions opt;
+    REQUIRE(restore_state(*model, t, cache, b, std::nullopt, opt).ok());
+    auto rc = restore_state(*model, t, cache, c, std::nullopt, opt);
+    REQUIRE(rc.ok());
+    CHECK(rc->recomputed_tokens == t.find(c)->tokens.size());
+    auto [sc, lc] = fresh(*model, t.path_text(c));
+    CHECK(rc->state == sc);
+    CHECK(rc->logits == lc);
+    // Decoding two forks in one batch gives each the state of its own run.
+    State s1 = rc->state, s2 = rc->state, s3 = rc->state;
+    State* both[2] = {&s1, &s2};
+    int32_t toks[2] = {'A', 'B'};
+    std::vector<float> lb(2 * static_cast<std::size_t>(model->info().n_vocab));
+    REQUIRE(model->decode(toks, both, lb).ok());
+    std::vector<float> l3(static_cast<std::size_t>(model->info().n_vocab));
+    State* one[1] = {&s3};
+    REQUIRE(model->decode(std::span<const int32_t>(&toks[1], 1), one, l3).ok());
+    CHECK(s2 == s3);
+    CHECK(std::equal(l3.begin(), l3.end(), lb.begin() + model->info().n_vocab));
+  }
+}
