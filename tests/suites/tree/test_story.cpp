@@ -28,6 +28,7 @@ std::unique_ptr<Story> new_story(const std::filesystem::path& file, Model* m, St
 }
 
 std::unique_ptr<Story> open_story(const std::filesystem::path& file, Model* m) {
+  // Default options: spilling on, as the CLI and the GUI use them.
   auto p = project::Project::open(file.string());
   INFO((p ? "" : p.error().message));
   REQUIRE(p.ok());
@@ -333,4 +334,38 @@ TEST_CASE("a version 1 project is migrated on open", "[tree][project]") {
   CHECK(t->find_by_label("greet") == std::vector<tree::NodeId>{2});
   auto keys = (*pr)->snapshot_keys("any");  // the version 2 table exists now
   CHECK(keys.ok());
+}
+
+TEST_CASE("snapshots pushed out by the budget spill to the project file", "[tree][snapshot][project][rwkv]") {
+  auto inner = test::tiny_model();
+  auto dir = test::temp_dir("story_spill");
+  const std::size_t one = inner->new_state().byte_size() + static_cast<std::size_t>(inner->info().n_vocab) * 4;
+  for (bool spill : {false, true}) {
+    INFO("spill " << spill);
+    test::CountingModel m(*inner);
+    StoryOptions opt;
+    opt.cache_budget = 2 * one + one / 2;  // room for two snapshots
+    opt.spill_to_file = spill;
+    auto s = new_story(dir / (spill ? "spill.wbstory" : "plain.wbstory"), &m, opt);
+    std::vector<NodeId> path;
+    NodeId at = s->tree_root();
+    for (int i = 0; i < 6; ++i) {
+      at = *s->append(at, fmt::format("Part {} of the voyage. ", i));
+      REQUIRE(s->state_at(at).ok());
+      path.push_back(at);
+    }
+    CHECK(s->cache_bytes() <= opt.cache_budget);
+    m.prefill_tokens = 0;
+    auto r = s->state_at(path[1]);
+    REQUIRE(r.ok());
+    if (spill) {
+      CHECK(r->recomputed_tokens == 0);
+      CHECK(m.prefill_tokens == 0);
+    } else {
+      CHECK(r->recomputed_tokens > 0);
+    }
+    State fresh = inner->new_state();
+    REQUIRE(inner->prefill(test::bytes_of(s->path_text(path[1])), fresh, {}).ok());
+    CHECK(r->state == fresh);
+  }
 }

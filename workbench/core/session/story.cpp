@@ -35,6 +35,16 @@ Result<std::unique_ptr<Story>> Story::attach(std::unique_ptr<project::Project> p
     WB_TRY(keys, s->project_->snapshot_keys(model->info().model_key));
     s->stored_.insert(keys.begin(), keys.end());
   }
+  if (opt.spill_to_file) {
+    // Runs inside cache operations, i.e. with mu_ held by the caller.
+    Story* self = s.get();
+    s->cache_.set_spill([self](const tree::Snapshot& snap) {
+      const tree::Node* n = self->tree_.find(snap.node);
+      if (!n || self->stored_.count({snap.node, snap.pos})) return;
+      if (snap.pos != self->tree_.path_tokens(snap.node)) return;  // a checkpoint, not a node end
+      if (self->project_->save_snapshot(snap)) self->stored_.insert({snap.node, snap.pos});
+    });
+  }
   return s;
 }
 

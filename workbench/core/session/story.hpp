@@ -42,6 +42,9 @@ struct StoryOptions {
   std::size_t cache_budget = 256u << 20;  // bytes of snapshots kept in memory
   std::size_t checkpoint_every = 0;       // extra checkpoints every K tokens inside long nodes
   bool store_snapshots = true;            // compressed snapshots of leaves, bookmarks and current in the file
+  // Node snapshots pushed out of memory by the budget go to the file instead
+  // of being lost (checkpoints inside nodes are simply dropped).
+  bool spill_to_file = true;
 };
 
 struct GenerateOptions {

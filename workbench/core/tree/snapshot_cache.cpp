@@ -86,6 +86,7 @@ void SnapshotCache::set_budget(std::size_t bytes) {
 
 void SnapshotCache::evict_to_fit() {
   while (bytes_ > budget_ && !lru_.empty()) {
+    if (spill_) spill_(lru_.back());
     erase(std::prev(lru_.end()));
     ++evictions_;
   }

@@ -16,6 +16,7 @@
 // used with the wrong weights.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <string>
@@ -51,6 +52,10 @@ class SnapshotCache {
   const Snapshot* best_at_or_before(NodeId node, std::size_t max_pos, const std::string& model_key);
   bool contains(NodeId node, std::size_t pos) const;
 
+  // Called with each entry the budget pushes out, before it is dropped (the
+  // Story spills node snapshots to the project file this way).
+  void set_spill(std::function<void(const Snapshot&)> spill) { spill_ = std::move(spill); }
+
   void erase_node(NodeId node);  // all positions of a node
   void clear();
   void set_budget(std::size_t bytes);
@@ -68,6 +73,7 @@ class SnapshotCache {
   std::size_t budget_;
   std::size_t bytes_ = 0;
   uint64_t evictions_ = 0;
+  std::function<void(const Snapshot&)> spill_;
   Lru lru_;  // front: most recently used
   std::unordered_map<NodeId, std::map<std::size_t, Lru::iterator>> index_;
 };
