@@ -47,7 +47,7 @@ std::vector<int32_t> draw(Settings st, int n, const std::vector<float>& l) {
 
 }  // namespace
 
-TEST_CASE("same seed and settings give the same tokens; another seed does not", "[sampling]") {
+TEST_CASE("same seed and settings give the same tokens and another seed does not", "[sampling]") {
   Settings s = neutral();
   s.seed = 7;
   auto a = draw(s, 200, spread());
@@ -66,7 +66,7 @@ TEST_CASE("the random source is fixed (platform independent)", "[sampling]") {
   CHECK(u < 1.0);
 }
 
-TEST_CASE("temperature 0 is greedy; low temperature concentrates", "[sampling]") {
+TEST_CASE("temperature 0 is greedy and low temperature concentrates", "[sampling]") {
   Settings s = neutral();
   s.temperature = 0;
   auto l = spread();
@@ -83,7 +83,7 @@ TEST_CASE("temperature 0 is greedy; low temperature concentrates", "[sampling]")
   CHECK(zeros < 120);
 }
 
-TEST_CASE("top-k, top-p, min-p and typical cut the candidates", "[sampling]") {
+TEST_CASE("top-k top-p min-p and typical cut the candidates", "[sampling]") {
   auto l = spread();
   Settings s = neutral();
   {
@@ -128,7 +128,7 @@ TEST_CASE("banned tokens and logit bias", "[sampling]") {
   for (int32_t t : draw(s, 10, l)) CHECK(t == 9);
 }
 
-TEST_CASE("presence, frequency and repetition penalties discourage repeats, with decay", "[sampling]") {
+TEST_CASE("presence frequency and repetition penalties discourage repeats with decay", "[sampling]") {
   std::vector<float> flat(8, 0.0f);
   flat[0] = 1.0f;
   Settings s = neutral();
@@ -190,7 +190,7 @@ TEST_CASE("top_probs lists the most likely tokens with softmax probabilities", "
   CHECK(t[1].prob == Approx(0.3));
 }
 
-TEST_CASE("presets parse, round-trip and report errors with the line", "[sampling][preset]") {
+TEST_CASE("presets parse round-trip and report errors with the line", "[sampling][preset]") {
   auto s = parse_preset("# comment\ntemperature = 0.5\ntop_k=7\nstop = \\n\\n, THE END, a\\,b\nlogit_bias = 5:-1.5, 6:2\n"
                         "banned_tokens = 1, 2\nseed = 99\n");
   REQUIRE(s.ok());

@@ -76,7 +76,7 @@ TEST_CASE("a snapshot under another model key is never used", "[tree][snapshot]"
   CHECK(c.best_at_or_before(2, 10, "model-B") == nullptr);
 }
 
-TEST_CASE("restoring from a snapshot equals recomputing from scratch, exactly", "[tree][snapshot][rwkv]") {
+TEST_CASE("restoring from a snapshot equals recomputing from scratch exactly", "[tree][snapshot][rwkv]") {
   auto model = test::tiny_model();
   Tree t;
   NodeId a = *t.append(t.root(), text_node("The lighthouse keeper counted the steps, "));
@@ -159,7 +159,7 @@ TEST_CASE("checkpoints inside a long node make regenerate-from-token cheap", "[t
   CHECK(r2->state == r->state);
 }
 
-TEST_CASE("another model's snapshots are recomputed, never misused", "[tree][snapshot][rwkv]") {
+TEST_CASE("another model's snapshots are recomputed never misused", "[tree][snapshot][rwkv]") {
   auto m32 = test::tiny_model("tiny-rwkv-7v0-834K-FP32.bin");
   auto m16 = test::tiny_model("tiny-rwkv-7v0-834K-FP16.bin");
   REQUIRE(m32->info().model_key != m16->info().model_key);

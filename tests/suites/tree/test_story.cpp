@@ -128,7 +128,7 @@ TEST_CASE("reopening a project and continuing from a stored leaf computes nothin
   CHECK(m.decode_tokens == 6);
 }
 
-TEST_CASE("the same node, seed and settings give the same text", "[tree][sampling][rwkv]") {
+TEST_CASE("the same node seed and settings give the same text", "[tree][sampling][rwkv]") {
   auto model = test::tiny_model();
   auto dir = test::temp_dir("story_determinism");
   auto s = new_story(dir / "s.wbstory", model.get());
@@ -175,7 +175,7 @@ TEST_CASE("N alternatives decoded as one batch equal N separate runs", "[tree][r
   CHECK(st->state == fresh);
 }
 
-TEST_CASE("stop strings end a continuation; max tokens bounds it", "[tree][sampling][rwkv]") {
+TEST_CASE("stop strings end a continuation and max tokens bounds it", "[tree][sampling][rwkv]") {
   auto model = test::tiny_model();
   auto dir = test::temp_dir("story_stop");
   auto s = new_story(dir / "s.wbstory", model.get());
@@ -236,7 +236,7 @@ TEST_CASE("a generation session streams events on a worker and can be cancelled"
   CHECK(n->tokens.size() < 1000000);
 }
 
-TEST_CASE("foreign, corrupt and existing files are refused and left untouched", "[tree][project]") {
+TEST_CASE("foreign corrupt and existing files are refused and left untouched", "[tree][project]") {
   auto dir = test::temp_dir("story_refuse");
   auto check_untouched = [](const std::filesystem::path& p, const std::string& msg_part) {
     std::string before = read_all(p);
@@ -368,4 +368,30 @@ TEST_CASE("snapshots pushed out by the budget spill to the project file", "[tree
     REQUIRE(inner->prefill(test::bytes_of(s->path_text(path[1])), fresh, {}).ok());
     CHECK(r->state == fresh);
   }
+}
+
+TEST_CASE("a project reopened with another model recomputes instead of using stored states", "[tree][project][rwkv]") {
+  auto inner = test::tiny_model();
+  auto dir = test::temp_dir("story_other_model");
+  auto file = dir / "s.wbstory";
+  NodeId a;
+  {
+    auto s = new_story(file, inner.get());
+    a = *s->append(s->tree_root(), "The harbour lights came on one by one.");
+    REQUIRE(s->switch_to(a).ok());
+    REQUIRE(s->store_snapshots().ok());
+  }
+  // Same weights under another key: the stored state must not be trusted.
+  test::CountingModel other(*inner, "another-model-key");
+  auto s = open_story(file, &other);
+  auto r = s->state_at(a);
+  REQUIRE(r.ok());
+  CHECK(r->recomputed_tokens == s->node(a)->tokens.size());
+  CHECK(other.prefill_tokens == s->node(a)->tokens.size());
+  // Under the original key the stored one is used.
+  test::CountingModel same(*inner);
+  auto s2 = open_story(file, &same);
+  auto r2 = s2->state_at(a);
+  REQUIRE(r2.ok());
+  CHECK(r2->recomputed_tokens == 0);
 }

@@ -46,7 +46,7 @@ int64_t longest_model_node(const std::string& file) {
 
 }  // namespace
 
-TEST_CASE("wb story: create, append, continue, list, export and JSON round trip", "[tree][cli][rwkv]") {
+TEST_CASE("wb story create append continue list export and JSON round trip", "[tree][cli][rwkv]") {
   auto dir = test::temp_dir("cli_story");
   std::string file = (dir / "s.wbstory").string();
   auto r = test::run_wb("story new " + q(file) + " --model " + q(tiny_path()) + " --text 'The tide turned. '");

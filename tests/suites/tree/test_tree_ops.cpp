@@ -33,7 +33,7 @@ std::string dump(const Tree& t) {
 
 }  // namespace
 
-TEST_CASE("append, fork, path text and labels", "[tree]") {
+TEST_CASE("append fork path text and labels", "[tree]") {
   Tree t;
   auto a = t.append(t.root(), text_node("Once upon "));
   REQUIRE(a.ok());

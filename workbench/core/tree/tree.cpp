@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 namespace wb::tree {
 
@@ -349,6 +350,9 @@ Result<Tree> Tree::from_nodes(std::vector<Node> nodes) {
   NodeId max_id = kRootId;
   for (Node& n : nodes) {
     if (n.id == kNoNode) return make_error(Errc::format, "node with id 0");
+    // Project files store ids as SQLite integers (signed 64-bit).
+    if (n.id > static_cast<NodeId>(INT64_MAX) || n.parent > static_cast<NodeId>(INT64_MAX))
+      return make_error(Errc::format, "node id {} (parent {}) is too large", n.id, n.parent);
     if (t.nodes_.count(n.id)) return make_error(Errc::format, "node id {} appears twice", n.id);
     if ((n.id == kRootId) != (n.parent == kNoNode))
       return make_error(Errc::format, "node {} has parent {}: only the root (id 1) has none", n.id, n.parent);
@@ -356,7 +360,6 @@ Result<Tree> Tree::from_nodes(std::vector<Node> nodes) {
     t.nodes_.emplace(n.id, std::move(n));
   }
   if (!t.nodes_.count(kRootId)) return make_error(Errc::format, "the tree has no root node (id 1)");
-  if (max_id == UINT64_MAX) return make_error(Errc::format, "node id {} is too large", max_id);
   for (auto& [id, n] : t.nodes_) {
     if (id != kRootId && !t.nodes_.count(n.parent))
       return make_error(Errc::format, "node {} names parent {} that does not exist", id, n.parent);
