@@ -227,6 +227,12 @@ TEST_CASE("a generation session streams events on a worker and can be cancelled"
   int seen = 0;
   while (seen < 10 && long_run->wait_event(e, 5000))
     if (e.kind == Event::Kind::token) ++seen;
+  // The start node cannot be taken away under a running generation.
+  CHECK_FALSE(s->remove(a).ok());
+  CHECK(s->undo().ok());        // the two alternatives from before
+  CHECK(s->undo().ok());
+  CHECK_FALSE(s->undo().ok());  // would undo the append of a
+  CHECK(s->node(a).has_value());
   long_run->cancel();
   auto got = long_run->join();
   REQUIRE(got.ok());
@@ -234,6 +240,7 @@ TEST_CASE("a generation session streams events on a worker and can be cancelled"
   auto n = s->node(got->at(0));
   CHECK(n->tokens.size() >= 10);
   CHECK(n->tokens.size() < 1000000);
+  CHECK(s->remove(a).ok());  // fine once it is over
 }
 
 TEST_CASE("foreign corrupt and existing files are refused and left untouched", "[tree][project]") {

@@ -132,9 +132,22 @@ Result<NodeId> Story::edit(NodeId id, std::size_t offset, std::string_view text)
   return nid;
 }
 
+// A generation in flight writes children of its start node; removing that
+// node under it would orphan them, so such a change is taken back.
+bool Story::generating_from_missing_locked() const {
+  for (NodeId g : generating_)
+    if (!tree_.contains(g)) return true;
+  return false;
+}
+
 Status Story::remove(NodeId id) {
   std::lock_guard lk(mu_);
   WB_CHECK(tree_.remove_subtree(id));
+  if (generating_from_missing_locked()) {
+    (void)tree_.undo();
+    (void)tree_.take_dirty();
+    return make_error(Errc::invalid_argument, "node {} holds a generation in progress; cancel it first", id);
+  }
   return sync_locked();
 }
 
@@ -165,12 +178,22 @@ Status Story::set_metadata(NodeId id, std::string metadata) {
 Status Story::undo() {
   std::lock_guard lk(mu_);
   WB_CHECK(tree_.undo());
+  if (generating_from_missing_locked()) {
+    (void)tree_.redo();
+    (void)tree_.take_dirty();
+    return make_error(Errc::invalid_argument, "that undo would remove a node a generation is running from; cancel it first");
+  }
   return sync_locked();
 }
 
 Status Story::redo() {
   std::lock_guard lk(mu_);
   WB_CHECK(tree_.redo());
+  if (generating_from_missing_locked()) {
+    (void)tree_.undo();
+    (void)tree_.take_dirty();
+    return make_error(Errc::invalid_argument, "that redo would remove a node a generation is running from; cancel it first");
+  }
   return sync_locked();
 }
 
@@ -271,6 +294,7 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
     start = std::move(r);
     if (start.pos == 0) return make_error(Errc::invalid_argument, "node {} has no text to continue from", from);
     base_pos = start.pos;
+    generating_.insert(from);
     std::string preset = sampling::to_preset(opt.settings);
     std::size_t n_kids = tree_.find(from)->children.size();
     for (std::size_t i = 0; i < B; ++i) {
@@ -367,6 +391,7 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
   std::vector<NodeId> out;
   {
     std::lock_guard lk(mu_);
+    generating_.erase(generating_.find(from));
     for (std::size_t i = 0; i < B; ++i) {
       if (drafts[i].tokens.empty()) {
         (void)project_->delete_node_row(drafts[i].id);

@@ -126,6 +126,7 @@ class Story {
   Story() = default;
   Status sync_locked();
   Result<tree::Restored> restore_locked(NodeId id, std::optional<std::size_t> pos);
+  bool generating_from_missing_locked() const;
 
   mutable std::mutex mu_;   // tree, cache, current
   std::mutex compute_mu_;   // the model: one computation at a time
@@ -136,7 +137,8 @@ class Story {
   tree::Tree tree_;
   tree::SnapshotCache cache_;
   NodeId current_ = tree::kRootId;
-  std::set<std::pair<NodeId, std::size_t>> stored_;  // snapshots in the file for this model
+  std::set<std::pair<NodeId, std::size_t>> stored_;
+  std::multiset<NodeId> generating_;  // start nodes of generations in flight  // snapshots in the file for this model
 };
 
 // Runs Story::continue_from on a worker thread; the caller never blocks.
