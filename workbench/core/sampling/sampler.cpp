@@ -163,6 +163,8 @@ Status set_option(Settings& s, std::string_view key, std::string_view value) {
       WB_TRY(b, parse_num(key, trim(std::string_view(w).substr(colon + 1))));
       if (id < 0 || id > std::numeric_limits<int32_t>::max())
         return make_error(Errc::invalid_argument, "logit_bias token {} is not a token id", id);
+      if (b < -1e6 || b > 1e6)  // beyond any logit's scale; also keeps it a finite float
+        return make_error(Errc::invalid_argument, "logit_bias {} for token {} is outside [-1e6, 1e6]", b, id);
       s.logit_bias.emplace_back(static_cast<int32_t>(id), static_cast<float>(b));
     }
     return {};
