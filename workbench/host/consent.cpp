@@ -63,7 +63,7 @@ Status ConsentStore::save() const {
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) return make_error(Errc::io, "{}: cannot write plugin settings", tmp.string());
-    f << j.dump(2) << '\n';
+    f << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     if (!f.flush()) return make_error(Errc::io, "{}: write failed", tmp.string());
   }
   std::filesystem::rename(tmp, file_, ec);
