@@ -1,5 +1,7 @@
 #include "host/services.hpp"
 
+#include "host/story_service.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -14,6 +16,11 @@ thread_local HostContext* t_current = nullptr;  // the plugin this thread is cal
 thread_local std::string t_last_error;
 
 constexpr std::size_t kMaxPresetBytes = 16u << 20;
+
+
+}  // namespace
+
+namespace detail {
 
 // Resolves a host pointer to its context, or nullptr when it is not one of ours.
 HostContext* context_of(const wb_host* host) {
@@ -70,6 +77,22 @@ bool valid_component(const std::string& s) {
            c == '_';
   });
 }
+
+wb_status copy_text_out(HostContext* ctx, const char* fn, const std::string& text, char* buf, size_t capacity,
+                        size_t* out_len) {
+  if (!out_len) return misuse(ctx, fn, WB_ERR_INVALID_ARGUMENT, "out_len is NULL");
+  if (!buf && capacity > 0) return misuse(ctx, fn, WB_ERR_INVALID_ARGUMENT, "buf is NULL with capacity > 0");
+  *out_len = text.size();
+  if (text.size() + 1 > capacity) return soft_fail(fn, WB_ERR_BUFFER_TOO_SMALL, fmt::format("needs {} bytes", text.size() + 1));
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  return ok();
+}
+
+}  // namespace detail
+
+namespace {
+using namespace detail;
 
 // ---- wb_host core --------------------------------------------------------
 
@@ -335,6 +358,9 @@ const void* host_get_extension(const wb_host* host, const char* id) {
   if (name == WB_EXT_LOG) return &kLog;
   if (name == WB_EXT_PRESETS) return &kPresets;
   if (name == WB_EXT_UI) return ctx->instance ? &kUi : nullptr;
+  if (name == WB_EXT_TREE) return &story_tree_table();
+  if (name == WB_EXT_GENERATE) return &story_generate_table();
+  if (name == WB_EXT_TOKENIZER) return &story_tokenizer_table();
   if (ctx->services->extension_provider) return ctx->services->extension_provider(name, *ctx);
   return nullptr;  // asking is fine: plugins probe for what a host offers
 }
@@ -359,6 +385,15 @@ wb_status output_write_error(const wb_output* out, const char* data, size_t len)
 }
 
 }  // namespace
+
+HostServices::HostServices(Log& l, std::vector<std::filesystem::path> shipped_presets,
+                           std::filesystem::path user_presets)
+    : log(l),
+      preset_dirs(std::move(shipped_presets)),
+      user_preset_dir(std::move(user_presets)),
+      story(std::make_unique<StoryBinding>()) {}
+
+HostServices::~HostServices() = default;
 
 std::unique_ptr<HostContext> make_host_context(HostServices& services, std::string plugin_id, bool instance) {
   auto ctx = std::make_unique<HostContext>();

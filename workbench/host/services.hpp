@@ -31,10 +31,13 @@
 namespace wb::host {
 
 struct HostContext;
+struct StoryBinding;  // host/story_service.hpp
 
 struct HostServices {
-  HostServices(Log& l, std::vector<std::filesystem::path> shipped_presets, std::filesystem::path user_presets)
-      : log(l), preset_dirs(std::move(shipped_presets)), user_preset_dir(std::move(user_presets)) {}
+  HostServices(Log& l, std::vector<std::filesystem::path> shipped_presets, std::filesystem::path user_presets);
+  ~HostServices();
+  HostServices(const HostServices&) = delete;
+  HostServices& operator=(const HostServices&) = delete;
 
   Log& log;
   // Shipped preset folders, lowest priority first; the user folder wins over all.
@@ -42,6 +45,8 @@ struct HostServices {
   std::filesystem::path user_preset_dir;
   UiStore ui;
   std::thread::id main_thread = std::this_thread::get_id();
+  // The story that "wb.tree/1", "wb.generate/1" and "wb.tokenizer/1" work on.
+  std::unique_ptr<StoryBinding> story;
   // Extra host extensions (e.g. "wb.tree/1" once a project is open): returns
   // the table for `id` or nullptr. Tables must outlive every plugin.
   std::function<const void*(std::string_view id, const HostContext& caller)> extension_provider;
@@ -84,5 +89,18 @@ struct OutputContext {
   std::function<void(bool is_error, std::string_view bytes)> sink;
 };
 void init_output(OutputContext& out, HostContext* caller, std::function<void(bool, std::string_view)> sink);
+
+// Shared by the files that implement host extensions.
+namespace detail {
+HostContext* resolve(const wb_host* host, const char* fn);  // nullptr (and recorded) when not ours
+wb_status misuse(HostContext* ctx, const char* fn, wb_status code, const std::string& what);
+wb_status soft_fail(const char* fn, wb_status code, const std::string& what);
+wb_status ok();
+bool on_main_thread(const HostContext* ctx);
+bool bounded(const char* s, std::size_t limit, std::string& out);  // false for NULL or longer than limit
+// NUL-terminated copy into a caller's buffer (the ui.get_text protocol).
+wb_status copy_text_out(HostContext* ctx, const char* fn, const std::string& text, char* buf, size_t capacity,
+                        size_t* out_len);
+}  // namespace detail
 
 }  // namespace wb::host

@@ -1,5 +1,5 @@
 /* Host extension "wb.tokenizer/1": the tokenizer of the project's model.
- * Offered only when a model is open (get_extension returns NULL otherwise).
+ * Calls return WB_ERR_UNSUPPORTED until a project is open (wb.tree/1).
  *
  *   const wb_host_tokenizer* t = (const wb_host_tokenizer*)host->get_extension(host, WB_EXT_TOKENIZER);
  *   uint32_t ids[256]; size_t n = 0;

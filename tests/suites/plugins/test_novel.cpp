@@ -1,0 +1,158 @@
+// The novel-continuation plugin on a fixture model: it continues a story
+// through wb.tree/1 + wb.generate/1 and the children land in the project file.
+#include <cstdlib>
+#include <regex>
+
+#include "core/project/project.hpp"
+#include "host/story_service.hpp"
+#include "sandbox.hpp"
+
+using namespace wb;
+using namespace wb::test;
+
+namespace {
+
+const char* kNovel = "org.rwkv.workbench.novel";
+
+std::string run_novel(host::PluginHost& h, const std::vector<std::string>& args) {
+  std::string out, err;
+  auto rc = h.run_headless(kNovel, args, [&](bool e, std::string_view b) { (e ? err : out).append(b); });
+  INFO((rc ? std::string() : rc.error().message) << err << out);
+  REQUIRE(rc);
+  REQUIRE(*rc == 0);
+  return out;
+}
+
+tree::Tree load(const fs::path& p) {
+  auto project = project::Project::open(p.string());
+  INFO((project ? std::string() : project.error().message));
+  REQUIRE(project);
+  auto t = (*project)->load_tree();
+  REQUIRE(t);
+  return std::move(*t);
+}
+
+std::vector<tree::NodeId> numbers_after(const std::string& out, const std::string& word) {
+  std::vector<tree::NodeId> ids;
+  std::regex re(word + " ([0-9]+)");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator(); ++it)
+    ids.push_back(std::stoull((*it)[1].str()));
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("the novel plugin continues a story on a fixture model and writes children into the tree",
+          "[plugin][novel]") {
+  Sandbox box("novel");
+  std::string model = fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin");
+  fs::path project = box.root / "story.wbstory";
+  std::vector<tree::NodeId> kids;
+  {
+    host::PluginHost h(box.paths(), box.log);
+    h.scan();
+    std::string out = run_novel(h, {"--project", project.string(), "--model", model, "--create", "--memory",
+                                    "A tale of the sea.", "--append", "Once upon a time", "--continue", "-n", "24",
+                                    "--alternatives", "3", "--seed", "7"});
+    kids = numbers_after(out, "node");  // "appended node A", then "alternative i: node K"
+    REQUIRE(kids.size() == 4);
+    kids.erase(kids.begin());
+    CHECK(run_novel(h, {"--project", project.string(), "--words"}) == "words 4\n");
+  }
+  tree::Tree t = load(project);
+  const tree::Node* root = t.find(t.root());
+  REQUIRE(root->children.size() == 1);
+  const tree::Node* memory = t.find(root->children[0]);
+  CHECK(memory->label == "novel.memory");
+  CHECK(memory->text == "A tale of the sea.");
+  REQUIRE(memory->children.size() == 1);
+  const tree::Node* prompt = t.find(memory->children[0]);
+  CHECK(prompt->text == "Once upon a time");
+  CHECK(prompt->origin == kNovel);
+  REQUIRE(prompt->children == kids);
+  for (std::size_t i = 0; i < kids.size(); ++i) {
+    const tree::Node* k = t.find(kids[i]);
+    CHECK(k->origin == kNovel);
+    CHECK(k->tokens.size() == 24);
+    CHECK(k->alternatives.size() == 24);
+    CHECK(k->seed == 7 + i);
+  }
+
+  // Same seed in a fresh project: the same text (generation is deterministic).
+  fs::path again = box.root / "again.wbstory";
+  {
+    host::PluginHost h(box.paths(), box.log);
+    h.scan();
+    run_novel(h, {"--project", again.string(), "--model", model, "--create", "--memory", "A tale of the sea.",
+                  "--append", "Once upon a time", "--continue", "-n", "24", "--alternatives", "3", "--seed", "7"});
+  }
+  tree::Tree t2 = load(again);
+  const tree::Node* p2 = t2.find(t2.find(t2.find(t2.root())->children[0])->children[0]);
+  REQUIRE(p2->children.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(t2.find(p2->children[i])->text == t.find(kids[i])->text);
+}
+
+TEST_CASE("the novel plugin regenerates from a token with a stored alternative", "[plugin][novel]") {
+  Sandbox box("novel-regen");
+  std::string model = fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin");
+  fs::path project = box.root / "story.wbstory";
+  host::PluginHost h(box.paths(), box.log);
+  h.scan();
+  auto out = run_novel(h, {"--project", project.string(), "--model", model, "--create", "--append", "The ship",
+                           "--continue", "-n", "16", "--seed", "3"});
+  auto ids = numbers_after(out, "node");
+  REQUIRE(ids.size() == 2);
+  tree::NodeId gen = ids[1];
+  out = run_novel(h, {"--project", project.string(), "--regenerate", std::to_string(gen), "--at", "5", "--continue",
+                      "-n", "8"});
+  auto branch = numbers_after(out, "branch");
+  REQUIRE(branch.size() == 1);
+  auto cont = numbers_after(out, "node");  // "of node GEN", "alternative 1: node C"
+  REQUIRE(cont.size() == 2);
+
+  auto* story = h.services().story->story;
+  REQUIRE(story);
+  auto orig = story->node(gen);
+  auto b = story->node(branch[0]);
+  REQUIRE(orig);
+  REQUIRE(b);
+  // The original kept its id and lost its first 5 tokens to a new front node,
+  // which is the parent of both the original tail and the new branch.
+  CHECK(orig->tokens.size() == 11);
+  CHECK(b->parent == orig->parent);
+  auto front = story->node(b->parent);
+  REQUIRE(front);
+  CHECK(front->tokens.size() == 5);
+  REQUIRE(b->tokens.size() == 1);
+  CHECK(b->tokens[0] != orig->tokens[0]);  // a different token at position 5
+  REQUIRE(b->children.size() == 1);
+  CHECK(b->children[0] == cont[1]);
+  CHECK(story->node(cont[1])->tokens.size() == 8);
+  CHECK(story->current() == branch[0]);
+}
+
+TEST_CASE("wb plugin run drives the novel plugin headless", "[plugin][novel][cli]") {
+  Sandbox box("novel-cli");
+  std::string model = fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin");
+  fs::path project = box.root / "story.wbstory";
+  ::setenv("XDG_DATA_HOME", box.data.c_str(), 1);
+  ::setenv("XDG_CONFIG_HOME", box.config.c_str(), 1);
+  auto r = run_wb("plugin run org.rwkv.workbench.novel --project '" + project.string() + "' --model '" + model +
+                  "' --create --append 'It was a dark and stormy night'");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  // The command: the model is remembered by the project.
+  r = run_wb("plugin run org.rwkv.workbench.novel --project '" + project.string() +
+             "' --continue -n 200 --alternatives 3");
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK(numbers_after(r.out, "alternative").size() == 3);
+  CHECK(r.out.find("(200 tokens)") != std::string::npos);
+  r = run_wb("plugin run org.rwkv.workbench.novel --project '" + project.string() + "' --continue --alternatives 99");
+  CHECK(r.exit_code == 2);
+  r = run_wb("plugin run org.rwkv.workbench.novel --project '" + (box.root / "missing.wbstory").string() + "' --show");
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("opening the project") != std::string::npos);
+  ::unsetenv("XDG_DATA_HOME");
+  ::unsetenv("XDG_CONFIG_HOME");
+}
