@@ -163,6 +163,8 @@ Result<std::unique_ptr<Project>> Project::create(const std::string& path) {
                                kApplicationId).c_str()));
   sqlite3_busy_timeout(p->db_, 5000);
   WB_CHECK(p->migrate());
+  tree::Tree empty;  // the root row
+  WB_CHECK(p->sync(empty, empty.take_dirty()));
   return p;
 }
 

@@ -17,4 +17,23 @@ TextCodec byte_codec() {
   return c;
 }
 
+TextCodec tokenizer_codec(std::shared_ptr<const Tokenizer> tok) {
+  TextCodec c;
+  c.name = std::string(tok->kind());
+  c.encode = [tok](std::string_view s) { return tok->encode(s); };
+  c.piece = [tok](int32_t t) -> std::string {
+    auto b = tok->token_bytes(t);
+    return b ? *b : std::string();
+  };
+  return c;
+}
+
+Result<TextCodec> load_codec(const std::string& spec) {
+  if (spec == "byte") return byte_codec();
+  WB_TRY(tok, load_tokenizer(spec));
+  TextCodec c = tokenizer_codec(std::shared_ptr<const Tokenizer>(std::move(tok)));
+  c.name = spec;
+  return c;
+}
+
 }  // namespace wb::session

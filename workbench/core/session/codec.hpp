@@ -16,6 +16,9 @@
 #include <string_view>
 #include <vector>
 
+#include <memory>
+
+#include "core/tokenizer/tokenizer.hpp"
 #include "core/util/result.hpp"
 
 namespace wb::session {
@@ -34,5 +37,13 @@ struct TextCodec {
 
 // Token = byte (the tiny rwkv.cpp fixture models, 256-entry vocabularies).
 TextCodec byte_codec();
+
+// Any core/tokenizer Tokenizer (World, byte, GGUF-embedded). The codec shares
+// ownership. SentencePiece's decode drops a dummy prefix, so its pieces do not
+// concatenate to the text exactly; prefer World/byte vocabularies for stories.
+TextCodec tokenizer_codec(std::shared_ptr<const Tokenizer> tok);
+
+// "byte" or a tokenizer spec load_tokenizer understands.
+Result<TextCodec> load_codec(const std::string& spec);
 
 }  // namespace wb::session
