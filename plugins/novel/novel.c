@@ -178,7 +178,20 @@ static int set_memory(const novel* self, const char* text, const wb_output* out)
   if (self->tree->root(self->host, &root) != WB_OK || self->tree->node_info(self->host, root, &info) != WB_OK)
     return fail(self, out, "reading the root");
   if (info.child_count > 0) return usage(out, "memory must be set before the story starts (the project has text)");
-  if (self->tree->append(self->host, root, text, strlen(text), &mem) != WB_OK) return fail(self, out, "memory");
+  {
+    /* The story follows the memory directly: end it with a blank line so the
+     * two never run into one word. */
+    size_t n = strlen(text);
+    int ends_blank = n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ');
+    char* body = (char*)malloc(n + 3);
+    wb_status st;
+    if (!body) return usage(out, "out of memory");
+    memcpy(body, text, n);
+    if (!ends_blank) body[n++] = '\n', body[n++] = '\n';
+    st = self->tree->append(self->host, root, body, n, &mem);
+    free(body);
+    if (st != WB_OK) return fail(self, out, "memory");
+  }
   if (self->tree->set_label(self->host, mem, MEMORY_LABEL) != WB_OK) return fail(self, out, "memory label");
   if (self->tree->switch_to(self->host, mem) != WB_OK) return fail(self, out, "switching to the memory");
   return 0;

@@ -93,13 +93,21 @@ wb_status tree_open_project(const wb_host* host, const char* path, const char* m
     auto loaded = load_model(m);
     if (!loaded) return soft_fail(fn, WB_ERR_IO, loaded.error().message);
     model = std::move(*loaded);
-    // Only byte-level vocabularies have a codec here until tokenizers land.
-    if (model->info().n_vocab != 256)
-      return soft_fail(fn, WB_ERR_UNSUPPORTED,
-                       fmt::format("model {} has {} tokens; only byte-level (256) vocabularies are supported by this "
-                                   "host for now", m, model->info().n_vocab));
   }
-  auto story = session::Story::attach(std::move(*project), model.get(), session::byte_codec(), {});
+  // The project's tokenizer (meta "tokenizer": a spec load_codec understands),
+  // else bytes, which only fit 256-token models.
+  session::TextCodec codec = session::byte_codec();
+  auto spec = (*project)->meta("tokenizer");
+  if (spec && *spec && !(*spec)->empty()) {
+    auto c = session::load_codec(**spec);
+    if (!c) return soft_fail(fn, WB_ERR_IO, c.error().message);
+    codec = std::move(*c);
+  } else if (model && model->info().n_vocab != 256) {
+    return soft_fail(fn, WB_ERR_UNSUPPORTED,
+                     fmt::format("model {} has {} tokens but the project names no tokenizer (meta 'tokenizer')", m,
+                                 model->info().n_vocab));
+  }
+  auto story = session::Story::attach(std::move(*project), model.get(), std::move(codec), {});
   if (!story) return soft_fail(fn, WB_ERR_IO, story.error().message);
   b.story = nullptr;
   b.owned_story.reset();

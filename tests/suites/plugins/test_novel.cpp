@@ -64,7 +64,7 @@ TEST_CASE("the novel plugin continues a story on a fixture model and writes chil
   REQUIRE(root->children.size() == 1);
   const tree::Node* memory = t.find(root->children[0]);
   CHECK(memory->label == "novel.memory");
-  CHECK(memory->text == "A tale of the sea.");
+  CHECK(memory->text == "A tale of the sea.\n\n");  // kept apart from the story
   REQUIRE(memory->children.size() == 1);
   const tree::Node* prompt = t.find(memory->children[0]);
   CHECK(prompt->text == "Once upon a time");

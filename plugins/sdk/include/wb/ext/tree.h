@@ -48,8 +48,9 @@ typedef struct wb_token_prob {
 typedef struct wb_host_tree {
   /* [main-thread] Opens (create: or creates) a project file and makes it the
    * host's story; model_path (may be NULL) names the model to load, else the
-   * project's remembered model. In the GUI the open project is used and this
-   * returns WB_ERR_UNSUPPORTED unless path is that project. */
+   * project's remembered model; the tokenizer is the project's (bytes for
+   * 256-token models). In the GUI the open project is used and this returns
+   * WB_ERR_UNSUPPORTED unless path is that project. */
   wb_status (*open_project)(const wb_host* host, const char* path, const char* model_path, bool create);
 
   /* [main-thread] The root / the node the user is at. */
