@@ -14,8 +14,16 @@
  *                       likely one that was not chosen) in a new branch, which
  *                       becomes current and is continued when --continue is given
  *   --continue [-n N] [--alternatives K] [--preset NAME] [--seed S] [--temp T] [--top-p P]
+ *              [--note TEXT] [--lore FILE]
  *                       continue the current node (or --node ID); prints each
- *                       alternative with its node id
+ *                       alternative with its node id. --note is an author's
+ *                       note (style instruction) and --lore a lorebook: lines
+ *                       "key, key: entry", an entry joining the context when a
+ *                       key occurs in the last 4 KiB of the story. Both are
+ *                       read by the model right before it writes, then left
+ *                       out of the story: the continuations are re-attached
+ *                       to the current node (metadata records the context;
+ *                       per-token alternatives are not kept for these)
  *   --switch ID         make ID current
  *   --show              print the current path's text
  *   --words             word count of the current path (memory excluded)
@@ -29,6 +37,9 @@
 #define NOVEL_ID "org.rwkv.workbench.novel"
 #define MEMORY_LABEL "novel.memory"
 #define MAX_ALTERNATIVES 16
+#define CONTEXT_LABEL "novel.context"
+#define LORE_WINDOW 4096
+#define MAX_LORE_BYTES (1u << 20)
 
 typedef struct novel {
   wb_plugin plugin;
@@ -49,6 +60,8 @@ typedef struct options {
   long regen_at, regen_alt;
   long n_tokens, alternatives;
   const char* preset;
+  const char* note;
+  const char* lore;
   int have_seed, have_temp, have_top_p;
   unsigned long long seed;
   double temp, top_p;
@@ -66,7 +79,7 @@ static int fail(const novel* self, const wb_output* out, const char* what) {
 }
 
 static int usage(const wb_output* out, const char* what) {
-  char line[512];
+  char line[1024];
   snprintf(line, sizeof line, "novel: %s\n", what);
   out->write_error(out, line, strlen(line));
   return 2;
@@ -144,6 +157,8 @@ static int parse_args(uint32_t argc, const char* const* argv, options* o, const 
     else if (strcmp(a, "--memory") == 0) o->memory = v;
     else if (strcmp(a, "--append") == 0) o->append = v;
     else if (strcmp(a, "--preset") == 0) o->preset = v;
+    else if (strcmp(a, "--note") == 0) o->note = v;
+    else if (strcmp(a, "--lore") == 0) o->lore = v;
     else if (strcmp(a, "--node") == 0) { if (!parse_u64(v, &o->node)) return usage(out, "--node expects a node id"); }
     else if (strcmp(a, "--switch") == 0) { if (!parse_u64(v, &o->switch_to)) return usage(out, "--switch expects a node id"); }
     else if (strcmp(a, "--regenerate") == 0) { if (!parse_u64(v, &o->regen_node)) return usage(out, "--regenerate expects a node id"); }
@@ -166,6 +181,131 @@ static int parse_args(uint32_t argc, const char* const* argv, options* o, const 
   if (!o->project) return usage(out, "--project P is required");
   if (o->regen_node && o->regen_at < 0) return usage(out, "--regenerate needs --at TOKEN");
   return 0;
+}
+
+
+/* ---- context: author's note and lorebook ---------------------------------------- */
+
+typedef struct strbuf {
+  char* data;
+  size_t len, cap;
+} strbuf;
+
+static int sb_add(strbuf* b, const char* s, size_t n) {
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = (b->len + n + 1) * 2;
+    char* d = (char*)realloc(b->data, cap);
+    if (!d) return 0;
+    b->data = d;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, s, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return 1;
+}
+
+static int sb_str(strbuf* b, const char* s) { return sb_add(b, s, strlen(s)); }
+
+static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
+
+/* Case-insensitive (ASCII) search of key[0..n) in hay. */
+static int contains_ci(const char* hay, const char* key, size_t n) {
+  size_t i, j;
+  if (n == 0) return 0;
+  for (i = 0; hay[i]; ++i) {
+    for (j = 0; j < n && hay[i + j] && lower(hay[i + j]) == lower(key[j]); ++j) {
+    }
+    if (j == n) return 1;
+  }
+  return 0;
+}
+
+static const char* skip_space(const char* s, const char* end) {
+  while (s < end && (*s == ' ' || *s == '\t')) ++s;
+  return s;
+}
+
+static const char* trim_end(const char* s, const char* end) {
+  while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) --end;
+  return end;
+}
+
+/* Appends the lore entries whose keys occur in `recent` to `ctx`; returns
+ * the number triggered, or -1 with a message when the file is unusable. */
+static int add_lore(const char* path, const char* recent, strbuf* ctx, char* err, size_t err_cap) {
+  FILE* f = fopen(path, "rb");
+  char* data;
+  size_t n;
+  const char* line;
+  int hits = 0;
+  if (!f) {
+    snprintf(err, err_cap, "lorebook %s cannot be opened", path);
+    return -1;
+  }
+  data = (char*)malloc(MAX_LORE_BYTES + 1);
+  if (!data) {
+    fclose(f);
+    snprintf(err, err_cap, "out of memory");
+    return -1;
+  }
+  n = fread(data, 1, MAX_LORE_BYTES + 1, f);
+  fclose(f);
+  if (n > MAX_LORE_BYTES) {
+    free(data);
+    snprintf(err, err_cap, "lorebook %s is larger than 1 MiB", path);
+    return -1;
+  }
+  data[n] = '\0';
+  for (line = data; line < data + n;) {
+    const char* nl = (const char*)memchr(line, '\n', (size_t)(data + n - line));
+    const char* eol = nl ? nl : data + n;
+    const char* colon = (const char*)memchr(line, ':', (size_t)(eol - line));
+    const char* start = skip_space(line, eol);
+    if (colon && start < colon && *start != '#') {
+      const char* k = start;
+      int hit = 0;
+      while (k < colon && !hit) {
+        const char* comma = (const char*)memchr(k, ',', (size_t)(colon - k));
+        const char* kend = comma ? comma : colon;
+        const char* ks = skip_space(k, kend);
+        const char* ke = trim_end(ks, kend);
+        hit = contains_ci(recent, ks, (size_t)(ke - ks));
+        k = kend + 1;
+      }
+      if (hit) {
+        const char* ts = skip_space(colon + 1, eol);
+        const char* te = trim_end(ts, eol);
+        if (te > ts && (!sb_str(ctx, "\n") || !sb_add(ctx, ts, (size_t)(te - ts)))) {
+          free(data);
+          snprintf(err, err_cap, "out of memory");
+          return -1;
+        }
+        hits += te > ts;
+      }
+    }
+    line = eol + 1;
+  }
+  free(data);
+  return hits;
+}
+
+/* JSON string body for `s` (quotes, backslashes and control bytes escaped). */
+static int sb_json(strbuf* b, const char* s) {
+  char esc[8];
+  for (; *s; ++s) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') {
+      esc[0] = '\\', esc[1] = (char)c;
+      if (!sb_add(b, esc, 2)) return 0;
+    } else if (c < 0x20) {
+      snprintf(esc, sizeof esc, "\\u%04x", c);
+      if (!sb_str(b, esc)) return 0;
+    } else if (!sb_add(b, (const char*)&c, 1)) {
+      return 0;
+    }
+  }
+  return 1;
 }
 
 /* ---- actions ------------------------------------------------------------------ */
@@ -254,12 +394,53 @@ static int regenerate(const novel* self, const options* o, const wb_output* out)
   return 0;
 }
 
+/* Builds the note/lore context for continuing `from` into ctx (empty when
+ * neither applies). Returns 0, or an exit status after reporting. */
+static int build_context(const novel* self, const options* o, wb_node_id from, strbuf* ctx, int* lore_hits,
+                         const wb_output* out) {
+  char err[512];
+  *lore_hits = 0;
+  if (o->lore) {
+    char* path = fetch_text(self, self->tree->path_text, from);
+    size_t len;
+    if (!path) return fail(self, out, "path text");
+    len = strlen(path);
+    *lore_hits = add_lore(o->lore, path + (len > LORE_WINDOW ? len - LORE_WINDOW : 0), ctx, err, sizeof err);
+    free(path);
+    if (*lore_hits < 0) return usage(out, err);
+  }
+  if (o->note && (!sb_str(ctx, "\n[Author's note: ") || !sb_str(ctx, o->note) || !sb_str(ctx, "]")))
+    return usage(out, "out of memory");
+  if (ctx->len > 0 && !sb_str(ctx, "\n\n")) return usage(out, "out of memory");
+  return 0;
+}
+
 static int continue_story(const novel* self, const options* o, const wb_output* out) {
   wb_sampler_settings s = WB_SAMPLER_SETTINGS_INIT;
-  wb_node_id from = (wb_node_id)o->node, kids[MAX_ALTERNATIVES];
+  wb_node_id from = (wb_node_id)o->node, gen_from, ctx_node = 0, kids[MAX_ALTERNATIVES];
   size_t n = 0, i;
   char line[256];
+  strbuf ctx = {NULL, 0, 0};
+  int lore_hits = 0, rc;
   if (!from && self->tree->current(self->host, &from) != WB_OK) return fail(self, out, "current node");
+  if ((rc = build_context(self, o, from, &ctx, &lore_hits, out)) != 0) {
+    free(ctx.data);
+    return rc;
+  }
+  gen_from = from;
+  if (ctx.len > 0) {
+    /* The model reads the context on a temporary branch; its state there is
+     * what the continuations are sampled from. */
+    if (self->tree->append(self->host, from, ctx.data, ctx.len, &ctx_node) != WB_OK ||
+        self->tree->set_label(self->host, ctx_node, CONTEXT_LABEL) != WB_OK) {
+      free(ctx.data);
+      return fail(self, out, "context branch");
+    }
+    gen_from = ctx_node;
+    snprintf(line, sizeof line, "context: %d lorebook entr%s%s\n", lore_hits, lore_hits == 1 ? "y" : "ies",
+             o->note ? ", author's note" : "");
+    put(out, line);
+  }
   s.preset = o->preset;
   s.alternatives = (uint32_t)o->alternatives;
   s.set = WB_SAMPLER_MAX_TOKENS;
@@ -267,9 +448,31 @@ static int continue_story(const novel* self, const options* o, const wb_output* 
   if (o->have_seed) s.set |= WB_SAMPLER_SEED, s.seed = o->seed;
   if (o->have_temp) s.set |= WB_SAMPLER_TEMPERATURE, s.temperature = (float)o->temp;
   if (o->have_top_p) s.set |= WB_SAMPLER_TOP_P, s.top_p = (float)o->top_p;
-  if (self->gen->generate(self->host, from, &s, NULL, NULL, kids, MAX_ALTERNATIVES, &n) != WB_OK)
+  if (self->gen->generate(self->host, gen_from, &s, NULL, NULL, kids, MAX_ALTERNATIVES, &n) != WB_OK) {
+    if (ctx_node) self->tree->remove(self->host, ctx_node);
+    free(ctx.data);
     return fail(self, out, "generate");
-  for (i = 0; i < n && i < MAX_ALTERNATIVES; ++i) {
+  }
+  if (n > MAX_ALTERNATIVES) n = MAX_ALTERNATIVES;
+  if (ctx_node) {
+    /* Re-attach each continuation to `from` (the story never shows the
+     * context) and record what the model saw, then drop the branch. */
+    strbuf meta = {NULL, 0, 0};
+    int ok = sb_str(&meta, "{\"novel.context\": \"") && sb_json(&meta, ctx.data) && sb_str(&meta, "\"}");
+    for (i = 0; i < n && ok; ++i) {
+      char* text = fetch_text(self, self->tree->node_text, kids[i]);
+      ok = text && self->tree->append(self->host, from, text, strlen(text), &kids[i]) == WB_OK &&
+           self->tree->set_metadata(self->host, kids[i], meta.data) == WB_OK;
+      free(text);
+    }
+    free(meta.data);
+    if (self->tree->remove(self->host, ctx_node) != WB_OK || !ok) {
+      free(ctx.data);
+      return fail(self, out, "re-attaching the continuations");
+    }
+  }
+  free(ctx.data);
+  for (i = 0; i < n; ++i) {
     wb_node_info info;
     char* text = fetch_text(self, self->tree->node_text, kids[i]);
     memset(&info, 0, sizeof info);
@@ -318,7 +521,8 @@ static int32_t novel_run(const wb_plugin* plugin, uint32_t argc, const char* con
   int rc;
   if (argc == 1 && strcmp(argv[0], "--help") == 0) {
     put(out, "usage: --project P [--model M] [--create] [--memory T] [--append T] [--regenerate NODE --at I [--alt K]]\n"
-             "       [--continue [-n N] [--alternatives K] [--preset NAME] [--seed S] [--temp T] [--top-p P] [--node ID]]\n"
+             "       [--continue [-n N] [--alternatives K] [--preset NAME] [--seed S] [--temp T] [--top-p P] [--node ID]\n"
+             "                   [--note TEXT] [--lore FILE]]\n"
              "       [--switch ID] [--show] [--words]\n");
     return 0;
   }
@@ -342,7 +546,7 @@ static const wb_plugin_headless novel_headless = {"--project P [--model M] [--cr
 static const char* const novel_features[] = {"text", "story", "generation", "headless", NULL};
 static const wb_plugin_descriptor novel_descriptor = {
     WB_ABI_VERSION_INIT, NOVEL_ID, "Novel continuation", "RWKV Workbench", "0.1.0",
-    "Continues a story from the active node: alternatives, presets, memory, regenerate from a token, word count",
+    "Continues a story from the active node: alternatives, presets, memory, author's note, lorebook, regenerate from a token, word count",
     novel_features};
 
 static bool novel_init(const wb_plugin* plugin) {

@@ -279,10 +279,19 @@ wb_status tree_set_metadata(const wb_host* host, wb_node_id id, const char* meta
   return ok();
 }
 
+wb_status tree_remove(const wb_host* host, wb_node_id id) {
+  WB_STORY_CALL("tree.remove");
+  if (id == story->tree_root()) return misuse(ctx, "tree.remove", WB_ERR_INVALID_ARGUMENT, "the root cannot be removed");
+  if (!story->node(id)) return misuse(ctx, "tree.remove", WB_ERR_NOT_FOUND, fmt::format("no node {}", id));
+  auto r = story->remove(id);
+  if (!r) return from_error(ctx, "tree.remove", r.error());
+  return ok();
+}
+
 const wb_host_tree kTree = {tree_open_project, tree_root,     tree_current,     tree_switch_to,  tree_node_info,
                             tree_child,        tree_node_text, tree_path_text,  tree_origin,     tree_label,
                             tree_metadata,     tree_find_label, tree_token_offset, tree_alternatives, tree_append,
-                            tree_edit,         tree_set_label, tree_set_metadata};
+                            tree_edit,         tree_set_label, tree_set_metadata, tree_remove};
 
 // ---- wb.generate/1 ---------------------------------------------------------
 

@@ -1,6 +1,8 @@
 // The novel-continuation plugin on a fixture model: it continues a story
 // through wb.tree/1 + wb.generate/1 and the children land in the project file.
 #include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "core/project/project.hpp"
@@ -155,4 +157,52 @@ TEST_CASE("wb plugin run drives the novel plugin headless", "[plugin][novel][cli
   CHECK(r.out.find("opening the project") != std::string::npos);
   ::unsetenv("XDG_DATA_HOME");
   ::unsetenv("XDG_CONFIG_HOME");
+}
+
+TEST_CASE("the novel plugin puts the author's note and triggered lore before the continuation", "[plugin][novel]") {
+  Sandbox box("novel-note");
+  std::string model = fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin");
+  fs::path project = box.root / "story.wbstory", lore = box.root / "lore.txt";
+  std::ofstream(lore) << "# lorebook\nlighthouse, keeper: The keeper of the lighthouse is Mara.\n"
+                         "dragon: Dragons are long extinct.\n";
+  host::PluginHost h(box.paths(), box.log);
+  h.scan();
+  auto out = run_novel(h, {"--project", project.string(), "--model", model, "--create", "--append",
+                           "She climbed the LIGHTHOUSE stairs."});
+  tree::NodeId from = numbers_after(out, "node").at(0);
+  out = run_novel(h, {"--project", project.string(), "--continue", "-n", "12", "--alternatives", "2", "--seed", "5",
+                      "--note", "Write in the past tense.", "--lore", lore.string()});
+  CHECK(out.find("context: 1 lorebook entry, author's note") != std::string::npos);
+  auto kids = numbers_after(out, "alternative [0-9]+: node");
+  auto* story = h.services().story->story;
+  REQUIRE(story);
+  auto parent = story->node(from);
+  REQUIRE(parent);
+  REQUIRE(parent->children.size() == 2);  // the temporary context branch is gone
+  CHECK(parent->children == kids);
+  CHECK(story->tree_copy().find_by_label("novel.context").empty());
+  std::string context;
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto k = story->node(parent->children[i]);
+    REQUIRE(k);
+    CHECK(k->origin == kNovel);
+    auto meta = nlohmann::json::parse(k->metadata);
+    context = meta.at("novel.context").get<std::string>();
+    CHECK(context.find("The keeper of the lighthouse is Mara.") != std::string::npos);
+    CHECK(context.find("[Author's note: Write in the past tense.]") != std::string::npos);
+    CHECK(context.find("Dragons") == std::string::npos);  // not triggered
+  }
+  // The model really read that context: generating from it by hand with the
+  // same settings gives the same continuations.
+  auto ctx_node = story->append(from, context);
+  REQUIRE(ctx_node);
+  session::GenerateOptions g;
+  g.settings.max_tokens = 12;
+  g.settings.seed = 5;
+  g.alternatives = 2;
+  auto again = story->continue_from(*ctx_node, g, nullptr, nullptr);
+  REQUIRE(again);
+  REQUIRE(again->size() == 2);
+  for (std::size_t i = 0; i < 2; ++i)
+    CHECK(story->node((*again)[i])->text == story->node(parent->children[i])->text);
 }
