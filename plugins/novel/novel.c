@@ -47,6 +47,15 @@ typedef struct novel {
   const wb_host_log* log;
   const wb_host_tree* tree;
   const wb_host_generate* gen;
+  const wb_host_ui* ui;
+  /* The GUI's running continuation (0: none). */
+  wb_session_id session;
+  wb_node_id from, ctx_node;
+  char* ctx_text;
+  char* preview;  /* alternative 1 as it streams */
+  size_t preview_len, preview_cap;
+  size_t tokens;
+  double tokens_per_s;
 } novel;
 
 typedef struct options {
@@ -415,6 +424,26 @@ static int build_context(const novel* self, const options* o, wb_node_id from, s
   return 0;
 }
 
+/* After generating from a temporary context branch: re-attach each
+ * continuation to `from` (the story never shows the context), record what the
+ * model saw in its metadata, and drop the branch. kids[] get the new ids.
+ * Returns 0 on success. */
+static int reattach(const novel* self, wb_node_id from, wb_node_id ctx_node, const char* ctx_text, wb_node_id* kids,
+                    size_t n) {
+  strbuf meta = {NULL, 0, 0};
+  size_t i;
+  int ok = sb_str(&meta, "{\"novel.context\": \"") && sb_json(&meta, ctx_text) && sb_str(&meta, "\"}");
+  for (i = 0; i < n && ok; ++i) {
+    char* text = fetch_text(self, self->tree->node_text, kids[i]);
+    ok = text && self->tree->append(self->host, from, text, strlen(text), &kids[i]) == WB_OK &&
+         self->tree->set_metadata(self->host, kids[i], meta.data) == WB_OK;
+    free(text);
+  }
+  free(meta.data);
+  if (self->tree->remove(self->host, ctx_node) != WB_OK) ok = 0;
+  return ok ? 0 : 1;
+}
+
 static int continue_story(const novel* self, const options* o, const wb_output* out) {
   wb_sampler_settings s = WB_SAMPLER_SETTINGS_INIT;
   wb_node_id from = (wb_node_id)o->node, gen_from, ctx_node = 0, kids[MAX_ALTERNATIVES];
@@ -454,22 +483,9 @@ static int continue_story(const novel* self, const options* o, const wb_output* 
     return fail(self, out, "generate");
   }
   if (n > MAX_ALTERNATIVES) n = MAX_ALTERNATIVES;
-  if (ctx_node) {
-    /* Re-attach each continuation to `from` (the story never shows the
-     * context) and record what the model saw, then drop the branch. */
-    strbuf meta = {NULL, 0, 0};
-    int ok = sb_str(&meta, "{\"novel.context\": \"") && sb_json(&meta, ctx.data) && sb_str(&meta, "\"}");
-    for (i = 0; i < n && ok; ++i) {
-      char* text = fetch_text(self, self->tree->node_text, kids[i]);
-      ok = text && self->tree->append(self->host, from, text, strlen(text), &kids[i]) == WB_OK &&
-           self->tree->set_metadata(self->host, kids[i], meta.data) == WB_OK;
-      free(text);
-    }
-    free(meta.data);
-    if (self->tree->remove(self->host, ctx_node) != WB_OK || !ok) {
-      free(ctx.data);
-      return fail(self, out, "re-attaching the continuations");
-    }
+  if (ctx_node && reattach(self, from, ctx_node, ctx.data, kids, n) != 0) {
+    free(ctx.data);
+    return fail(self, out, "re-attaching the continuations");
   }
   free(ctx.data);
   for (i = 0; i < n; ++i) {
@@ -541,9 +557,180 @@ static int32_t novel_run(const wb_plugin* plugin, uint32_t argc, const char* con
 
 static const wb_plugin_headless novel_headless = {"--project P [--model M] [--create] ACTIONS... (--help)", novel_run};
 
+
+/* ---- UI: the same continuation from the GUI, without blocking ------------------ */
+
+static void ui_status(const novel* self, const char* text) {
+  if (self->ui) self->ui->set_text(self->host, "novel", "status", text);
+}
+
+static void ui_build(const wb_plugin* plugin) {
+  const novel* self = (const novel*)plugin->plugin_data;
+  wb_ui_widget w[9];
+  wb_ui_panel panel;
+  if (!self->ui) return;
+  memset(w, 0, sizeof w);
+  w[0].kind = WB_UI_SLIDER, w[0].id = "length", w[0].label = "Length (tokens)";
+  w[0].min = 1, w[0].max = 2000, w[0].value = 200, w[0].step = 1;
+  w[1].kind = WB_UI_SLIDER, w[1].id = "alternatives", w[1].label = "Alternatives";
+  w[1].min = 1, w[1].max = MAX_ALTERNATIVES, w[1].value = 3, w[1].step = 1;
+  w[2].kind = WB_UI_TEXT_FIELD, w[2].id = "preset", w[2].label = "Sampling preset (presets/sampling/)", w[2].text = "";
+  w[3].kind = WB_UI_TEXT_AREA, w[3].id = "note", w[3].label = "Author's note", w[3].text = "";
+  w[4].kind = WB_UI_TEXT_FIELD, w[4].id = "lore", w[4].label = "Lorebook file", w[4].text = "";
+  w[5].kind = WB_UI_BUTTON, w[5].id = "continue", w[5].label = "Continue";
+  w[6].kind = WB_UI_BUTTON, w[6].id = "cancel", w[6].label = "Cancel";
+  w[7].kind = WB_UI_LABEL, w[7].id = "status", w[7].text = "";
+  w[8].kind = WB_UI_LABEL, w[8].id = "preview", w[8].text = "";
+  panel.id = "novel";
+  panel.title = "Novel continuation";
+  panel.widgets = w;
+  panel.widget_count = 9;
+  self->ui->set_panel(self->host, &panel);
+}
+
+/* A widget's text in a malloc'ed string ("" when unreadable). */
+static char* ui_text(const novel* self, const char* widget) {
+  size_t len = 0;
+  char* buf;
+  if (self->ui->get_text(self->host, "novel", widget, NULL, 0, &len) != WB_ERR_BUFFER_TOO_SMALL) len = 0;
+  buf = (char*)malloc(len + 1);
+  if (!buf) return NULL;
+  buf[0] = '\0';
+  if (len > 0 && self->ui->get_text(self->host, "novel", widget, buf, len + 1, &len) != WB_OK) buf[0] = '\0';
+  return buf;
+}
+
+static void ui_start(novel* self) {
+  options o;
+  double length = 200, alts = 3;
+  char* preset = ui_text(self, "preset");
+  char* note = ui_text(self, "note");
+  char* lore = ui_text(self, "lore");
+  strbuf ctx = {NULL, 0, 0};
+  wb_sampler_settings s = WB_SAMPLER_SETTINGS_INIT;
+  wb_node_id gen_from;
+  int hits = 0;
+  char err[512];
+  if (self->session) {
+    ui_status(self, "a continuation is already running");
+    goto done;
+  }
+  if (self->tree->current(self->host, &self->from) != WB_OK) {
+    ui_status(self, "no project is open");
+    goto done;
+  }
+  memset(&o, 0, sizeof o);
+  o.note = note && note[0] ? note : NULL;
+  o.lore = lore && lore[0] ? lore : NULL;
+  if (o.lore) {
+    char* path = fetch_text(self, self->tree->path_text, self->from);
+    size_t len = path ? strlen(path) : 0;
+    hits = add_lore(o.lore, path ? path + (len > LORE_WINDOW ? len - LORE_WINDOW : 0) : "", &ctx, err, sizeof err);
+    free(path);
+    if (hits < 0) {
+      ui_status(self, err);
+      goto done;
+    }
+  }
+  if (o.note && (!sb_str(&ctx, "\n[Author's note: ") || !sb_str(&ctx, o.note) || !sb_str(&ctx, "]"))) goto done;
+  if (ctx.len > 0 && !sb_str(&ctx, "\n\n")) goto done;
+  gen_from = self->from;
+  self->ctx_node = 0;
+  if (ctx.len > 0) {
+    if (self->tree->append(self->host, self->from, ctx.data, ctx.len, &self->ctx_node) != WB_OK) {
+      ui_status(self, self->host->last_error(self->host));
+      goto done;
+    }
+    self->tree->set_label(self->host, self->ctx_node, CONTEXT_LABEL);
+    gen_from = self->ctx_node;
+  }
+  self->ui->get_number(self->host, "novel", "length", &length);
+  self->ui->get_number(self->host, "novel", "alternatives", &alts);
+  s.preset = preset && preset[0] ? preset : NULL;
+  s.set = WB_SAMPLER_MAX_TOKENS;
+  s.max_tokens = (int32_t)length;
+  s.alternatives = (uint32_t)alts;
+  if (self->gen->start(self->host, gen_from, &s, &self->session) != WB_OK) {
+    ui_status(self, self->host->last_error(self->host));
+    if (self->ctx_node) self->tree->remove(self->host, self->ctx_node);
+    self->ctx_node = 0;
+    self->session = 0;
+    goto done;
+  }
+  free(self->ctx_text);
+  self->ctx_text = ctx.data;
+  ctx.data = NULL;
+  self->preview_len = 0;
+  self->tokens = 0;
+  ui_status(self, "continuing...");
+done:
+  free(ctx.data);
+  free(preset);
+  free(note);
+  free(lore);
+}
+
+static bool ui_on_token(void* user, const wb_generate_event* e) {
+  novel* self = (novel*)user;
+  if (e->kind != WB_GENERATE_TOKEN) return true;
+  ++self->tokens;
+  self->tokens_per_s = e->tokens_per_s;
+  if (e->alt == 0 && e->piece_len > 0) {
+    if (self->preview_len + e->piece_len + 1 > self->preview_cap) {
+      size_t cap = (self->preview_len + e->piece_len + 1) * 2;
+      char* p = (char*)realloc(self->preview, cap);
+      if (!p) return true;
+      self->preview = p;
+      self->preview_cap = cap;
+    }
+    memcpy(self->preview + self->preview_len, e->piece, e->piece_len);
+    self->preview_len += e->piece_len;
+    self->preview[self->preview_len] = '\0';
+  }
+  return true;
+}
+
+static void ui_frame(const wb_plugin* plugin) {
+  novel* self = (novel*)plugin->plugin_data;
+  bool finished = false;
+  char line[512];
+  wb_node_id kids[MAX_ALTERNATIVES];
+  size_t n = 0, i, at;
+  if (!self->session || !self->ui) return;
+  if (self->gen->poll(self->host, self->session, ui_on_token, self, &finished) != WB_OK) finished = true;
+  if (self->preview) self->ui->set_text(self->host, "novel", "preview", self->preview);
+  if (!finished) {
+    snprintf(line, sizeof line, "%zu tokens, %.0f tokens/s", self->tokens, self->tokens_per_s);
+    ui_status(self, line);
+    return;
+  }
+  if (self->gen->finish(self->host, self->session, kids, MAX_ALTERNATIVES, &n) != WB_OK) {
+    ui_status(self, self->host->last_error(self->host));
+    n = 0;
+  }
+  self->session = 0;
+  if (n > MAX_ALTERNATIVES) n = MAX_ALTERNATIVES;
+  if (self->ctx_node && reattach(self, self->from, self->ctx_node, self->ctx_text ? self->ctx_text : "", kids, n) != 0)
+    n = 0;
+  self->ctx_node = 0;
+  at = (size_t)snprintf(line, sizeof line, "done: %zu tokens; new nodes", self->tokens);
+  for (i = 0; i < n && at < sizeof line; ++i)
+    at += (size_t)snprintf(line + at, sizeof line - at, " %llu", (unsigned long long)kids[i]);
+  ui_status(self, line);
+}
+
+static void ui_event(const wb_plugin* plugin, const wb_ui_event* ev) {
+  novel* self = (novel*)plugin->plugin_data;
+  if (!ev || ev->kind != WB_UI_EVENT_PRESSED || !ev->widget_id) return;
+  if (strcmp(ev->widget_id, "continue") == 0) ui_start(self);
+  if (strcmp(ev->widget_id, "cancel") == 0 && self->session) self->gen->cancel(self->host, self->session);
+}
+
+static const wb_plugin_ui novel_ui = {ui_build, ui_event, ui_frame};
+
 /* ---- plugin ---------------------------------------------------------------------- */
 
-static const char* const novel_features[] = {"text", "story", "generation", "headless", NULL};
+static const char* const novel_features[] = {"text", "story", "generation", "headless", "ui", NULL};
 static const wb_plugin_descriptor novel_descriptor = {
     WB_ABI_VERSION_INIT, NOVEL_ID, "Novel continuation", "RWKV Workbench", "0.1.0",
     "Continues a story from the active node: alternatives, presets, memory, author's note, lorebook, regenerate from a token, word count",
@@ -554,6 +741,7 @@ static bool novel_init(const wb_plugin* plugin) {
   self->log = (const wb_host_log*)self->host->get_extension(self->host, WB_EXT_LOG);
   self->tree = (const wb_host_tree*)self->host->get_extension(self->host, WB_EXT_TREE);
   self->gen = (const wb_host_generate*)self->host->get_extension(self->host, WB_EXT_GENERATE);
+  self->ui = (const wb_host_ui*)self->host->get_extension(self->host, WB_EXT_UI);
   if (!self->tree || !self->gen) {
     if (self->log) self->log->log(self->host, WB_LOG_ERROR, "this host has no wb.tree/1 or wb.generate/1");
     return false;
@@ -561,11 +749,20 @@ static bool novel_init(const wb_plugin* plugin) {
   return true;
 }
 
-static void novel_destroy(const wb_plugin* plugin) { free(plugin->plugin_data); }
+static void novel_destroy(const wb_plugin* plugin) {
+  novel* self = (novel*)plugin->plugin_data;
+  /* A running session is cancelled by the host when the plugin unloads. */
+  free(self->ctx_text);
+  free(self->preview);
+  free(self);
+}
 
 static const void* novel_get_extension(const wb_plugin* plugin, const char* id) {
   (void)plugin;
-  return id && strcmp(id, WB_EXT_HEADLESS) == 0 ? &novel_headless : NULL;
+  if (!id) return NULL;
+  if (strcmp(id, WB_EXT_HEADLESS) == 0) return &novel_headless;
+  if (strcmp(id, WB_EXT_UI) == 0) return &novel_ui;
+  return NULL;
 }
 
 static uint32_t factory_count(const wb_plugin_factory* f) {

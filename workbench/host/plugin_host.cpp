@@ -496,6 +496,14 @@ Status PluginHost::ui_press(const std::string& plugin_id, const std::string& pan
   return send_event(plugin_id, ev);
 }
 
+void PluginHost::ui_tick() {
+  for (auto& l : loaded_) {
+    if (!l->ui || !l->ui->on_frame) continue;
+    CallScope scope(l->inst_ctx.get());
+    l->ui->on_frame(l->plugin);
+  }
+}
+
 Status PluginHost::ui_canvas_click(const std::string& plugin_id, const std::string& panel, const std::string& canvas,
                                    float x, float y, int button) {
   WB_TRY(w, services_.ui.widget(plugin_id, panel, canvas));

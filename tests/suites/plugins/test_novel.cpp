@@ -302,3 +302,41 @@ TEST_CASE("generation sessions run on a worker, stream events and cancel", "[plu
   CHECK(ctx->misuse_count == 4);  // with the poll of a finished session above
   CHECK(box.logged("plugin org.wbtest.direct: host service misuse: generate.start: no node 999999"));
 }
+
+TEST_CASE("the novel plugin continues from its GUI panel without blocking", "[plugin][novel][ui]") {
+  Sandbox box("novel-ui");
+  std::string model = fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin");
+  fs::path project = box.root / "story.wbstory";
+  host::PluginHost h(box.paths(), box.log);
+  h.scan();
+  // Headless first: opens the project (in the GUI the app attaches its story).
+  auto out = run_novel(h, {"--project", project.string(), "--model", model, "--create", "--append", "The storm"});
+  tree::NodeId from = numbers_after(out, "node").at(0);
+  auto panels = h.ui().panels(kNovel);
+  REQUIRE(panels.size() == 1);
+  const host::UiPanel& p = *panels[0];
+  double length = 15, alts = 2;
+  std::string note = "Keep it short.";
+  REQUIRE(h.ui_change(kNovel, "novel", "length", nullptr, &length));
+  REQUIRE(h.ui_change(kNovel, "novel", "alternatives", nullptr, &alts));
+  REQUIRE(h.ui_change(kNovel, "novel", "note", &note, nullptr));
+  REQUIRE(h.ui_press(kNovel, "novel", "continue"));
+  const host::UiWidget* status = p.find("status");
+  REQUIRE(status);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (status->text.rfind("done", 0) != 0 && std::chrono::steady_clock::now() < deadline) {
+    h.ui_tick();  // one GUI frame
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  INFO(status->text);
+  REQUIRE(status->text.rfind("done: 30 tokens; new nodes ", 0) == 0);
+  auto* story = h.services().story->story;
+  auto parent = story->node(from);
+  REQUIRE(parent);
+  REQUIRE(parent->children.size() == 2);
+  auto first = story->node(parent->children[0]);
+  CHECK(first->text.size() == 15);
+  CHECK(p.find("preview")->text == first->text);  // streamed text of alternative 1
+  CHECK(first->metadata.find("Keep it short.") != std::string::npos);
+  CHECK(story->tree_copy().find_by_label("novel.context").empty());
+}
