@@ -94,9 +94,11 @@ static int usage(const wb_output* out, const char* what) {
   return 2;
 }
 
-/* A node's text or path text in a malloc'ed, NUL-terminated buffer. */
+/* A node's text or path text in a malloc'ed, NUL-terminated buffer; *len
+ * (may be NULL) gets the full length, which counts any NUL bytes a byte-level
+ * model wrote. */
 typedef wb_status (*text_fn)(const wb_host*, wb_node_id, char*, size_t, size_t*);
-static char* fetch_text(const novel* self, text_fn fn, wb_node_id id) {
+static char* fetch_text_len(const novel* self, text_fn fn, wb_node_id id, size_t* out_len) {
   size_t len = 0;
   char* buf;
   if (fn(self->host, id, NULL, 0, &len) != WB_ERR_BUFFER_TOO_SMALL) return NULL;
@@ -106,8 +108,11 @@ static char* fetch_text(const novel* self, text_fn fn, wb_node_id id) {
     free(buf);
     return NULL;
   }
+  if (out_len) *out_len = len;
   return buf;
 }
+
+static char* fetch_text(const novel* self, text_fn fn, wb_node_id id) { return fetch_text_len(self, fn, id, NULL); }
 
 static size_t count_words(const char* s) {
   size_t n = 0;
@@ -434,8 +439,9 @@ static int reattach(const novel* self, wb_node_id from, wb_node_id ctx_node, con
   size_t i;
   int ok = sb_str(&meta, "{\"novel.context\": \"") && sb_json(&meta, ctx_text) && sb_str(&meta, "\"}");
   for (i = 0; i < n && ok; ++i) {
-    char* text = fetch_text(self, self->tree->node_text, kids[i]);
-    ok = text && self->tree->append(self->host, from, text, strlen(text), &kids[i]) == WB_OK &&
+    size_t len = 0;
+    char* text = fetch_text_len(self, self->tree->node_text, kids[i], &len);
+    ok = text && self->tree->append(self->host, from, text, len, &kids[i]) == WB_OK &&
          self->tree->set_metadata(self->host, kids[i], meta.data) == WB_OK;
     free(text);
   }
@@ -490,14 +496,15 @@ static int continue_story(const novel* self, const options* o, const wb_output* 
   free(ctx.data);
   for (i = 0; i < n; ++i) {
     wb_node_info info;
-    char* text = fetch_text(self, self->tree->node_text, kids[i]);
+    size_t len = 0;
+    char* text = fetch_text_len(self, self->tree->node_text, kids[i], &len);
     memset(&info, 0, sizeof info);
     self->tree->node_info(self->host, kids[i], &info);
     snprintf(line, sizeof line, "--- alternative %zu: node %llu (%u tokens) ---\n", i + 1, (unsigned long long)kids[i],
              info.token_count);
     put(out, line);
     if (text) {
-      put(out, text);
+      out->write(out, text, len);
       put(out, "\n");
     }
     free(text);
@@ -508,13 +515,13 @@ static int continue_story(const novel* self, const options* o, const wb_output* 
 static int show_or_count(const novel* self, const options* o, const wb_output* out) {
   wb_node_id cur, mem;
   char* text;
-  size_t words, memory_words = 0;
+  size_t words, memory_words = 0, len = 0;
   char line[128];
   if (self->tree->current(self->host, &cur) != WB_OK) return fail(self, out, "current node");
-  text = fetch_text(self, self->tree->path_text, cur);
+  text = fetch_text_len(self, self->tree->path_text, cur, &len);
   if (!text) return fail(self, out, "path text");
   if (o->show) {
-    put(out, text);
+    out->write(out, text, len);
     put(out, "\n");
   }
   if (o->words) {
