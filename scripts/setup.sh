@@ -12,7 +12,7 @@ packages=(
   vulkan-tools vulkan-validationlayers
   libsentencepiece-dev sentencepiece libfmt-dev catch2 libsqlite3-dev
   # well-kept helpers instead of hand-written code
-  nlohmann-json3-dev libpng-dev zlib1g-dev libzstd-dev
+  nlohmann-json3-dev libpng-dev zlib1g-dev libzstd-dev nettle-dev
   # MIDI playback / checks
   libfluidsynth-dev fluid-soundfont-gm midicsv
   # GUI tests under a virtual display
