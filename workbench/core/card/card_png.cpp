@@ -83,9 +83,11 @@ struct WriteHandle {
 
 // Known ancillary chunks that a rewrite copies byte for byte: libpng hands them
 // over as "unknown" chunks with their position, so nothing is re-encoded.
+// libpng wants the list as 5-byte entries (name and a NUL).
 constexpr png_byte kPassThrough[] =
-    "bKGD" "cHRM" "eXIf" "gAMA" "hIST" "iCCP" "oFFs" "pCAL" "pHYs" "sBIT" "sCAL" "sPLT" "sRGB"
-    "sTER" "tIME" "tRNS";
+    "bKGD\0cHRM\0eXIf\0gAMA\0hIST\0iCCP\0oFFs\0pCAL\0pHYs\0sBIT\0sCAL\0sPLT\0sRGB\0sTER\0tIME\0tRNS";
+constexpr int kPassThroughCount = static_cast<int>(sizeof kPassThrough / 5);
+static_assert(sizeof kPassThrough % 5 == 0, "chunk list entries are 5 bytes");
 
 Error png_fault(const std::string& origin, const IoCtx& ctx) {
   return make_error(Errc::format, "{}: broken PNG: {}", origin, ctx.error[0] ? ctx.error : "unknown fault");
@@ -173,7 +175,7 @@ Result<std::vector<uint8_t>> write_png_texts(std::span<const uint8_t> avatar,
   bool ok = guarded(r.png, [&] {
     png_set_keep_unknown_chunks(r.png, PNG_HANDLE_CHUNK_ALWAYS, nullptr, 0);
     png_set_keep_unknown_chunks(r.png, PNG_HANDLE_CHUNK_ALWAYS, kPassThrough,
-                                static_cast<int>(sizeof kPassThrough / 4));
+                                kPassThroughCount);
     png_read_info(r.png, r.info);
   });
   if (!ok) return png_fault(origin, rctx);
@@ -228,7 +230,7 @@ Result<std::vector<uint8_t>> write_png_texts(std::span<const uint8_t> avatar,
     png_set_write_fn(w.png, &wctx, write_bytes, flush_bytes);
     png_set_keep_unknown_chunks(w.png, PNG_HANDLE_CHUNK_ALWAYS, nullptr, 0);
     png_set_keep_unknown_chunks(w.png, PNG_HANDLE_CHUNK_ALWAYS, kPassThrough,
-                                static_cast<int>(sizeof kPassThrough / 4));
+                                kPassThroughCount);
     png_set_IHDR(w.png, w.info, width, height, bit_depth, color_type, interlace, compression, filter);
     png_colorp palette = nullptr;
     int n_palette = 0;
