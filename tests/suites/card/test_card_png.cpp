@@ -307,6 +307,13 @@ TEST_CASE("broken PNGs are refused with a clear error", "[card][png][bad-input]"
     t.texts_before = s.texts_before;
     CHECK_THAT(parse_png_err(wb::test::make_png(t)), Catch::Contains("broken.png"));
   }
+  SECTION("a chunk length far beyond the file") {
+    auto bad = good;
+    std::size_t at = wb::test::find_chunk(bad, "tEXt", "chara");
+    REQUIRE(at != std::string::npos);
+    bad[at] = 0x5B;  // claims about 1.5 GB; must fail without allocating it
+    CHECK_THAT(parse_png_err(bad), Catch::Contains("broken.png: broken PNG"));
+  }
   SECTION("bad signature") {
     auto bad = good;
     bad[5] = 'X';

@@ -4,6 +4,7 @@
 
 #include <csetjmp>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -18,7 +19,19 @@ struct IoCtx {
   std::vector<uint8_t>* out = nullptr;
   char error[256] = {0};
   std::vector<std::string>* warnings = nullptr;
+  std::size_t max_alloc = std::size_t{16} << 20;  // per libpng allocation
 };
+
+// libpng allocates a chunk's buffer from the length in its header before
+// reading it, and its chunk size limit does not cover text chunks, so a
+// 4-byte lie could cost gigabytes. Every libpng allocation goes through here.
+png_voidp bounded_malloc(png_structp png, png_alloc_size_t size) {
+  auto* ctx = static_cast<IoCtx*>(png_get_mem_ptr(png));
+  if (ctx && size > ctx->max_alloc) return nullptr;  // libpng turns this into an error
+  return std::malloc(size);
+}
+
+void plain_free(png_structp, png_voidp p) { std::free(p); }
 
 void on_error(png_structp png, png_const_charp msg) {
   auto* ctx = static_cast<IoCtx*>(png_get_error_ptr(png));
@@ -95,7 +108,8 @@ Error png_fault(const std::string& origin, const IoCtx& ctx) {
 
 // Opens a read struct over `bytes` with strict CRC checking and our limits.
 Result<bool> open_read(ReadHandle& h, IoCtx& ctx, const std::string& origin, const Limits& limits) {
-  h.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, on_error, on_warning);
+  h.png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &ctx, on_error, on_warning, &ctx, bounded_malloc,
+                                   plain_free);
   if (!h.png) return make_error(Errc::internal, "{}: cannot create a PNG reader", origin);
   h.info = png_create_info_struct(h.png);
   if (!h.info) return make_error(Errc::internal, "{}: cannot create a PNG reader", origin);
