@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -119,7 +120,8 @@ class App {
   std::string first_run_note;  // why (no default model, ...)
   bool relayout = true;        // place the main panes again (first frame, window resized)
   bool echo_log = false;       // also print log lines to stderr (scripted runs)
-  std::string open_plugin_panel;  // "plugin/panel" focused by a script
+  std::set<std::string> open_panels;  // plugin panels shown, as "plugin/panel"
+  std::string focus_panel;            // "plugin/panel" to bring to front next frame
   std::string backend_name() const;
 
  private:

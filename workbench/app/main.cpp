@@ -91,17 +91,20 @@ std::string tree_state_json(const App& app) {
     j["project"] = nullptr;
     j["first_run"] = app.first_run;
     j["error"] = app.error;
-    return j.dump();
+    return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   j["project"] = app.story->project().path();
   j["current"] = app.current();
   j["selected"] = app.selected;
-  j["current_text"] = app.tree.path_text(app.current());
+  // Model text can be any bytes (byte-level models), so the path is given in hex.
+  std::string text = app.tree.path_text(app.current()), hex;
+  for (unsigned char c : text) hex += fmt::format("{:02x}", c);
+  j["current_text_hex"] = hex;
   j["model"] = app.model_path;
   j["error"] = app.error;
   j["first_run"] = app.first_run;
   j["tree"] = nlohmann::json::parse(tree::to_json(app.tree), nullptr, false);
-  return j.dump(1);
+  return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // First run: the sample project on the shipped default model, or the
@@ -180,7 +183,7 @@ int main(int argc, char** argv) {
     app.first_run_note = "Model loaded: create a project (Project > New project...) or open one.";
   }
 
-  std::vector<double> gen_frames;
+  std::vector<double> gen_frames, idle_frames;
   int settle = 3;  // frames drawn after the script so auto-sized windows settle
   int script_errors = 0;
   int last_w = 0, last_h = 0;
@@ -222,6 +225,7 @@ int main(int argc, char** argv) {
     }
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (gen_before && app.generating()) gen_frames.push_back(ms);
+    else if (!gen_before && !app.generating()) idle_frames.push_back(ms);
     if (last) break;
   }
   app.wait_generation();
@@ -237,8 +241,11 @@ int main(int argc, char** argv) {
   if (args->print_tree) std::printf("%s\n", tree_state_json(app).c_str());
   if (args->measure_frames) {
     double mx = gen_frames.empty() ? 0 : *std::max_element(gen_frames.begin(), gen_frames.end());
-    std::printf("frames while generating: %zu, median %.2f ms, max %.2f ms (device: %s)\n", gen_frames.size(),
-                median(gen_frames), mx, r.device_name().c_str());
+    double mx_idle = idle_frames.empty() ? 0 : *std::max_element(idle_frames.begin(), idle_frames.end());
+    std::printf("frames while generating: %zu, median %.2f ms, max %.2f ms; other frames: %zu, median %.2f ms, max %.2f ms "
+                "(device: %s)\n",
+                gen_frames.size(), median(gen_frames), mx, idle_frames.size(), median(idle_frames), mx_idle,
+                r.device_name().c_str());
   }
   app.save_settings();
   return script_errors ? 3 : 0;

@@ -164,7 +164,10 @@ Status Script::step(App& app, Renderer& r) {
     else if (n == "log") app.show_log = on;
     else if (n == "model") app.show_model = on;
     else if (n == "plugins") app.show_plugins = on;
-    else if (n.find('/') != std::string::npos && on) app.open_plugin_panel = n;
+    else if (n.find('/') != std::string::npos) {
+      if (on) app.open_panels.insert(n), app.focus_panel = n;
+      else app.open_panels.erase(n);
+    }
     else return bad("unknown panel (tree, generation, log, model, plugins or PLUGIN/PANEL)");
   } else if (l.cmd == "resize") {
     int ww = 0, hh = 0;

@@ -16,6 +16,7 @@ void draw_generation(App& app) {
     return;
   }
   auto& s = app.gen_opts.settings;
+  ImGui::PushItemWidth(ImGui::GetContentRegionAvail().x * 0.5f);  // the other half for the labels
   if (ImGui::BeginCombo("Preset", app.settings.preset.c_str())) {
     for (const auto& name : app.preset_names)
       if (ImGui::Selectable(name.c_str(), name == app.settings.preset)) {
@@ -34,6 +35,7 @@ void draw_generation(App& app) {
   if (ImGui::InputInt("Seed", &seed)) s.seed = static_cast<uint64_t>(std::max(0, seed));
   ImGui::SliderInt("Length (tokens)", &app.settings.length, 1, 1024);
   ImGui::SliderInt("Alternatives", &app.settings.alternatives, 1, 8);
+  ImGui::PopItemWidth();
   ImGui::Separator();
   if (app.generating()) {
     const auto& p = app.progress;

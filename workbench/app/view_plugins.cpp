@@ -165,14 +165,19 @@ void draw_plugins(App& app) {
   for (const host::UiPanel* p : app.plugins->ui().panels()) panels.push_back(*p);
   for (const host::UiPanel& panel : panels) {
     const host::UiPanel* p = &panel;
-    std::string title = (p->title.empty() ? p->id : p->title) + " (" + p->plugin_id + ")###" + p->plugin_id + "/" + p->id;
-    if (!app.open_plugin_panel.empty() && app.open_plugin_panel == p->plugin_id + "/" + p->id) {
+    const std::string key = p->plugin_id + "/" + p->id;
+    if (!app.open_panels.count(key)) continue;
+    std::string title = (p->title.empty() ? p->id : p->title) + " (" + p->plugin_id + ")###" + key;
+    if (app.focus_panel == key) {
       ImGui::SetNextWindowFocus();
       ImGui::SetNextWindowCollapsed(false);
+      app.focus_panel.clear();
     }
     ImGui::SetNextWindowSize(ImVec2(420, 300), ImGuiCond_FirstUseEver);
-    if (ImGui::Begin(title.c_str())) draw_panel(app, *p);
+    bool open = true;
+    if (ImGui::Begin(title.c_str(), &open)) draw_panel(app, *p);
     ImGui::End();
+    if (!open) app.open_panels.erase(key);
   }
 }
 

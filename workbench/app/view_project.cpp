@@ -56,6 +56,18 @@ void draw_main_menu(App& app) {
     ImGui::MenuItem("Log", nullptr, &app.show_log);
     ImGui::MenuItem("Model manager", nullptr, &app.show_model);
     ImGui::MenuItem("Plugins", nullptr, &app.show_plugins);
+    if (app.plugins && ImGui::BeginMenu("Plugin panels")) {
+      for (const host::UiPanel* p : app.plugins->ui().panels()) {
+        const std::string key = p->plugin_id + "/" + p->id;
+        bool on = app.open_panels.count(key) > 0;
+        std::string label = (p->title.empty() ? p->id : p->title) + " (" + p->plugin_id + ")";
+        if (ImGui::MenuItem(label.c_str(), nullptr, &on)) {
+          if (on) app.open_panels.insert(key);
+          else app.open_panels.erase(key);
+        }
+      }
+      ImGui::EndMenu();
+    }
     ImGui::EndMenu();
   }
   if (ImGui::BeginMenu("Model")) {
