@@ -2,7 +2,10 @@
 // box to type the next part, Ctrl+Enter to add it and continue; plus the
 // global shortcuts.
 #include <imgui.h>
+
 #include <imgui_stdlib.h>
+
+#include <algorithm>
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>  // ImGui 1.86 has no ImGuiKey_S; its GLFW backend indexes keys by GLFW code
 
@@ -30,7 +33,16 @@ void flow_text(const std::string& text, ImVec4 colour, float wrap_x) {
       continue;
     }
     std::size_t j = i;
-    while (j < text.size() && text[j] != ' ' && text[j] != '\n') ++j;
+    while (j < text.size() && text[j] != ' ' && text[j] != '\n') {
+      // CJK text has no spaces: every character from U+3000 on (3-byte
+      // UTF-8, lead byte 0xE3..0xEF) is a place where the line may wrap.
+      const auto c = static_cast<unsigned char>(text[j]);
+      if (c >= 0xE3 && c < 0xF0) {
+        if (j == i) j = std::min(text.size(), j + 3);
+        break;
+      }
+      ++j;
+    }
     if (j < text.size() && text[j] == ' ') ++j;  // keep the space with its word
     const char* b = text.data() + i;
     const char* e = text.data() + j;

@@ -148,6 +148,7 @@ TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, for
         "fork A different road\n"
         "navigate prev\n"
         "open-panel plugins\n"
+        "open-panel org.rwkv.workbench.text-stats/main\n"
         "resize 900 640\n"
         "frames 2\n");
   auto r = run_gui(dir, "--script " + quote((dir / "s1.txt").string()) + " --screenshot " +
