@@ -184,11 +184,17 @@ TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, for
   CHECK(s["current"].get<uint64_t>() == alts[1]);
   CHECK(s["current_text_hex"] == hex_text(*user) + hex_text(*c) + hex_text(*node(s, alts[1])));
 
-  // Reopen the saved project, switch to the first alternative, then meet bad input:
+  // Reopen the saved project, switch to the first alternative, delete (and
+  // undo), label and bookmark nodes, then meet bad input:
   // a model file opened as a project and a text file opened as a model.
   write(dir / "s2.txt",
         "open-project " + project.string() + "\n"
         "switch-branch " + std::to_string(alts[0]) + "\n"
+        "delete-node " + std::to_string(alts[2]) + "\n"
+        "undo\n"
+        "delete-node " + std::to_string(alts[1]) + "\n"
+        "label " + std::to_string(alts[0]) + " chapter one\n"
+        "bookmark " + std::to_string(alts[0]) + "\n"
         "open-project " + model + "\n"
         "open-model " + (dir / "s1.txt").string() + "\n");
   auto r2 = run_gui(dir, "--script " + quote((dir / "s2.txt").string()) + " --screenshot " +
@@ -198,6 +204,11 @@ TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, for
   auto s2 = read_json(dir / "s2.json");
   CHECK(s2["project"] == project.string());  // untouched by the failed opens
   CHECK(s2["current"].get<uint64_t>() == alts[0]);
-  CHECK(s2["tree"]["nodes"].size() == s["tree"]["nodes"].size());
+  // The deleted fork came back with undo; the second alternative stayed deleted.
+  CHECK(s2["tree"]["nodes"].size() == s["tree"]["nodes"].size() - 1);
+  CHECK(node(s2, alts[2]) != nullptr);
+  CHECK(node(s2, alts[1]) == nullptr);
+  CHECK((*node(s2, alts[0]))["label"] == "chapter one");
+  CHECK((*node(s2, alts[0]))["bookmark"] == true);
   CHECK(s2["error"].get<std::string>().find("s1.txt") != std::string::npos);  // the dialog names the file
 }
