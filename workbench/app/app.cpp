@@ -586,6 +586,27 @@ void App::navigate(int dx, int dy) {
   if (target != tree::kNoNode) select(target);
 }
 
+bool App::branch_at_token(NodeId id, std::size_t index, int32_t token) {
+  if (!story || generating()) return false;
+  const tree::Node* n = tree.find(id);
+  if (!n || index >= n->tokens.size()) return false;
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < index; ++i) offset += story->codec().piece(n->tokens[i]).size();
+  std::string piece = story->codec().piece(token);
+  if (piece.empty()) {
+    fail("Cannot branch here", "That token has no text of its own.");
+    return false;
+  }
+  auto r = story->edit(id, offset, piece);
+  if (!r) {
+    fail("Branch not created", r.error().message);
+    return false;
+  }
+  refresh();
+  if (!select(*r)) return false;
+  return continue_generation(settings.length, 1);
+}
+
 // ---- generation -------------------------------------------------------------------------
 
 bool App::continue_generation(int tokens, int alternatives) {

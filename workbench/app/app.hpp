@@ -94,7 +94,10 @@ class App {
   bool set_label(NodeId id, const std::string& label);
   bool toggle_bookmark(NodeId id);
   bool edit_path_text(const std::string& new_text);  // non-destructive edit of the active path
-  void navigate(int dx, int dy);  // dy: -1 parent, +1 first child; dx: previous/next sibling
+  void navigate(int dx, int dy);
+  // Replaces generated token `index` of node `id` (and what followed it) by
+  // `token`, as a new branch that becomes current; then continues from it.
+  bool branch_at_token(NodeId id, std::size_t index, int32_t token);  // dy: -1 parent, +1 first child; dx: previous/next sibling
 
   // ---- generation ----
   session::GenerateOptions gen_opts;

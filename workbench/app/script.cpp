@@ -131,6 +131,13 @@ Status Script::step(App& app, Renderer& r) {
     else if (l.rest == "prev") app.navigate(-1, 0);
     else if (l.rest == "next") app.navigate(1, 0);
     else return bad("expects parent, child, prev or next");
+  } else if (l.cmd == "branch-token") {
+    NodeId id = 0;
+    std::size_t index = 0;
+    int32_t token = 0;
+    if (w.size() != 3 || !parse_num(w[0], id) || !parse_num(w[1], index) || !parse_num(w[2], token))
+      return bad("expects NODE INDEX TOKEN");
+    app.branch_at_token(id, index, token);
   } else if (l.cmd == "delete-node") {
     NodeId id = 0;
     if (!id_arg(id)) return bad("expects a node id");

@@ -9,6 +9,7 @@
 //   open-model PATH          type TEXT          clear-input       submit
 //   continue N               alternatives K N   wait-generation   cancel
 //   select-node ID           switch-branch ID   fork [TEXT]       navigate parent|child|prev|next
+//   branch-token NODE INDEX TOKEN (a generated token replaced by another, then continue)
 //   delete-node ID           undo               redo              label ID TEXT     bookmark ID
 //   preset NAME              set KEY VALUE      (sampling options, as in presets/)
 //   open-panel tree|generation|log|model|plugins|PLUGIN/PANEL     close-panel NAME

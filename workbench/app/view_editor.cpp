@@ -59,6 +59,62 @@ void flow_text(const std::string& text, ImVec4 colour, float wrap_x) {
   ImGui::PopStyleColor();
 }
 
+// The current node's generated tokens, shaded by how likely the model found
+// each; clicking one lists the alternatives it recorded and branches there.
+bool tokens_open = false;  // whether the tokens header was open last frame (for the layout)
+
+void draw_tokens(App& app) {
+  const tree::Node* n = app.tree.find(app.current());
+  if (!n || n->alternatives.empty() || app.generating()) return;
+  tokens_open = ImGui::CollapsingHeader("Tokens of this continuation (click one for its alternatives)",
+                                        ImGuiTreeNodeFlags_DefaultOpen);
+  if (!tokens_open) return;
+  ImGui::BeginChild("##tokens", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 4), true);
+  const auto& codec = app.story->codec();
+  const float right = ImGui::GetContentRegionAvail().x;
+  for (std::size_t i = 0; i < n->tokens.size(); ++i) {
+    std::string piece = codec.piece(n->tokens[i]);
+    std::string shown;
+    for (char c : piece) {
+      if (c == '\n') shown.append("\\n");
+      else shown.push_back(c);
+    }
+    if (shown.empty()) shown.push_back('?');
+    float p = 1.0f;
+    if (i < n->alternatives.size())
+      for (const auto& tp : n->alternatives[i])
+        if (tp.token == n->tokens[i]) p = tp.prob;
+    // Likely tokens dark, unlikely ones red: where the model was unsure.
+    ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.25f + 0.6f * (1 - p), 0.25f, 0.3f, 1.0f));
+    ImGui::PushID(static_cast<int>(i));
+    if (i > 0 && ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x + ImGui::CalcTextSize(shown.c_str()).x + 12 < right)
+      ImGui::SameLine(0, 2);
+    if (ImGui::SmallButton(shown.c_str())) ImGui::OpenPopup("alts");
+    if (ImGui::BeginPopup("alts")) {
+      ImGui::TextDisabled("token %zu: the model's choices here", i);
+      if (i < n->alternatives.size())
+        for (const auto& tp : n->alternatives[i]) {
+          std::string label = codec.piece(tp.token);
+          for (char& c : label)
+            if (c == '\n') c = ' ';
+          label = fmt::format("\"{}\"  {:.1f}%", label, static_cast<double>(tp.prob) * 100.0);
+          if (ImGui::Selectable(label.c_str(), tp.token == n->tokens[i]) && tp.token != n->tokens[i]) {
+            app.branch_at_token(n->id, i, tp.token);
+            ImGui::EndPopup();
+            ImGui::PopID();
+            ImGui::PopStyleColor();
+            ImGui::EndChild();
+            return;
+          }
+        }
+      ImGui::EndPopup();
+    }
+    ImGui::PopID();
+    ImGui::PopStyleColor();
+  }
+  ImGui::EndChild();
+}
+
 }  // namespace
 
 void handle_shortcuts(App& app) {
@@ -97,7 +153,9 @@ void draw_editor(App& app) {
   static bool editing = false;
   static std::string edit_buf;
   NodeId cur = app.current();
-  const float input_h = ImGui::GetTextLineHeightWithSpacing() * 5 + ImGui::GetFrameHeightWithSpacing() * 2;
+  float input_h = ImGui::GetTextLineHeightWithSpacing() * 5 + ImGui::GetFrameHeightWithSpacing() * 2;
+  if (const tree::Node* cn = app.tree.find(cur); cn && !cn->alternatives.empty() && !app.generating())
+    input_h += ImGui::GetFrameHeightWithSpacing() + (tokens_open ? ImGui::GetTextLineHeightWithSpacing() * 4 + 8 : 0);
   ImGui::BeginChild("##path", ImVec2(0, -input_h), true);
   if (editing) {
     ImGui::InputTextMultiline("##edit", &edit_buf, ImVec2(-1, -1));
@@ -115,6 +173,7 @@ void draw_editor(App& app) {
     if (app.generating() && ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 20) ImGui::SetScrollHereY(1.0f);
   }
   ImGui::EndChild();
+  draw_tokens(app);
   if (!editing) {
     if (ImGui::Button("Edit text")) {
       editing = true;

@@ -211,4 +211,30 @@ TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, for
   CHECK((*node(s2, alts[0]))["label"] == "chapter one");
   CHECK((*node(s2, alts[0]))["bookmark"] == true);
   CHECK(s2["error"].get<std::string>().find("s1.txt") != std::string::npos);  // the dialog names the file
+
+  // Clicking a generated token and choosing another of its alternatives
+  // branches there (splitting the node) and continues from the new branch.
+  const auto& recorded = (*c)["alternatives"][5];
+  int32_t other = -1;
+  for (const auto& tp : recorded)
+    if (tp[0].get<int32_t>() != (*c)["tokens"][5].get<int32_t>()) other = tp[0].get<int32_t>();
+  REQUIRE(other >= 0);
+  write(dir / "s3.txt", "open-project " + project.string() + "\n" + "branch-token " + std::to_string(cont[0]) +
+                            " 5 " + std::to_string(other) + "\nwait-generation\n");
+  auto r3 = run_gui(dir, "--script " + quote((dir / "s3.txt").string()) + " --tree-json " + quote((dir / "s3.json").string()));
+  INFO(r3.out);
+  REQUIRE(r3.exit_code == 0);
+  auto s3 = read_json(dir / "s3.json");
+  CHECK(s3["error"] == "");
+  const auto* cur = node(s3, s3["current"].get<uint64_t>());
+  REQUIRE(cur != nullptr);
+  CHECK((*cur)["origin"] == "model");
+  const auto* chosen = node(s3, (*cur)["parent"].get<uint64_t>());
+  REQUIRE(chosen != nullptr);
+  REQUIRE((*chosen)["tokens"].size() == 1);
+  CHECK((*chosen)["tokens"][0].get<int32_t>() == other);
+  const auto* front = node(s3, (*chosen)["parent"].get<uint64_t>());
+  REQUIRE(front != nullptr);
+  CHECK((*front)["tokens"].size() == 5);  // the first 5 tokens of the continuation, split off
+  CHECK((*front)["parent"].get<uint64_t>() == top[0]);
 }
