@@ -80,7 +80,8 @@ void draw_tokens(App& app) {
       else shown.push_back(c);
     }
     if (shown.empty()) shown.push_back('?');
-    float p = 1.0f;
+    // A token missing from the recorded top list was less likely than all of them.
+    float p = (i < n->alternatives.size() && !n->alternatives[i].empty()) ? 0.0f : 1.0f;
     if (i < n->alternatives.size())
       for (const auto& tp : n->alternatives[i])
         if (tp.token == n->tokens[i]) p = tp.prob;
