@@ -376,7 +376,7 @@ static void ui_event(const wb_plugin* plugin, const wb_ui_event* ev) {
     publish_results(self);
 }
 
-static const wb_plugin_ui ui_ext = {ui_build, ui_event};
+static const wb_plugin_ui ui_ext = {ui_build, ui_event, NULL};
 
 /* ---- plugin ---------------------------------------------------------------------- */
 

@@ -109,6 +109,8 @@ static int32_t tp_run(const wb_plugin* plugin, uint32_t argc, const char* const*
   out->write(out, "preset_names=", 13);
   out->write(out, buf, strlen(buf));
   out->write(out, "\n", 1);
+  say(out, "preset_write_ok", presets->write(h, "text-stats", "mine.txt", "words_per_minute = 300\n", 23));
+  say(out, "preset_write_escape", presets->write(h, "..", "x.txt", "y", 1));
   say(out, "output_null_data", out->write(out, NULL, 5));
   return 0;
 }

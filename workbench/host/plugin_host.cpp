@@ -10,6 +10,7 @@
 
 #include "host/abi.hpp"
 #include "host/file_hash.hpp"
+#include "host/story_service.hpp"
 
 #ifndef WB_BUILD_PLUGIN_DIR
 #define WB_BUILD_PLUGIN_DIR ""
@@ -142,6 +143,7 @@ PluginHost::PluginHost(PluginPaths paths, Log& log)
 PluginHost::~PluginHost() {
   // Newest first, so a library loaded later never outlives one it might use.
   while (!loaded_.empty()) {
+    drop_plugin_sessions(services_, loaded_.back()->id);
     services_.ui.remove_plugin(loaded_.back()->id);
     loaded_.pop_back();
   }
@@ -267,6 +269,7 @@ Status PluginHost::load_record(PluginRecord& rec) {
     rec.state = PluginState::refused;
     rec.reason = why;
     services_.ui.remove_plugin(rec.id);  // panels published before the refusal
+    drop_plugin_sessions(services_, rec.id);
     log_.warn("plugin {} ({}) refused: {}", rec.id, rec.library_path.string(), why);
     return make_error(Errc::security, "plugin {} refused: {}", rec.id, why);
   };
@@ -416,6 +419,7 @@ Status PluginHost::disable(const std::string& file_or_id) {
   std::string id = rec->id;
   for (auto it = loaded_.begin(); it != loaded_.end(); ++it)
     if ((*it)->id == id) {
+      drop_plugin_sessions(services_, id);
       services_.ui.remove_plugin(id);
       loaded_.erase(it);
       break;
@@ -490,6 +494,14 @@ Status PluginHost::ui_press(const std::string& plugin_id, const std::string& pan
   ev.panel_id = panel.c_str();
   ev.widget_id = widget.c_str();
   return send_event(plugin_id, ev);
+}
+
+void PluginHost::ui_tick() {
+  for (auto& l : loaded_) {
+    if (!l->ui || !l->ui->on_frame) continue;
+    CallScope scope(l->inst_ctx.get());
+    l->ui->on_frame(l->plugin);
+  }
 }
 
 Status PluginHost::ui_canvas_click(const std::string& plugin_id, const std::string& panel, const std::string& canvas,

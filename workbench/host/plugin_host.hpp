@@ -101,6 +101,8 @@ class PluginHost {
   Status ui_change(const std::string& plugin_id, const std::string& panel, const std::string& widget,
                    const std::string* text, const double* value);
   Status ui_press(const std::string& plugin_id, const std::string& panel, const std::string& widget);
+  // One GUI frame: lets every loaded plugin poll its running work (on_frame).
+  void ui_tick();
   Status ui_canvas_click(const std::string& plugin_id, const std::string& panel, const std::string& canvas, float x,
                          float y, int button);
 

@@ -109,6 +109,7 @@ wb_status tree_open_project(const wb_host* host, const char* path, const char* m
   }
   auto story = session::Story::attach(std::move(*project), model.get(), std::move(codec), {});
   if (!story) return soft_fail(fn, WB_ERR_IO, story.error().message);
+  b.sessions.clear();  // cancels and joins generations on the old story
   b.story = nullptr;
   b.owned_story.reset();
   b.owned_model = std::move(model);
@@ -279,10 +280,19 @@ wb_status tree_set_metadata(const wb_host* host, wb_node_id id, const char* meta
   return ok();
 }
 
+wb_status tree_remove(const wb_host* host, wb_node_id id) {
+  WB_STORY_CALL("tree.remove");
+  if (id == story->tree_root()) return misuse(ctx, "tree.remove", WB_ERR_INVALID_ARGUMENT, "the root cannot be removed");
+  if (!story->node(id)) return misuse(ctx, "tree.remove", WB_ERR_NOT_FOUND, fmt::format("no node {}", id));
+  auto r = story->remove(id);
+  if (!r) return from_error(ctx, "tree.remove", r.error());
+  return ok();
+}
+
 const wb_host_tree kTree = {tree_open_project, tree_root,     tree_current,     tree_switch_to,  tree_node_info,
                             tree_child,        tree_node_text, tree_path_text,  tree_origin,     tree_label,
                             tree_metadata,     tree_find_label, tree_token_offset, tree_alternatives, tree_append,
-                            tree_edit,         tree_set_label, tree_set_metadata};
+                            tree_edit,         tree_set_label, tree_set_metadata, tree_remove};
 
 // ---- wb.generate/1 ---------------------------------------------------------
 
@@ -299,16 +309,14 @@ Result<sampling::Settings> load_sampling_preset(const HostServices& s, const std
   return make_error(Errc::out_of_range, "no sampling preset '{}'", name);
 }
 
-wb_status gen_generate(const wb_host* host, wb_node_id from, const wb_sampler_settings* in, wb_generate_event_fn fn,
-                       void* user, wb_node_id* out_nodes, size_t capacity, size_t* out_count) {
-  const char* name = "generate.generate";
-  WB_STORY_CALL(name);
+// Checks a plugin's sampler settings and turns them into options; returns
+// WB_OK or the (recorded) error status.
+wb_status make_options(HostContext* ctx, session::Story* story, const char* name, wb_node_id from,
+                       const wb_sampler_settings* in, session::GenerateOptions& opt) {
   if (!in) return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "settings is NULL");
   if (in->struct_size < sizeof(wb_sampler_settings))
     return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, fmt::format("settings.struct_size {} is smaller than {}",
                                                                    in->struct_size, sizeof(wb_sampler_settings)));
-  if (!out_count || (!out_nodes && capacity > 0))
-    return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "out_count is NULL, or out_nodes is NULL with capacity > 0");
   sampling::Settings s;
   if (in->preset) {
     std::string p;
@@ -341,29 +349,42 @@ wb_status gen_generate(const wb_host* host, wb_node_id from, const wb_sampler_se
   uint32_t alts = in->alternatives == 0 ? 1 : in->alternatives;
   if (alts > 64) return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, fmt::format("alternatives {} is more than 64", alts));
   if (!story->node(from)) return misuse(ctx, name, WB_ERR_NOT_FOUND, fmt::format("no node {}", from));
-
-  session::GenerateOptions opt;
   opt.settings = s;
   opt.alternatives = static_cast<int>(alts);
   opt.origin = ctx->plugin_id;
-  std::atomic<bool> cancel{false};
+  return WB_OK;
+}
+
+// Hands one core event to a plugin callback; false when the plugin cancels.
+bool deliver(const session::Event& e, wb_generate_event_fn fn, void* user) {
+  if (!fn) return true;
+  if (e.kind != session::Event::Kind::token && e.kind != session::Event::Kind::node) return true;
+  wb_generate_event ev{};
+  ev.kind = e.kind == session::Event::Kind::token ? WB_GENERATE_TOKEN : WB_GENERATE_NODE;
+  ev.alt = static_cast<uint32_t>(e.alt);
+  ev.token = e.token;
+  ev.piece = e.piece.data();
+  ev.piece_len = e.piece.size();
   std::vector<wb_token_prob> top;
+  for (const auto& t : e.top) top.push_back(wb_token_prob{t.token, t.prob});
+  ev.top = top.data();
+  ev.top_count = static_cast<uint32_t>(top.size());
+  ev.tokens_per_s = e.tokens_per_s;
+  ev.node = e.node;
+  return fn(user, &ev);
+}
+
+wb_status gen_generate(const wb_host* host, wb_node_id from, const wb_sampler_settings* in, wb_generate_event_fn fn,
+                       void* user, wb_node_id* out_nodes, size_t capacity, size_t* out_count) {
+  const char* name = "generate.generate";
+  WB_STORY_CALL(name);
+  if (!out_count || (!out_nodes && capacity > 0))
+    return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "out_count is NULL, or out_nodes is NULL with capacity > 0");
+  session::GenerateOptions opt;
+  if (wb_status bad = make_options(ctx, story, name, from, in, opt); bad != WB_OK) return bad;
+  std::atomic<bool> cancel{false};
   auto on_event = [&](const session::Event& e) {
-    if (!fn || cancel) return;
-    if (e.kind != session::Event::Kind::token && e.kind != session::Event::Kind::node) return;
-    wb_generate_event ev{};
-    ev.kind = e.kind == session::Event::Kind::token ? WB_GENERATE_TOKEN : WB_GENERATE_NODE;
-    ev.alt = static_cast<uint32_t>(e.alt);
-    ev.token = e.token;
-    ev.piece = e.piece.data();
-    ev.piece_len = e.piece.size();
-    top.clear();
-    for (const auto& t : e.top) top.push_back(wb_token_prob{t.token, t.prob});
-    ev.top = top.data();
-    ev.top_count = static_cast<uint32_t>(top.size());
-    ev.tokens_per_s = e.tokens_per_s;
-    ev.node = e.node;
-    if (!fn(user, &ev)) cancel = true;
+    if (!cancel && !deliver(e, fn, user)) cancel = true;
   };
   auto r = story->continue_from(from, opt, on_event, &cancel);
   if (!r) return from_error(ctx, name, r.error());
@@ -372,7 +393,72 @@ wb_status gen_generate(const wb_host* host, wb_node_id from, const wb_sampler_se
   return ok();
 }
 
-const wb_host_generate kGenerate = {gen_generate};
+// The caller's session, or nullptr with the misuse recorded.
+StoryBinding::Session* find_session(HostContext* ctx, const char* fn, wb_session_id id) {
+  auto& sessions = ctx->services->story->sessions;
+  auto it = sessions.find(id);
+  if (it == sessions.end() || it->second.plugin_id != ctx->plugin_id) {
+    misuse(ctx, fn, WB_ERR_NOT_FOUND, fmt::format("no generation session {} of this plugin", id));
+    return nullptr;
+  }
+  return &it->second;
+}
+
+wb_status gen_start(const wb_host* host, wb_node_id from, const wb_sampler_settings* in, wb_session_id* out_session) {
+  const char* name = "generate.start";
+  WB_STORY_CALL(name);
+  if (!out_session) return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "out_session is NULL");
+  session::GenerateOptions opt;
+  if (wb_status bad = make_options(ctx, story, name, from, in, opt); bad != WB_OK) return bad;
+  StoryBinding& b = *ctx->services->story;
+  uint64_t id = b.next_session++;
+  b.sessions[id] = StoryBinding::Session{ctx->plugin_id, session::GenerationSession::start(*story, from, opt), {}};
+  *out_session = id;
+  return ok();
+}
+
+wb_status gen_poll(const wb_host* host, wb_session_id id, wb_generate_event_fn fn, void* user, bool* out_finished) {
+  const char* name = "generate.poll";
+  WB_STORY_CALL(name);
+  if (!out_finished) return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "out_finished is NULL");
+  auto* s = find_session(ctx, name, id);
+  if (!s) return WB_ERR_NOT_FOUND;
+  // Read `finished` before draining: events queued before it turned true are then all seen.
+  bool done = s->worker->finished();
+  for (auto& e : s->worker->poll()) s->pending.push_back(std::move(e));
+  std::vector<session::Event> batch;
+  batch.swap(s->pending);
+  for (const auto& e : batch)
+    if (!deliver(e, fn, user)) s->worker->cancel();
+  *out_finished = done;
+  return ok();
+}
+
+wb_status gen_cancel(const wb_host* host, wb_session_id id) {
+  const char* name = "generate.cancel";
+  WB_STORY_CALL(name);
+  auto* s = find_session(ctx, name, id);
+  if (!s) return WB_ERR_NOT_FOUND;
+  s->worker->cancel();
+  return ok();
+}
+
+wb_status gen_finish(const wb_host* host, wb_session_id id, wb_node_id* out_nodes, size_t capacity, size_t* out_count) {
+  const char* name = "generate.finish";
+  WB_STORY_CALL(name);
+  if (!out_count || (!out_nodes && capacity > 0))
+    return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "out_count is NULL, or out_nodes is NULL with capacity > 0");
+  auto* s = find_session(ctx, name, id);
+  if (!s) return WB_ERR_NOT_FOUND;
+  auto r = s->worker->join();
+  ctx->services->story->sessions.erase(id);
+  if (!r) return from_error(ctx, name, r.error());
+  for (std::size_t i = 0; i < r->size() && i < capacity; ++i) out_nodes[i] = (*r)[i];
+  *out_count = r->size();
+  return ok();
+}
+
+const wb_host_generate kGenerate = {gen_generate, gen_start, gen_poll, gen_cancel, gen_finish};
 
 // ---- wb.tokenizer/1 --------------------------------------------------------
 
@@ -424,10 +510,17 @@ const wb_host_tokenizer& story_tokenizer_table() { return kTokenizer; }
 
 void attach_story(HostServices& services, session::Story* story) {
   StoryBinding& b = *services.story;
+  b.sessions.clear();  // cancels and joins: they use the old story
   b.owned_story.reset();
   b.owned_model.reset();
   b.story = story;
   b.app_owned = story != nullptr;
+}
+
+void drop_plugin_sessions(HostServices& services, const std::string& plugin_id) {
+  auto& sessions = services.story->sessions;
+  for (auto it = sessions.begin(); it != sessions.end();)
+    it = it->second.plugin_id == plugin_id ? sessions.erase(it) : std::next(it);
 }
 
 }  // namespace wb::host

@@ -1,6 +1,10 @@
 // The novel-continuation plugin on a fixture model: it continues a story
 // through wb.tree/1 + wb.generate/1 and the children land in the project file.
+#include <chrono>
 #include <cstdlib>
+#include <thread>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "core/project/project.hpp"
@@ -155,4 +159,184 @@ TEST_CASE("wb plugin run drives the novel plugin headless", "[plugin][novel][cli
   CHECK(r.out.find("opening the project") != std::string::npos);
   ::unsetenv("XDG_DATA_HOME");
   ::unsetenv("XDG_CONFIG_HOME");
+}
+
+TEST_CASE("the novel plugin puts the author's note and triggered lore before the continuation", "[plugin][novel]") {
+  Sandbox box("novel-note");
+  std::string model = fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin");
+  fs::path project = box.root / "story.wbstory", lore = box.root / "lore.txt";
+  std::ofstream(lore) << "# lorebook\nlighthouse, keeper: The keeper of the lighthouse is Mara.\n"
+                         "dragon: Dragons are long extinct.\n";
+  host::PluginHost h(box.paths(), box.log);
+  h.scan();
+  auto out = run_novel(h, {"--project", project.string(), "--model", model, "--create", "--append",
+                           "She climbed the LIGHTHOUSE stairs."});
+  tree::NodeId from = numbers_after(out, "node").at(0);
+  out = run_novel(h, {"--project", project.string(), "--continue", "-n", "12", "--alternatives", "2", "--seed", "5",
+                      "--note", "Write in the past tense.", "--lore", lore.string()});
+  CHECK(out.find("context: 1 lorebook entry, author's note") != std::string::npos);
+  auto kids = numbers_after(out, "alternative [0-9]+: node");
+  auto* story = h.services().story->story;
+  REQUIRE(story);
+  auto parent = story->node(from);
+  REQUIRE(parent);
+  REQUIRE(parent->children.size() == 2);  // the temporary context branch is gone
+  CHECK(parent->children == kids);
+  CHECK(story->tree_copy().find_by_label("novel.context").empty());
+  std::string context;
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto k = story->node(parent->children[i]);
+    REQUIRE(k);
+    CHECK(k->origin == kNovel);
+    auto meta = nlohmann::json::parse(k->metadata);
+    context = meta.at("novel.context").get<std::string>();
+    CHECK(context.find("The keeper of the lighthouse is Mara.") != std::string::npos);
+    CHECK(context.find("[Author's note: Write in the past tense.]") != std::string::npos);
+    CHECK(context.find("Dragons") == std::string::npos);  // not triggered
+  }
+  // The model really read that context: generating from it by hand with the
+  // same settings gives the same continuations.
+  auto ctx_node = story->append(from, context);
+  REQUIRE(ctx_node);
+  session::GenerateOptions g;
+  g.settings.max_tokens = 12;
+  g.settings.seed = 5;
+  g.alternatives = 2;
+  auto again = story->continue_from(*ctx_node, g, nullptr, nullptr);
+  REQUIRE(again);
+  REQUIRE(again->size() == 2);
+  for (std::size_t i = 0; i < 2; ++i)
+    CHECK(story->node((*again)[i])->text == story->node(parent->children[i])->text);
+}
+
+namespace {
+
+struct Collected {
+  std::size_t tokens = 0, nodes = 0;
+  std::size_t stop_after = 0;  // 0: never cancel
+};
+
+bool collect(void* user, const wb_generate_event* e) {
+  auto* c = static_cast<Collected*>(user);
+  if (e->kind == WB_GENERATE_TOKEN) ++c->tokens;
+  if (e->kind == WB_GENERATE_NODE) ++c->nodes;
+  return c->stop_after == 0 || c->tokens < c->stop_after;
+}
+
+// Polls like a GUI frame loop would (never blocking), for at most a minute.
+bool poll_until_done(const wb_host_generate* gen, const wb_host* h, wb_session_id sid, Collected& c, bool& finished) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  finished = false;
+  while (!finished && std::chrono::steady_clock::now() < deadline) {
+    if (gen->poll(h, sid, collect, &c, &finished) != WB_OK) return false;
+    if (!finished) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return finished;
+}
+
+}  // namespace
+
+TEST_CASE("generation sessions run on a worker, stream events and cancel", "[plugin][novel]") {
+  Sandbox box("gen-session");
+  std::string model = fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin");
+  fs::path project = box.root / "story.wbstory";
+  host::HostServices services(box.log, {fs::path(WB_REPO_DIR) / "presets"}, {});
+  auto ctx = host::make_host_context(services, "org.wbtest.direct", true);
+  const wb_host* h = &ctx->table;
+  auto* tree = static_cast<const wb_host_tree*>(h->get_extension(h, WB_EXT_TREE));
+  auto* gen = static_cast<const wb_host_generate*>(h->get_extension(h, WB_EXT_GENERATE));
+  REQUIRE(tree);
+  REQUIRE(gen);
+  wb_node_id root = 0, prompt = 0;
+  CHECK(tree->root(h, &root) == WB_ERR_UNSUPPORTED);  // nothing open yet
+  REQUIRE(tree->open_project(h, project.c_str(), model.c_str(), true) == WB_OK);
+  REQUIRE(tree->root(h, &root) == WB_OK);
+  REQUIRE(tree->append(h, root, "The sea was calm", 16, &prompt) == WB_OK);
+
+  wb_sampler_settings s = WB_SAMPLER_SETTINGS_INIT;
+  s.preset = "creative.txt";  // presets/sampling/, then overrides
+  s.set = WB_SAMPLER_MAX_TOKENS | WB_SAMPLER_SEED;
+  s.max_tokens = 20;
+  s.seed = 11;
+  s.alternatives = 2;
+  wb_session_id sid = 0;
+  REQUIRE(gen->start(h, prompt, &s, &sid) == WB_OK);
+  Collected c;
+  bool finished = false;
+  REQUIRE(poll_until_done(gen, h, sid, c, finished));
+  REQUIRE(finished);
+  CHECK(c.tokens == 40);
+  CHECK(c.nodes == 2);
+  wb_node_id kids[4];
+  size_t n = 0;
+  REQUIRE(gen->finish(h, sid, kids, 4, &n) == WB_OK);
+  REQUIRE(n == 2);
+  wb_node_info info{};
+  REQUIRE(tree->node_info(h, kids[1], &info) == WB_OK);
+  CHECK(info.parent == prompt);
+  CHECK(info.token_count == 20);
+  CHECK(info.seed == 12);
+  CHECK(gen->poll(h, sid, collect, &c, &finished) == WB_ERR_NOT_FOUND);  // forgotten after finish
+
+  // Cancel from the event callback: the worker stops between tokens and the
+  // tokens so far are kept as a node.
+  s.max_tokens = 100000;
+  s.alternatives = 1;
+  REQUIRE(gen->start(h, prompt, &s, &sid) == WB_OK);
+  Collected stop;
+  stop.stop_after = 5;
+  finished = false;
+  REQUIRE(poll_until_done(gen, h, sid, stop, finished));
+  REQUIRE(finished);
+  REQUIRE(gen->finish(h, sid, kids, 4, &n) == WB_OK);
+  REQUIRE(n == 1);
+  REQUIRE(tree->node_info(h, kids[0], &info) == WB_OK);
+  CHECK(info.token_count >= 5);
+  CHECK(info.token_count < 100000);
+
+  // Wrong calls: errors, logged against the caller.
+  CHECK(gen->start(h, 999999, &s, &sid) == WB_ERR_NOT_FOUND);
+  s.struct_size = 8;
+  CHECK(gen->start(h, prompt, &s, &sid) == WB_ERR_INVALID_ARGUMENT);
+  CHECK(gen->cancel(h, 424242) == WB_ERR_NOT_FOUND);
+  CHECK(ctx->misuse_count == 4);  // with the poll of a finished session above
+  CHECK(box.logged("plugin org.wbtest.direct: host service misuse: generate.start: no node 999999"));
+}
+
+TEST_CASE("the novel plugin continues from its GUI panel without blocking", "[plugin][novel][ui]") {
+  Sandbox box("novel-ui");
+  std::string model = fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin");
+  fs::path project = box.root / "story.wbstory";
+  host::PluginHost h(box.paths(), box.log);
+  h.scan();
+  // Headless first: opens the project (in the GUI the app attaches its story).
+  auto out = run_novel(h, {"--project", project.string(), "--model", model, "--create", "--append", "The storm"});
+  tree::NodeId from = numbers_after(out, "node").at(0);
+  auto panels = h.ui().panels(kNovel);
+  REQUIRE(panels.size() == 1);
+  const host::UiPanel& p = *panels[0];
+  double length = 15, alts = 2;
+  std::string note = "Keep it short.";
+  REQUIRE(h.ui_change(kNovel, "novel", "length", nullptr, &length));
+  REQUIRE(h.ui_change(kNovel, "novel", "alternatives", nullptr, &alts));
+  REQUIRE(h.ui_change(kNovel, "novel", "note", &note, nullptr));
+  REQUIRE(h.ui_press(kNovel, "novel", "continue"));
+  const host::UiWidget* status = p.find("status");
+  REQUIRE(status);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (status->text.rfind("done", 0) != 0 && std::chrono::steady_clock::now() < deadline) {
+    h.ui_tick();  // one GUI frame
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  INFO(status->text);
+  REQUIRE(status->text.rfind("done: 30 tokens; new nodes ", 0) == 0);
+  auto* story = h.services().story->story;
+  auto parent = story->node(from);
+  REQUIRE(parent);
+  REQUIRE(parent->children.size() == 2);
+  auto first = story->node(parent->children[0]);
+  CHECK(first->text.size() == 15);
+  CHECK(p.find("preview")->text == first->text);  // streamed text of alternative 1
+  CHECK(first->metadata.find("Keep it short.") != std::string::npos);
+  CHECK(story->tree_copy().find_by_label("novel.context").empty());
 }

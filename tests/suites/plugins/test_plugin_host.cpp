@@ -155,7 +155,7 @@ TEST_CASE("host services called wrongly return errors, are logged, and the host 
       {"preset_missing", "-2"}, {"preset_small", "-3"}, {"preset_list_null_fn", "-1"},
       {"ui_null_panel", "-1"}, {"ui_unknown_widget", "-2"}, {"ui_bad_kind", "-1"}, {"ui_too_many", "-1"},
       {"ui_ok", "0"}, {"ui_set_text_ok", "0"}, {"log_ok", "0"}, {"preset_ok", "0"}, {"preset_list_ok", "0"},
-      {"output_null_data", "-1"},
+      {"output_null_data", "-1"}, {"preset_write_ok", "0"}, {"preset_write_escape", "-1"},
       {"preset_names", "read-aloud.txt,silent-reading.txt,"},
   };
   for (const auto& [k, v] : want) {
@@ -169,6 +169,10 @@ TEST_CASE("host services called wrongly return errors, are logged, and the host 
   CHECK(box.logged("plugin org.wbtest.good: host service misuse: presets.read: category '..'"));
   CHECK(box.logged("plugin org.wbtest.good: host service misuse: ui.set_panel: panel 'p' widget #0: unknown kind 99"));
   CHECK(box.logged("[org.wbtest.good] still alive"));
+  // The preset the test plugin saved is the user's, and other plugins read it.
+  CHECK(fs::exists(box.data / "rwkv-workbench" / "presets" / "text-stats" / "mine.txt"));
+  CHECK(run_ok(h, "org.rwkv.workbench.text-stats", {"--json", "--preset", "mine", "--text", "a b"})
+            .find("\"words_per_minute\": 300,") != std::string::npos);
   // The valid panel the plugin published survived the invalid ones.
   auto panels = h.ui().panels("org.wbtest.good");
   REQUIRE(panels.size() == 1);

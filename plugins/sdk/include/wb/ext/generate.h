@@ -74,6 +74,9 @@ typedef struct wb_generate_event {
 /* Return false to cancel (between tokens; what was generated is kept). */
 typedef bool (*wb_generate_event_fn)(void* user, const wb_generate_event* event);
 
+/* A generation running on a host worker thread; 0 is "none". */
+typedef uint64_t wb_session_id;
+
 typedef struct wb_host_generate {
   /* [main-thread] Generates continuations of `from`, streaming events to
    * `fn` (may be NULL) on the calling thread, and blocks until done or
@@ -82,6 +85,25 @@ typedef struct wb_host_generate {
   wb_status (*generate)(const wb_host* host, wb_node_id from, const wb_sampler_settings* settings,
                         wb_generate_event_fn fn, void* user, wb_node_id* out_nodes, size_t capacity,
                         size_t* out_count);
+
+  /* The same without blocking (for a GUI): start returns at once; the
+   * generation runs on a host worker. Sessions belong to the plugin that
+   * started them and are cancelled when it unloads.
+   * [main-thread] */
+  wb_status (*start)(const wb_host* host, wb_node_id from, const wb_sampler_settings* settings,
+                     wb_session_id* out_session);
+  /* [main-thread] Delivers the events so far to `fn` on the calling thread
+   * (returning false cancels) and sets *out_finished once the worker is done
+   * and every event was delivered. Never blocks. */
+  wb_status (*poll)(const wb_host* host, wb_session_id session, wb_generate_event_fn fn, void* user,
+                    bool* out_finished);
+  /* [main-thread] Asks the worker to stop after the current token (what
+   * was generated is kept; finish still returns the nodes). */
+  wb_status (*cancel)(const wb_host* host, wb_session_id session);
+  /* [main-thread] Waits for the worker, returns the new nodes like generate
+   * and forgets the session (its id is invalid afterwards). */
+  wb_status (*finish)(const wb_host* host, wb_session_id session, wb_node_id* out_nodes, size_t capacity,
+                      size_t* out_count);
 } wb_host_generate;
 
 #ifdef __cplusplus

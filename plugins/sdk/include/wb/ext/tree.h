@@ -85,6 +85,8 @@ typedef struct wb_host_tree {
                     wb_node_id* out);
   wb_status (*set_label)(const wb_host* host, wb_node_id id, const char* label);
   wb_status (*set_metadata)(const wb_host* host, wb_node_id id, const char* metadata);
+  /* [main-thread] Removes `id` and its subtree (undoable in the app; not the root). */
+  wb_status (*remove)(const wb_host* host, wb_node_id id);
 } wb_host_tree;
 
 #ifdef __cplusplus

@@ -135,6 +135,10 @@ typedef struct wb_plugin_ui {
   void (*build)(const wb_plugin* plugin);
   /* [main-thread] A user action on one of the plugin's widgets. */
   void (*on_event)(const wb_plugin* plugin, const wb_ui_event* event);
+  /* [main-thread] Called once per GUI frame (may be NULL): the place to poll
+   * running work such as wb.generate/1 sessions and update widgets. Must
+   * return quickly; never block in it. */
+  void (*on_frame)(const wb_plugin* plugin);
 } wb_plugin_ui;
 
 #ifdef __cplusplus
