@@ -187,10 +187,16 @@ int main(int argc, char** argv) {
   int settle = 3;  // frames drawn after the script so auto-sized windows settle
   int script_errors = 0;
   int last_w = 0, last_h = 0;
+  uint64_t frame_no = 0;
   while (!r.should_close()) {
     auto t0 = std::chrono::steady_clock::now();
     const bool gen_before = app.generating();
     app.poll();
+    if (app.plugins) {
+      app.plugins->ui_tick();  // plugins poll their own running work (wb_plugin_ui.on_frame)
+      // Plugins change the tree through wb.tree/1; pick their changes up a few times a second.
+      if (++frame_no % 15 == 0 && !app.generating()) app.refresh();
+    }
     if (script && script->ready(app)) {
       if (auto st = script->step(app, r); !st) {
         std::fprintf(stderr, "workbench: %s\n", st.error().message.c_str());
