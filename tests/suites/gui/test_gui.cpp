@@ -196,7 +196,14 @@ TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, for
         "label " + std::to_string(alts[0]) + " chapter one\n"
         "bookmark " + std::to_string(alts[0]) + "\n"
         "open-project " + model + "\n"
-        "open-model " + (dir / "s1.txt").string() + "\n");
+        "open-model " + (dir / "s1.txt").string() + "\n"
+        "open-project " + (dir / "broken.wbstory").string() + "\n");
+  {
+    // A damaged project: the first 3000 bytes of a real one.
+    auto bytes = wb::test::read_bytes(project.string());
+    REQUIRE(bytes.size() > 3000);
+    std::ofstream(dir / "broken.wbstory", std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), 3000);
+  }
   auto r2 = run_gui(dir, "--script " + quote((dir / "s2.txt").string()) + " --screenshot " +
                              quote((dir / "s2.png").string()) + " --tree-json " + quote((dir / "s2.json").string()));
   INFO(r2.out);
@@ -210,7 +217,11 @@ TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, for
   CHECK(node(s2, alts[1]) == nullptr);
   CHECK((*node(s2, alts[0]))["label"] == "chapter one");
   CHECK((*node(s2, alts[0]))["bookmark"] == true);
-  CHECK(s2["error"].get<std::string>().find("s1.txt") != std::string::npos);  // the dialog names the file
+  // Each refusal is shown (and logged) naming the file; the dialog holds the last one.
+  CHECK(r2.out.find("not a workbench project") != std::string::npos);
+  CHECK(r2.out.find("s1.txt: unrecognised model file") != std::string::npos);
+  CHECK(s2["error"].get<std::string>().find("broken.wbstory") != std::string::npos);
+  CHECK(s2["error"].get<std::string>().find("damaged") != std::string::npos);
 
   // Clicking a generated token and choosing another of its alternatives
   // branches there (splitting the node) and continues from the new branch.
