@@ -450,7 +450,8 @@ Result<std::unique_ptr<Renderer>> Renderer::create(const RendererOptions& opt, L
   m.imgui_up = true;
   ImGuiIO& io = ImGui::GetIO();
   io.IniFilename = nullptr;  // layout is ours; settings live in the app's JSON
-  io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+  // No keyboard navigation mode: in ImGui 1.86 it takes Alt (menu layer) and
+  // the arrows, which the app uses for tree navigation (Alt+arrows).
   ImGui::StyleColorsDark();
   if (!ImGui_ImplGlfw_InitForVulkan(m.window, true)) return make_error(Errc::io, "ImGui GLFW backend failed");
   m.glfw_backend_up = true;

@@ -231,7 +231,8 @@ TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, for
     if (tp[0].get<int32_t>() != (*c)["tokens"][5].get<int32_t>()) other = tp[0].get<int32_t>();
   REQUIRE(other >= 0);
   write(dir / "s3.txt", "open-project " + project.string() + "\n" + "branch-token " + std::to_string(cont[0]) +
-                            " 5 " + std::to_string(other) + "\nwait-generation\n");
+                            " 5 " + std::to_string(other) + "\nwait-generation\n" +
+                            "save-as " + (dir / "copy.wbstory").string() + "\n");
   auto r3 = run_gui(dir, "--script " + quote((dir / "s3.txt").string()) + " --tree-json " + quote((dir / "s3.json").string()));
   INFO(r3.out);
   REQUIRE(r3.exit_code == 0);
@@ -248,4 +249,12 @@ TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, for
   REQUIRE(front != nullptr);
   CHECK((*front)["tokens"].size() == 5);  // the first 5 tokens of the continuation, split off
   CHECK((*front)["parent"].get<uint64_t>() == top[0]);
+  // Save as: the copy is now the open project, with the same tree and current node.
+  CHECK(s3["project"] == (dir / "copy.wbstory").string());
+  CHECK(fs::exists(project));
+  // Recent projects persist in the settings between runs, newest first.
+  auto settings = read_json(dir / "config/rwkv-workbench/workbench.json");
+  REQUIRE(settings["recent_projects"].size() >= 2);
+  CHECK(settings["recent_projects"][0] == (dir / "copy.wbstory").string());
+  CHECK(settings["recent_projects"][1] == project.string());
 }
