@@ -258,3 +258,25 @@ TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, for
   CHECK(settings["recent_projects"][0] == (dir / "copy.wbstory").string());
   CHECK(settings["recent_projects"][1] == project.string());
 }
+
+TEST_CASE("a project whose tokenizer file is gone is refused in plain words", "[gui]") {
+  auto dir = wb::test::temp_dir("gui-tokenizer");
+  const std::string model = wb::test::fixture(kTiny);
+  fs::copy_file(wb::test::fixture("tokenizers/rwkv_vocab_v20230424.txt"), dir / "vocab.txt");
+  const fs::path project = dir / "p.wbstory";
+  write(dir / "a.txt", "new-project " + project.string() + " " + model + " " + (dir / "vocab.txt").string() + "\n");
+  auto r = run_gui(dir, "--script " + quote((dir / "a.txt").string()) + " --tree-json " + quote((dir / "a.json").string()));
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(read_json(dir / "a.json")["project"] == project.string());
+
+  fs::remove(dir / "vocab.txt");
+  write(dir / "b.txt", "open-project " + project.string() + "\n");
+  auto r2 = run_gui(dir, "--script " + quote((dir / "b.txt").string()) + " --tree-json " + quote((dir / "b.json").string()));
+  INFO(r2.out);
+  REQUIRE(r2.exit_code == 0);
+  auto s = read_json(dir / "b.json");
+  CHECK(s["project"].is_null());
+  CHECK(s["error"].get<std::string>().find("vocab.txt") != std::string::npos);
+  CHECK(r2.out.find("tokenizer is missing") != std::string::npos);
+}
