@@ -1,10 +1,12 @@
 // Generation controls: preset, sampling settings, length, alternatives;
 // progress with tokens/s and Cancel while the worker runs.
 #include <imgui.h>
+#include <imgui_stdlib.h>
 
 #include <algorithm>
 
 #include "app/views.hpp"
+#include "core/sampling/sampler.hpp"
 
 namespace wb::app {
 
@@ -33,6 +35,12 @@ void draw_generation(App& app) {
   ImGui::SliderFloat("Frequency penalty", &s.frequency_penalty, 0.0f, 2.0f, "%.2f");
   int seed = static_cast<int>(s.seed & 0x7fffffff);
   if (ImGui::InputInt("Seed", &seed)) s.seed = static_cast<uint64_t>(std::max(0, seed));
+  // Stop strings in the preset form: comma separated, C escapes (\n).
+  static std::string stop_text;
+  if (ImGui::InputText("Stop at", &stop_text, ImGuiInputTextFlags_EnterReturnsTrue) || ImGui::IsItemDeactivatedAfterEdit()) {
+    if (auto st = sampling::set_option(s, "stop", stop_text); !st) app.fail("Stop strings not set", st.error().message);
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("comma separated; \\n is a line break (e.g. \\n\\n)");
   ImGui::SliderInt("Length (tokens)", &app.settings.length, 1, 1024);
   ImGui::SliderInt("Alternatives", &app.settings.alternatives, 1, 8);
   ImGui::PopItemWidth();
