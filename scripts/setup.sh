@@ -17,6 +17,8 @@ packages=(
   libfluidsynth-dev fluid-soundfont-gm midicsv
   # GUI tests under a virtual display
   xvfb xauth
+  # GUI fonts found at run time: Latin + CJK
+  fonts-dejavu-core fonts-wqy-microhei
   # training recipe (CPU PyTorch + fast BLAS)
   python3 python3-numpy python3-torch libopenblas0-pthread
 )

@@ -1,14 +1,144 @@
-// workbench: the ImGui + GLFW application.
-// Status: the GUI arrives with issue 10. Until then this program checks for a
-// display (and says so in one line when there is none) and hands over to the
-// `wb` command-line tool next to it.
-#include <unistd.h>
+// workbench: the ImGui + GLFW + Vulkan application.
+//
+//   workbench                                  first run: the sample project (or "open a model")
+//   workbench --project novel.wbstory [--model m.pth] [--tokenizer vocab]
+//   workbench --script demo.txt --screenshot out.png [--tree-json tree.json] [--measure-frames]
+//
+// With no display it says so in one line and exits 1.
+#include <imgui.h>
+#include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "app/app.hpp"
+#include "app/fonts.hpp"
+#include "app/renderer.hpp"
+#include "app/script.hpp"
+#include "app/views.hpp"
+#include "core/tree/tree_json.hpp"
+
+namespace fs = std::filesystem;
+using namespace wb;
+using namespace wb::app;
+
+namespace {
+
+struct Args {
+  std::string script, screenshot, project, model, tokenizer, tree_json;
+  bool print_tree = false, measure_frames = false, verbose = false;
+  int width = 1280, height = 800;
+};
+
+const char* kUsage =
+    "usage: workbench [--project FILE] [--model FILE] [--tokenizer SPEC]\n"
+    "                 [--script FILE] [--screenshot OUT.png] [--tree-json OUT.json] [--print-tree]\n"
+    "                 [--measure-frames] [--size WxH] [--verbose]\n"
+    "  --script FILE      replay UI actions (one per line, see app/script.hpp), then exit\n"
+    "  --screenshot PNG   after the script, save the whole window as PNG\n"
+    "  --tree-json FILE   after the script, write the story tree (and current node) as JSON\n"
+    "  --print-tree       the same JSON on stdout\n"
+    "  --measure-frames   print median / max frame time of frames drawn while generating\n";
+
+std::optional<Args> parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    bool ok = true;
+    if (s == "--script") ok = value(a.script);
+    else if (s == "--screenshot") ok = value(a.screenshot);
+    else if (s == "--project") ok = value(a.project);
+    else if (s == "--model") ok = value(a.model);
+    else if (s == "--tokenizer") ok = value(a.tokenizer);
+    else if (s == "--tree-json") ok = value(a.tree_json);
+    else if (s == "--print-tree") a.print_tree = true;
+    else if (s == "--measure-frames") a.measure_frames = true;
+    else if (s == "--verbose") a.verbose = true;
+    else if (s == "--size") {
+      std::string v;
+      ok = value(v) && std::sscanf(v.c_str(), "%dx%d", &a.width, &a.height) == 2 && a.width >= 200 && a.height >= 150 &&
+           a.width <= 8192 && a.height <= 8192;
+    } else if (s == "--help" || s == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else {
+      std::fprintf(stderr, "workbench: unknown option '%s'\n%s", s.c_str(), kUsage);
+      return std::nullopt;
+    }
+    if (!ok) {
+      std::fprintf(stderr, "workbench: option %s needs a (valid) value\n%s", s.c_str(), kUsage);
+      return std::nullopt;
+    }
+  }
+  return a;
+}
+
+std::string tree_state_json(const App& app) {
+  nlohmann::json j;
+  if (!app.story) {
+    j["project"] = nullptr;
+    j["first_run"] = app.first_run;
+    j["error"] = app.error;
+    return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  j["project"] = app.story->project().path();
+  j["current"] = app.current();
+  j["selected"] = app.selected;
+  // Model text can be any bytes (byte-level models), so the path is given in hex.
+  std::string text = app.tree.path_text(app.current()), hex;
+  for (unsigned char c : text) hex += fmt::format("{:02x}", c);
+  j["current_text_hex"] = hex;
+  j["model"] = app.model_path;
+  j["error"] = app.error;
+  j["first_run"] = app.first_run;
+  j["tree"] = nlohmann::json::parse(tree::to_json(app.tree), nullptr, false);
+  return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// First run: the sample project on the shipped default model, or the
+// "open a model" state when the model has not been shipped yet.
+void first_run(App& app) {
+  auto [model, tokenizer] = default_model();
+  if (model.empty()) {
+    app.first_run = true;
+    app.first_run_note = "No default model yet: open a model file (Model > Open model...), then create a project.";
+    app.log.info("no default model yet (assets/models/prose-rwkv7.pth not found); open a model to start");
+    return;
+  }
+  std::string sample = data_dir() + "/sample.wbstory";
+  std::error_code ec;
+  if (fs::exists(sample, ec)) {
+    if (app.open_project(sample)) return;
+  } else if (app.new_project(sample, model, tokenizer)) {
+    app.append_user_text("The lighthouse keeper had not spoken to anyone in three weeks when the letter arrived.");
+    return;
+  }
+  app.first_run = true;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  auto args = parse_args(argc, argv);
+  if (!args) return 2;
   const char* x11 = std::getenv("DISPLAY");
   const char* wl = std::getenv("WAYLAND_DISPLAY");
   if ((x11 == nullptr || *x11 == '\0') && (wl == nullptr || *wl == '\0')) {
@@ -16,12 +146,113 @@ int main(int argc, char** argv) {
                          "use the command-line tool `wb` instead\n");
     return 1;
   }
-  std::fprintf(stderr, "workbench: the GUI is not built yet (issue 10); running the `wb` tool instead\n");
-  std::string self(argv[0]);
-  std::string dir = self.substr(0, self.find_last_of('/') + 1);
-  std::string wb = dir + "wb";  // built next to this program
-  (void)argc;
-  execl(wb.c_str(), wb.c_str(), "--help", static_cast<char*>(nullptr));
-  std::perror("workbench: cannot run wb");
-  return 1;
+  std::optional<Script> script;
+  if (!args->script.empty()) {
+    auto s = Script::load(args->script);
+    if (!s) {
+      std::fprintf(stderr, "workbench: %s\n", s.error().message.c_str());
+      return 2;
+    }
+    script = std::move(*s);
+  }
+
+  App app;
+  app.echo_log = script.has_value() || args->verbose;
+  if (args->verbose) app.log.set_level(LogLevel::debug);
+  app.load_settings();
+  RendererOptions ro;
+  ro.width = args->width;
+  ro.height = args->height;
+  auto renderer = Renderer::create(ro, app.log, [&] { setup_fonts(app.settings.font_size, app.log); });
+  if (!renderer) {
+    std::fprintf(stderr, "workbench: cannot open the window: %s\n", renderer.error().message.c_str());
+    return 1;
+  }
+  Renderer& r = **renderer;
+  app.start_plugins();
+
+  if (!args->model.empty()) app.open_model(args->model);
+  if (!args->project.empty()) {
+    std::error_code ec;
+    if (fs::exists(args->project, ec)) app.open_project(args->project);
+    else app.new_project(args->project, "", args->tokenizer);
+  } else if (args->model.empty()) {
+    first_run(app);  // an empty script shows exactly what a first start shows
+  } else {
+    app.first_run = true;
+    app.first_run_note = "Model loaded: create a project (Project > New project...) or open one.";
+  }
+
+  std::vector<double> gen_frames, idle_frames;
+  int settle = 3;  // frames drawn after the script so auto-sized windows settle
+  int script_errors = 0;
+  int last_w = 0, last_h = 0;
+  uint64_t frame_no = 0;
+  while (!r.should_close()) {
+    auto t0 = std::chrono::steady_clock::now();
+    const bool gen_before = app.generating();
+    app.poll();
+    if (app.plugins) {
+      app.plugins->ui_tick();  // plugins poll their own running work (wb_plugin_ui.on_frame)
+      // Plugins change the tree through wb.tree/1; pick their changes up a few times a second.
+      if (++frame_no % 15 == 0 && !app.generating()) app.refresh();
+    }
+    if (script && script->ready(app)) {
+      if (auto st = script->step(app, r); !st) {
+        std::fprintf(stderr, "workbench: %s\n", st.error().message.c_str());
+        ++script_errors;
+        break;
+      }
+    }
+    r.begin_frame(!script && !app.generating());
+    if (r.width() != last_w || r.height() != last_h) {
+      app.relayout = true;
+      last_w = r.width();
+      last_h = r.height();
+    }
+    handle_shortcuts(app);
+    draw_main_menu(app);
+    draw_editor(app);
+    draw_tree(app);
+    draw_generation(app);
+    draw_log(app);
+    draw_model_manager(app);
+    draw_plugins(app);
+    draw_project_dialogs(app);
+    draw_first_run(app);
+    draw_status_bar(app);
+    draw_error_modal(app);
+    app.relayout = false;
+    const bool last = script && script->done() && !app.generating() && --settle < 0;
+    const std::string* shot = (last && !args->screenshot.empty()) ? &args->screenshot : nullptr;
+    if (auto st = r.end_frame(shot); !st) {
+      std::fprintf(stderr, "workbench: %s\n", st.error().message.c_str());
+      return 1;
+    }
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (gen_before && app.generating()) gen_frames.push_back(ms);
+    else if (!gen_before && !app.generating()) idle_frames.push_back(ms);
+    if (last) break;
+  }
+  app.wait_generation();
+  if (script && !args->screenshot.empty()) app.log.info("screenshot written to {}", args->screenshot);
+  if (!args->tree_json.empty()) {
+    std::ofstream out(args->tree_json, std::ios::trunc);
+    out << tree_state_json(app) << "\n";
+    if (!out) {
+      std::fprintf(stderr, "workbench: cannot write %s\n", args->tree_json.c_str());
+      return 1;
+    }
+  }
+  if (args->print_tree) std::printf("%s\n", tree_state_json(app).c_str());
+  if (args->measure_frames) {
+    double mx = gen_frames.empty() ? 0 : *std::max_element(gen_frames.begin(), gen_frames.end());
+    double mx_idle = idle_frames.empty() ? 0 : *std::max_element(idle_frames.begin(), idle_frames.end());
+    std::printf("frames while generating: %zu, median %.2f ms, max %.2f ms; other frames: %zu, median %.2f ms, max %.2f ms "
+                "(device: %s)\n",
+                gen_frames.size(), median(gen_frames), mx, idle_frames.size(), median(idle_frames), mx_idle,
+                r.device_name().c_str());
+  }
+  app.save_settings();
+  return script_errors ? 3 : 0;
 }

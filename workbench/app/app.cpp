@@ -1,0 +1,677 @@
+// App actions: project and model handling, tree changes, generation. Errors
+// are shown in plain words (App::fail) and leave the open project untouched:
+// every "open" builds the new story fully before replacing the old one.
+#include "app/app.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "core/sampling/sampler.hpp"
+#include "core/session/codec.hpp"
+#include "host/story_service.hpp"
+
+namespace fs = std::filesystem;
+
+namespace wb::app {
+
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? std::string(v) : fallback;
+}
+
+std::string home() { return env_or("HOME", "/tmp"); }
+
+}  // namespace
+
+std::string data_dir() { return env_or("XDG_DATA_HOME", home() + "/.local/share") + "/rwkv-workbench"; }
+std::string config_dir() { return env_or("XDG_CONFIG_HOME", home() + "/.config") + "/rwkv-workbench"; }
+
+std::pair<std::string, std::string> default_model() {
+  // Installed next to the sources in a build tree; WB_SOURCE_DIR is set by CMake.
+  for (const fs::path& base : std::initializer_list<fs::path>{fs::path(WB_SOURCE_DIR) / "assets/models", fs::path("/usr/share/rwkv-workbench/models")}) {
+    std::error_code ec;
+    if (fs::exists(base / "prose-rwkv7.pth", ec) && fs::exists(base / "prose.model", ec))
+      return {(base / "prose-rwkv7.pth").string(), (base / "prose.model").string()};
+  }
+  return {};
+}
+
+App::App() {
+  log.set_sink([this](LogLevel l, std::string_view m) {
+    std::lock_guard<std::mutex> lk(log_mu);
+    if (echo_log) std::fprintf(stderr, "[%s] %.*s\n", log_level_name(l), static_cast<int>(m.size()), m.data());
+    log_lines.push_back({l, std::string(m)});
+    if (log_lines.size() > 2000) log_lines.pop_front();
+  });
+  settings_path = config_dir() + "/workbench.json";
+  load_presets();
+}
+
+App::~App() {
+  if (gen) gen->cancel();
+  gen.reset();
+  if (plugins) host::attach_story(plugins->services(), nullptr);
+  plugins.reset();
+  story.reset();
+  model.reset();
+}
+
+void App::fail(const std::string& title, const std::string& message) {
+  log.error("{}: {}", title, message);
+  error_title = title;
+  error = message;
+}
+
+// ---- settings ----------------------------------------------------------------
+
+void App::load_settings() {
+  std::ifstream in(settings_path);
+  if (!in) return;
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    log.warn("settings file {} is not valid JSON; using defaults", settings_path);
+    return;
+  }
+  auto str_list = [&](const char* key, std::vector<std::string>& out) {
+    if (!j.contains(key) || !j[key].is_array()) return;
+    out.clear();
+    for (auto& e : j[key])
+      if (e.is_string() && out.size() < 20) out.push_back(e.get<std::string>());
+  };
+  str_list("recent_projects", settings.recent_projects);
+  str_list("recent_models", settings.recent_models);
+  if (j.value("preset", nlohmann::json()).is_string()) settings.preset = j["preset"].get<std::string>();
+  if (j.value("backend", nlohmann::json()).is_string()) settings.backend = j["backend"].get<std::string>();
+  if (j.value("browse_dir", nlohmann::json()).is_string()) settings.browse_dir = j["browse_dir"].get<std::string>();
+  if (j.value("threads", nlohmann::json()).is_number_integer()) settings.threads = std::clamp(j["threads"].get<int>(), 0, 256);
+  if (j.value("length", nlohmann::json()).is_number_integer()) settings.length = std::clamp(j["length"].get<int>(), 1, 4096);
+  if (j.value("alternatives", nlohmann::json()).is_number_integer())
+    settings.alternatives = std::clamp(j["alternatives"].get<int>(), 1, 16);
+  if (j.value("font_size", nlohmann::json()).is_number()) settings.font_size = std::clamp(j["font_size"].get<float>(), 10.0f, 40.0f);
+  apply_preset(settings.preset);
+}
+
+void App::save_settings() {
+  nlohmann::json j = {{"recent_projects", settings.recent_projects},
+                      {"recent_models", settings.recent_models},
+                      {"preset", settings.preset},
+                      {"backend", settings.backend},
+                      {"threads", settings.threads},
+                      {"length", settings.length},
+                      {"alternatives", settings.alternatives},
+                      {"font_size", settings.font_size},
+                      {"browse_dir", settings.browse_dir}};
+  std::error_code ec;
+  fs::create_directories(fs::path(settings_path).parent_path(), ec);
+  // Write then rename, so a crash never leaves half a settings file.
+  const std::string tmp = settings_path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) {
+      log.warn("cannot write settings {}", tmp);
+      return;
+    }
+    out << j.dump(2) << "\n";
+  }
+  fs::rename(tmp, settings_path, ec);
+  if (ec) log.warn("cannot save settings {}: {}", settings_path, ec.message());
+}
+
+void App::remember(std::vector<std::string>& list, const std::string& item) {
+  std::error_code ec;
+  auto abs = fs::absolute(item, ec);
+  std::string s = ec ? item : abs.lexically_normal().string();
+  list.erase(std::remove(list.begin(), list.end(), s), list.end());
+  list.insert(list.begin(), s);
+  if (list.size() > 10) list.resize(10);
+  save_settings();
+}
+
+// ---- presets -------------------------------------------------------------------
+
+void App::load_presets() {
+  preset_names.clear();
+  std::error_code ec;
+  for (const fs::path& dir : std::initializer_list<fs::path>{fs::path(WB_SOURCE_DIR) / "presets/sampling", fs::path(data_dir()) / "presets/sampling"}) {
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      if (it->path().extension() != ".txt") continue;
+      std::string name = it->path().stem().string();
+      if (std::find(preset_names.begin(), preset_names.end(), name) == preset_names.end()) preset_names.push_back(name);
+    }
+    ec.clear();
+  }
+  std::sort(preset_names.begin(), preset_names.end());
+}
+
+bool App::apply_preset(const std::string& name) {
+  for (const fs::path& dir : std::initializer_list<fs::path>{fs::path(data_dir()) / "presets/sampling", fs::path(WB_SOURCE_DIR) / "presets/sampling"}) {
+    fs::path p = dir / (name + ".txt");
+    std::error_code ec;
+    if (!fs::exists(p, ec)) continue;
+    auto s = sampling::load_preset(p.string());
+    if (!s) {
+      fail("Preset not loaded", s.error().message);
+      return false;
+    }
+    uint64_t seed = gen_opts.settings.seed;
+    gen_opts.settings = *s;
+    gen_opts.settings.seed = seed;
+    settings.preset = name;
+    return true;
+  }
+  log.warn("preset '{}' not found; keeping the current settings", name);
+  return false;
+}
+
+// ---- model and project -----------------------------------------------------------
+
+std::string App::backend_name() const { return model ? std::string(model->backend()) : std::string("-"); }
+
+bool App::open_model(const std::string& path) {
+  if (generating()) {
+    fail("Model not opened", "A generation is running; cancel it first.");
+    return false;
+  }
+  LoadOptions opt;
+  opt.backend = settings.backend;
+  opt.threads = settings.threads;
+  auto t0 = std::chrono::steady_clock::now();
+  auto m = load_model(path, opt);
+  if (!m) {
+    fail("This file could not be opened as a model", m.error().message);
+    return false;
+  }
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  log.info("model {} loaded in {:.0f} ms ({} backend, {} layers, vocabulary {})", path, ms, (*m)->backend(),
+           (*m)->info().n_layer, (*m)->info().n_vocab);
+  if (story) {
+    // Re-attach the open project to the new model; the project itself is not changed
+    // unless that works.
+    std::string ppath = story->project().path();
+    auto project = project::Project::open(ppath);
+    if (!project) {
+      fail("Model not opened", project.error().message);
+      return false;
+    }
+    auto tok = (*project)->meta("tokenizer");
+    session::TextCodec codec = session::byte_codec();
+    if (tok && *tok && !(*tok)->empty()) {
+      auto c = session::load_codec(**tok);
+      if (!c) {
+        fail("The project's tokenizer is missing", c.error().message);
+        return false;
+      }
+      codec = std::move(*c);
+    } else if ((*m)->info().n_vocab != 256) {
+      fail("Model not opened",
+           fmt::format("The model has {} tokens but the project names no tokenizer, so its text cannot be encoded.",
+                       (*m)->info().n_vocab));
+      return false;
+    }
+    std::error_code ec;
+    if (auto st = (*project)->set_meta("model", fs::absolute(path, ec).string()); !st) {
+      fail("Model not opened", st.error().message);
+      return false;
+    }
+    if (gen) gen.reset();
+    if (plugins) host::attach_story(plugins->services(), nullptr);
+    story.reset();
+    auto s = session::Story::attach(std::move(*project), m->get(), std::move(codec), {});
+    if (!s) {
+      fail("Model not opened", s.error().message);
+      return false;
+    }
+    attach_story(std::move(*s), std::move(*m), path);
+  } else {
+    model = std::move(*m);
+    model_path = path;
+  }
+  remember(settings.recent_models, path);
+  return true;
+}
+
+void App::attach_story(std::unique_ptr<session::Story> s, std::unique_ptr<Model> m, const std::string& mpath) {
+  if (plugins) host::attach_story(plugins->services(), nullptr);
+  story = std::move(s);
+  if (m) {
+    model = std::move(m);
+    model_path = mpath;
+  }
+  if (plugins) host::attach_story(plugins->services(), story.get());
+  selected = story->current();
+  first_run = false;
+  refresh();
+}
+
+bool App::new_project(const std::string& path, const std::string& model_file, const std::string& tokenizer) {
+  if (generating()) {
+    fail("Project not created", "A generation is running; cancel it first.");
+    return false;
+  }
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    fail("Project not created", fmt::format("{} already exists; open it instead or pick another name.", path));
+    return false;
+  }
+  // Check the model and tokenizer before creating anything on disk.
+  std::unique_ptr<Model> m;
+  std::string mpath = model_file.empty() ? model_path : model_file;
+  if (!model_file.empty()) {
+    LoadOptions opt;
+    opt.backend = settings.backend;
+    opt.threads = settings.threads;
+    auto lm = load_model(model_file, opt);
+    if (!lm) {
+      fail("This file could not be opened as a model", lm.error().message);
+      return false;
+    }
+    m = std::move(*lm);
+  }
+  Model* use = m ? m.get() : model.get();
+  session::TextCodec codec = session::byte_codec();
+  if (!tokenizer.empty()) {
+    auto c = session::load_codec(tokenizer);
+    if (!c) {
+      fail("The tokenizer could not be loaded", c.error().message);
+      return false;
+    }
+    codec = std::move(*c);
+  } else if (use && use->info().n_vocab != 256) {
+    fail("Project not created", fmt::format("The model has {} tokens; choose its tokenizer file (the byte tokenizer "
+                                            "only fits 256-token models).",
+                                            use->info().n_vocab));
+    return false;
+  }
+  fs::create_directories(fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path(), ec);
+  auto project = project::Project::create(path);
+  if (!project) {
+    fail("Project not created", project.error().message);
+    return false;
+  }
+  if (!mpath.empty()) (void)(*project)->set_meta("model", fs::absolute(mpath, ec).string());
+  if (!tokenizer.empty()) (void)(*project)->set_meta("tokenizer", fs::absolute(tokenizer, ec).string());
+  (void)(*project)->set_meta("title", fs::path(path).stem().string());
+  if (gen) gen.reset();
+  if (plugins) host::attach_story(plugins->services(), nullptr);
+  story.reset();
+  auto s = session::Story::attach(std::move(*project), use, std::move(codec), {});
+  if (!s) {
+    fail("Project not created", s.error().message);
+    return false;
+  }
+  attach_story(std::move(*s), std::move(m), mpath);
+  log.info("created project {}", path);
+  remember(settings.recent_projects, path);
+  return true;
+}
+
+bool App::open_project(const std::string& path) {
+  if (generating()) {
+    fail("Project not opened", "A generation is running; cancel it first.");
+    return false;
+  }
+  auto project = project::Project::open(path);
+  if (!project) {
+    fail("This project could not be opened", project.error().message);
+    return false;
+  }
+  // The project's model (meta "model"), unless the open model is the same file.
+  std::unique_ptr<Model> m;
+  std::string mpath;
+  auto remembered = (*project)->meta("model");
+  if (remembered && *remembered && !(*remembered)->empty()) {
+    mpath = **remembered;
+    std::error_code ec;
+    bool same = model && !model_path.empty() && fs::equivalent(mpath, model_path, ec);
+    if (!same) {
+      LoadOptions opt;
+      opt.backend = settings.backend;
+      opt.threads = settings.threads;
+      auto lm = load_model(mpath, opt);
+      if (!lm) {
+        fail("This project's model could not be opened", lm.error().message);
+        return false;
+      }
+      m = std::move(*lm);
+    }
+  }
+  Model* use = m ? m.get() : model.get();
+  session::TextCodec codec = session::byte_codec();
+  auto tok = (*project)->meta("tokenizer");
+  if (tok && *tok && !(*tok)->empty()) {
+    auto c = session::load_codec(**tok);
+    if (!c) {
+      fail("This project's tokenizer is missing", c.error().message);
+      return false;
+    }
+    codec = std::move(*c);
+  } else if (use && use->info().n_vocab != 256) {
+    fail("This project could not be opened",
+         fmt::format("Its model has {} tokens but the project names no tokenizer.", use->info().n_vocab));
+    return false;
+  }
+  if (gen) gen.reset();
+  if (plugins) host::attach_story(plugins->services(), nullptr);
+  auto old = std::move(story);
+  auto s = session::Story::attach(std::move(*project), use, std::move(codec), {});
+  if (!s) {
+    story = std::move(old);
+    if (plugins && story) host::attach_story(plugins->services(), story.get());
+    fail("This project could not be opened", s.error().message);
+    return false;
+  }
+  old.reset();
+  attach_story(std::move(*s), std::move(m), mpath);
+  log.info("opened project {} ({} nodes)", path, tree.size());
+  remember(settings.recent_projects, path);
+  return true;
+}
+
+bool App::save_project_as(const std::string& path) {
+  if (!story) return false;
+  if (generating()) {
+    fail("Project not saved", "A generation is running; cancel it first.");
+    return false;
+  }
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    fail("Project not saved", fmt::format("{} already exists.", path));
+    return false;
+  }
+  // Every change is already committed, so a copy of the file (with its WAL
+  // checkpointed by the copy's reader) is the project as it is now.
+  (void)story->store_snapshots();
+  std::string from = story->project().path();
+  std::string model_file = model_path;
+  if (gen) gen.reset();
+  if (plugins) host::attach_story(plugins->services(), nullptr);
+  story.reset();  // closes the database so the WAL is folded in
+  fs::copy_file(from, path, ec);
+  if (ec) {
+    fail("Project not saved", fmt::format("cannot copy {} to {}: {}", from, path, ec.message()));
+    open_project(from);
+    return false;
+  }
+  return open_project(path);
+}
+
+void App::close_project() {
+  if (gen) gen.reset();
+  if (plugins) host::attach_story(plugins->services(), nullptr);
+  story.reset();
+  tree = tree::Tree();
+  selected = tree::kNoNode;
+}
+
+void App::start_plugins() {
+  plugins = std::make_unique<host::PluginHost>(host::PluginPaths::defaults(), log);
+  plugins->scan();
+  plugins->load_enabled();
+  if (story) host::attach_story(plugins->services(), story.get());
+}
+
+// ---- tree --------------------------------------------------------------------------
+
+void App::refresh() {
+  if (!story) return;
+  tree = story->tree_copy();
+  if (!tree.contains(selected)) selected = story->current();
+}
+
+bool App::select(NodeId id) {
+  if (!story || !tree.contains(id)) {
+    fail("No such node", fmt::format("node {} is not in this story", id));
+    return false;
+  }
+  if (generating()) {
+    fail("Node not selected", "A generation is running; wait for it or cancel it first.");
+    return false;
+  }
+  selected = id;
+  auto r = story->switch_to(id);
+  if (!r) {
+    fail("Could not switch to this node", r.error().message);
+    return false;
+  }
+  if (r->recomputed_tokens) log.info("switched to node {}: {} tokens recomputed in {:.1f} ms", id, r->recomputed_tokens, r->ms);
+  refresh();
+  return true;
+}
+
+bool App::append_user_text(const std::string& text) {
+  if (!story || text.empty()) return false;
+  auto id = story->append(story->current(), text, "user");
+  if (!id) {
+    fail("Text not added", id.error().message);
+    return false;
+  }
+  refresh();
+  return select(*id);
+}
+
+bool App::fork(const std::string& text) {
+  if (!story) return false;
+  NodeId cur = story->current();
+  const tree::Node* n = tree.find(cur);
+  if (!n || n->parent == tree::kNoNode) {
+    fail("Cannot fork", "The root has no parent to branch from; select a node first.");
+    return false;
+  }
+  if (text.empty()) {
+    fail("Cannot fork", "Type the text of the new branch first.");
+    return false;
+  }
+  auto id = story->append(n->parent, text, "user");
+  if (!id) {
+    fail("Branch not created", id.error().message);
+    return false;
+  }
+  refresh();
+  return select(*id);
+}
+
+bool App::remove_node(NodeId id) {
+  if (!story) return false;
+  if (generating()) {
+    fail("Node not deleted", "A generation is running; wait for it or cancel it first.");
+    return false;
+  }
+  const tree::Node* n = tree.find(id);
+  if (!n || n->parent == tree::kNoNode) {
+    fail("Node not deleted", "The root cannot be deleted.");
+    return false;
+  }
+  NodeId parent = n->parent;
+  auto path = tree.path_to_root(story->current());
+  bool current_inside = std::find(path.begin(), path.end(), id) != path.end();
+  if (auto st = story->remove(id); !st) {
+    fail("Node not deleted", st.error().message);
+    return false;
+  }
+  log.info("deleted node {} and its subtree (Ctrl+Z brings it back)", id);
+  refresh();
+  if (current_inside) return select(parent);
+  return true;
+}
+
+bool App::undo() {
+  if (!story || generating()) return false;
+  if (auto st = story->undo(); !st) {
+    log.info("nothing to undo ({})", st.error().message);
+    return false;
+  }
+  refresh();
+  if (!tree.contains(story->current())) select(tree::kRootId);
+  return true;
+}
+
+bool App::redo() {
+  if (!story || generating()) return false;
+  if (auto st = story->redo(); !st) {
+    log.info("nothing to redo ({})", st.error().message);
+    return false;
+  }
+  refresh();
+  return true;
+}
+
+bool App::set_label(NodeId id, const std::string& label) {
+  if (!story) return false;
+  if (auto st = story->set_label(id, label); !st) {
+    fail("Label not set", st.error().message);
+    return false;
+  }
+  refresh();
+  return true;
+}
+
+bool App::toggle_bookmark(NodeId id) {
+  if (!story) return false;
+  const tree::Node* n = tree.find(id);
+  if (!n) return false;
+  if (auto st = story->set_bookmark(id, !n->bookmark); !st) {
+    fail("Bookmark not set", st.error().message);
+    return false;
+  }
+  refresh();
+  return true;
+}
+
+bool App::edit_path_text(const std::string& new_text) {
+  if (!story || generating()) return false;
+  NodeId cur = story->current();
+  std::string old = tree.path_text(cur);
+  if (old == new_text) return true;
+  std::size_t common = 0;
+  while (common < old.size() && common < new_text.size() && old[common] == new_text[common]) ++common;
+  if (common == old.size()) return append_user_text(new_text.substr(common));  // only added text at the end
+  // Find the node on the path holding byte `common`; the edit branches there.
+  std::size_t start = 0;
+  for (NodeId id : tree.path_to_root(cur)) {
+    const tree::Node* n = tree.find(id);
+    if (common < start + n->text.size()) {
+      auto r = story->edit(id, common - start, new_text.substr(common));
+      if (!r) {
+        fail("Edit not applied", r.error().message);
+        return false;
+      }
+      refresh();
+      return select(*r);
+    }
+    start += n->text.size();
+  }
+  return false;
+}
+
+void App::navigate(int dx, int dy) {
+  if (!story) return;
+  const tree::Node* n = tree.find(selected ? selected : story->current());
+  if (!n) return;
+  NodeId target = tree::kNoNode;
+  if (dy < 0) target = n->parent;
+  else if (dy > 0 && !n->children.empty()) target = n->children.front();
+  else if (dx != 0 && n->parent) {
+    const tree::Node* p = tree.find(n->parent);
+    auto it = std::find(p->children.begin(), p->children.end(), n->id);
+    long i = (it - p->children.begin()) + dx;
+    if (i >= 0 && i < static_cast<long>(p->children.size())) target = p->children[static_cast<std::size_t>(i)];
+  }
+  if (target != tree::kNoNode) select(target);
+}
+
+bool App::branch_at_token(NodeId id, std::size_t index, int32_t token) {
+  if (!story || generating()) return false;
+  const tree::Node* n = tree.find(id);
+  if (!n || index >= n->tokens.size()) return false;
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < index; ++i) offset += story->codec().piece(n->tokens[i]).size();
+  std::string piece = story->codec().piece(token);
+  if (piece.empty()) {
+    fail("Cannot branch here", "That token has no text of its own.");
+    return false;
+  }
+  auto r = story->edit(id, offset, piece);
+  if (!r) {
+    fail("Branch not created", r.error().message);
+    return false;
+  }
+  refresh();
+  if (!select(*r)) return false;
+  return continue_generation(settings.length, 1);
+}
+
+// ---- generation -------------------------------------------------------------------------
+
+bool App::continue_generation(int tokens, int alternatives) {
+  if (!story) {
+    fail("Nothing to continue", "Open or create a project first.");
+    return false;
+  }
+  if (!model) {
+    fail("No model", "Open a model first (Model > Open model...).");
+    return false;
+  }
+  if (generating()) return false;
+  session::GenerateOptions opt = gen_opts;
+  opt.settings.max_tokens = std::clamp(tokens, 1, 1 << 16);
+  opt.alternatives = std::clamp(alternatives, 1, 64);
+  progress = GenProgress{};
+  progress.from = story->current();
+  progress.alternatives = opt.alternatives;
+  progress.max_tokens = opt.settings.max_tokens * opt.alternatives;
+  progress.preview.assign(static_cast<std::size_t>(opt.alternatives), std::string());
+  progress.started = std::chrono::steady_clock::now();
+  gen = session::GenerationSession::start(*story, progress.from, opt);
+  log.info("generating {} x {} tokens from node {}", opt.alternatives, opt.settings.max_tokens, progress.from);
+  // A new seed for the next press, so pressing again gives new text.
+  gen_opts.settings.seed += static_cast<uint64_t>(opt.alternatives);
+  return true;
+}
+
+void App::cancel_generation() {
+  if (gen) gen->cancel();
+}
+
+void App::poll() {
+  if (!gen) return;
+  for (const auto& e : gen->poll()) {
+    if (e.kind == session::Event::Kind::token) {
+      ++progress.tokens;
+      progress.tokens_per_s = e.tokens_per_s;
+      if (e.alt >= 0 && static_cast<std::size_t>(e.alt) < progress.preview.size()) progress.preview[e.alt] += e.piece;
+    } else if (e.kind == session::Event::Kind::error) {
+      log.error("generation: {}", e.message);
+    }
+  }
+  if (!gen->finished()) return;
+  auto r = gen->join();
+  gen.reset();
+  last_tokens_per_s = progress.tokens_per_s;
+  if (!r) {
+    if (r.error().code != Errc::cancelled) fail("Generation failed", r.error().message);
+    refresh();
+    return;
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - progress.started).count();
+  log.info("generated {} tokens in {:.2f} s ({:.1f} tokens/s)", progress.tokens, s, progress.tokens_per_s);
+  refresh();
+  if (!r->empty()) select(r->front());
+}
+
+void App::wait_generation() {
+  while (gen) {
+    session::Event e;
+    (void)e;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    poll();
+  }
+}
+
+}  // namespace wb::app

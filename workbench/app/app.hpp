@@ -1,0 +1,141 @@
+// The workbench's application state and the actions the views and the
+// script runner share. Views only read this and call actions; every model or
+// tree operation goes through core (Story, GenerationSession, PluginHost).
+//
+//   wb::app::App app(log_lines_sink);
+//   app.load_settings();
+//   app.open_project("novel.wbstory");              // errors land in app.error (a modal)
+//   app.continue_generation(64, 1);                  // on a worker thread
+//   while (app.generating()) { app.poll(); draw(app); }
+#pragma once
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/model/load.hpp"
+#include "core/session/story.hpp"
+#include "core/util/log.hpp"
+#include "host/plugin_host.hpp"
+
+namespace wb::app {
+
+using tree::NodeId;
+
+struct LogLine {
+  LogLevel level;
+  std::string text;
+};
+
+struct Settings {
+  std::vector<std::string> recent_projects;
+  std::vector<std::string> recent_models;
+  std::string preset = "default";
+  std::string backend = "cpu";
+  int threads = 0;
+  int length = 64;
+  int alternatives = 1;
+  float font_size = 17.0f;
+  std::string browse_dir;
+};
+
+struct GenProgress {
+  NodeId from = tree::kNoNode;
+  int alternatives = 1;
+  int max_tokens = 0;
+  int tokens = 0;          // all alternatives together
+  double tokens_per_s = 0;
+  std::vector<std::string> preview;  // text so far, per alternative
+  std::chrono::steady_clock::time_point started;
+};
+
+class App {
+ public:
+  App();
+  ~App();
+
+  Log log;
+  std::deque<LogLine> log_lines;  // shown in the log view (newest last)
+  std::mutex log_mu;
+
+  Settings settings;
+  std::string settings_path;  // $XDG_CONFIG_HOME/rwkv-workbench/workbench.json
+  void load_settings();
+  void save_settings();
+
+  // ---- model and project ----
+  std::unique_ptr<Model> model;
+  std::unique_ptr<session::Story> story;
+  std::unique_ptr<host::PluginHost> plugins;
+  std::string model_path;
+
+  bool open_model(const std::string& path);  // keeps the current model on failure
+  bool new_project(const std::string& path, const std::string& model_file, const std::string& tokenizer);
+  bool open_project(const std::string& path);
+  bool save_project_as(const std::string& path);
+  void close_project();
+  void start_plugins();
+
+  // ---- tree (refreshed after every change) ----
+  tree::Tree tree;        // a copy of the story's tree
+  NodeId selected = tree::kNoNode;
+  NodeId current() const { return story ? story->current() : tree::kNoNode; }
+  void refresh();
+  bool select(NodeId id);         // selects and makes current (restores its state)
+  bool append_user_text(const std::string& text);  // as a child of the current node
+  bool fork(const std::string& text);              // a sibling of the current node
+  bool remove_node(NodeId id);
+  bool undo();
+  bool redo();
+  bool set_label(NodeId id, const std::string& label);
+  bool toggle_bookmark(NodeId id);
+  bool edit_path_text(const std::string& new_text);  // non-destructive edit of the active path
+  void navigate(int dx, int dy);
+  // Replaces generated token `index` of node `id` (and what followed it) by
+  // `token`, as a new branch that becomes current; then continues from it.
+  bool branch_at_token(NodeId id, std::size_t index, int32_t token);  // dy: -1 parent, +1 first child; dx: previous/next sibling
+
+  // ---- generation ----
+  session::GenerateOptions gen_opts;
+  std::vector<std::string> preset_names;
+  void load_presets();
+  bool apply_preset(const std::string& name);
+  bool continue_generation(int tokens, int alternatives);  // from the current node
+  bool generating() const { return gen != nullptr; }
+  void cancel_generation();
+  void poll();             // events from the worker; accepts the result when done
+  void wait_generation();  // blocks (scripts, shutdown)
+  GenProgress progress;
+  double last_tokens_per_s = 0;
+  std::unique_ptr<session::GenerationSession> gen;
+
+  // ---- UI state ----
+  std::string input;           // what the user typed below the story
+  std::string error_title, error;  // non-empty: the error modal is open
+  void fail(const std::string& title, const std::string& message);
+  bool show_tree = true, show_generation = true, show_log = true, show_model = false, show_plugins = false;
+  bool show_new_project = false, show_open_project = false, show_save_as = false;
+  bool first_run = false;      // no project: the welcome window
+  std::string first_run_note;  // why (no default model, ...)
+  bool relayout = true;        // place the main panes again (first frame, window resized)
+  bool echo_log = false;       // also print log lines to stderr (scripted runs)
+  std::set<std::string> open_panels;  // plugin panels shown, as "plugin/panel"
+  std::string focus_panel;            // "plugin/panel" to bring to front next frame
+  std::string backend_name() const;
+
+ private:
+  void attach_story(std::unique_ptr<session::Story> s, std::unique_ptr<Model> m, const std::string& mpath);
+  void remember(std::vector<std::string>& list, const std::string& item);
+};
+
+// Default sample-project locations (first run).
+std::string data_dir();    // $XDG_DATA_HOME/rwkv-workbench
+std::string config_dir();  // $XDG_CONFIG_HOME/rwkv-workbench
+// The shipped default model and its tokenizer, or empty strings.
+std::pair<std::string, std::string> default_model();
+
+}  // namespace wb::app

@@ -1,0 +1,526 @@
+// GLFW + Vulkan + Dear ImGui 1.86 backends. The swapchain, its framebuffers
+// and per-frame sync objects come from ImGui's ImGui_ImplVulkanH_Window
+// helpers; the offscreen screenshot path is ours.
+#include "app/renderer.hpp"
+
+#define GLFW_INCLUDE_NONE
+#define GLFW_INCLUDE_VULKAN
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <png.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_vulkan.h>
+
+#include <cstring>
+#include <vector>
+
+namespace wb::app {
+
+namespace {
+
+// ImGui's backend reports Vulkan failures through this hook; it cannot
+// return an error, so we remember the first one and end_frame reports it.
+VkResult g_last_vk_error = VK_SUCCESS;
+void check_vk(VkResult r) {
+  if (r < 0 && g_last_vk_error == VK_SUCCESS) g_last_vk_error = r;
+}
+
+Status vk_fail(const char* what, VkResult r) {
+  return make_error(Errc::io, "Vulkan: {} failed (VkResult {})", what, static_cast<int>(r));
+}
+
+}  // namespace
+
+struct Renderer::Impl {
+  Log* log = nullptr;
+  GLFWwindow* window = nullptr;
+  bool glfw_up = false;
+  bool imgui_up = false, glfw_backend_up = false, vk_backend_up = false;
+  VkInstance instance = VK_NULL_HANDLE;
+  VkPhysicalDevice gpu = VK_NULL_HANDLE;
+  VkDevice device = VK_NULL_HANDLE;
+  uint32_t queue_family = UINT32_MAX;
+  VkQueue queue = VK_NULL_HANDLE;
+  VkDescriptorPool pool = VK_NULL_HANDLE;
+  VkSurfaceKHR surface = VK_NULL_HANDLE;
+  ImGui_ImplVulkanH_Window wd;
+  bool wd_up = false;
+  uint32_t min_images = 2;
+  bool rebuild = false;
+  std::string device_name;
+
+  ~Impl();
+  Status init_vulkan();
+  Status upload_fonts();
+  void rebuild_swapchain();
+  Status render(ImDrawData* dd);
+  Status present();
+  Status screenshot(ImDrawData* dd, const std::string& path);
+  Result<uint32_t> memory_type(uint32_t bits, VkMemoryPropertyFlags want) const;
+};
+
+Renderer::Impl::~Impl() {
+  if (device) vkDeviceWaitIdle(device);
+  if (vk_backend_up) ImGui_ImplVulkan_Shutdown();
+  if (glfw_backend_up) ImGui_ImplGlfw_Shutdown();
+  if (imgui_up) ImGui::DestroyContext();
+  if (wd_up) ImGui_ImplVulkanH_DestroyWindow(instance, device, &wd, nullptr);
+  else if (surface) vkDestroySurfaceKHR(instance, surface, nullptr);
+  if (pool) vkDestroyDescriptorPool(device, pool, nullptr);
+  if (device) vkDestroyDevice(device, nullptr);
+  if (instance) vkDestroyInstance(instance, nullptr);
+  if (window) glfwDestroyWindow(window);
+  if (glfw_up) glfwTerminate();
+}
+
+Status Renderer::Impl::init_vulkan() {
+  uint32_t n_ext = 0;
+  const char** ext = glfwGetRequiredInstanceExtensions(&n_ext);
+  if (!ext) return make_error(Errc::unsupported, "GLFW found no Vulkan surface support for this display");
+  VkApplicationInfo app{};
+  app.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO;
+  app.pApplicationName = "rwkv-workbench";
+  app.apiVersion = VK_API_VERSION_1_1;
+  VkInstanceCreateInfo ici{};
+  ici.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO;
+  ici.pApplicationInfo = &app;
+  ici.enabledExtensionCount = n_ext;
+  ici.ppEnabledExtensionNames = ext;
+  if (VkResult r = vkCreateInstance(&ici, nullptr, &instance); r != VK_SUCCESS) return vk_fail("vkCreateInstance", r);
+
+  if (VkResult r = glfwCreateWindowSurface(instance, window, nullptr, &surface); r != VK_SUCCESS)
+    return vk_fail("glfwCreateWindowSurface", r);
+
+  uint32_t n_gpu = 0;
+  vkEnumeratePhysicalDevices(instance, &n_gpu, nullptr);
+  std::vector<VkPhysicalDevice> gpus(n_gpu);
+  vkEnumeratePhysicalDevices(instance, &n_gpu, gpus.data());
+  // Prefer a discrete GPU, then integrated, then anything (lavapipe is a CPU
+  // device and must work: it is what headless machines and tests have).
+  int best_rank = -1;
+  for (VkPhysicalDevice g : gpus) {
+    uint32_t nq = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(g, &nq, nullptr);
+    std::vector<VkQueueFamilyProperties> qs(nq);
+    vkGetPhysicalDeviceQueueFamilyProperties(g, &nq, qs.data());
+    uint32_t fam = UINT32_MAX;
+    for (uint32_t i = 0; i < nq; ++i) {
+      VkBool32 present = VK_FALSE;
+      vkGetPhysicalDeviceSurfaceSupportKHR(g, i, surface, &present);
+      if ((qs[i].queueFlags & VK_QUEUE_GRAPHICS_BIT) && present) { fam = i; break; }
+    }
+    if (fam == UINT32_MAX) continue;
+    VkPhysicalDeviceProperties p;
+    vkGetPhysicalDeviceProperties(g, &p);
+    int rank = p.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU     ? 3
+               : p.deviceType == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU ? 2
+                                                                        : 1;
+    if (rank > best_rank) { best_rank = rank; gpu = g; queue_family = fam; device_name = p.deviceName; }
+  }
+  if (!gpu) return make_error(Errc::unsupported, "no Vulkan device can draw to this window ({} devices found)", n_gpu);
+
+  const float prio = 1.0f;
+  VkDeviceQueueCreateInfo qci{};
+  qci.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO;
+  qci.queueFamilyIndex = queue_family;
+  qci.queueCount = 1;
+  qci.pQueuePriorities = &prio;
+  const char* dev_ext[] = {VK_KHR_SWAPCHAIN_EXTENSION_NAME};
+  VkDeviceCreateInfo dci{};
+  dci.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
+  dci.queueCreateInfoCount = 1;
+  dci.pQueueCreateInfos = &qci;
+  dci.enabledExtensionCount = 1;
+  dci.ppEnabledExtensionNames = dev_ext;
+  if (VkResult r = vkCreateDevice(gpu, &dci, nullptr, &device); r != VK_SUCCESS) return vk_fail("vkCreateDevice", r);
+  vkGetDeviceQueue(device, queue_family, 0, &queue);
+
+  VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 64}};
+  VkDescriptorPoolCreateInfo pci{};
+  pci.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
+  pci.flags = VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT;
+  pci.maxSets = 64;
+  pci.poolSizeCount = 1;
+  pci.pPoolSizes = sizes;
+  if (VkResult r = vkCreateDescriptorPool(device, &pci, nullptr, &pool); r != VK_SUCCESS)
+    return vk_fail("vkCreateDescriptorPool", r);
+
+  wd.Surface = surface;
+  const VkFormat formats[] = {VK_FORMAT_B8G8R8A8_UNORM, VK_FORMAT_R8G8B8A8_UNORM};
+  wd.SurfaceFormat = ImGui_ImplVulkanH_SelectSurfaceFormat(gpu, surface, formats, 2, VK_COLORSPACE_SRGB_NONLINEAR_KHR);
+  // FIFO is always available; MAILBOX avoids blocking on a display that does
+  // not refresh (Xvfb) while still never tearing.
+  const VkPresentModeKHR modes[] = {VK_PRESENT_MODE_MAILBOX_KHR, VK_PRESENT_MODE_FIFO_KHR};
+  wd.PresentMode = ImGui_ImplVulkanH_SelectPresentMode(gpu, surface, modes, 2);
+  int w = 0, h = 0;
+  glfwGetFramebufferSize(window, &w, &h);
+  ImGui_ImplVulkanH_CreateOrResizeWindow(instance, gpu, device, &wd, queue_family, nullptr, w, h, min_images);
+  wd_up = true;
+  wd.ClearValue.color.float32[0] = 0.10f;
+  wd.ClearValue.color.float32[1] = 0.10f;
+  wd.ClearValue.color.float32[2] = 0.12f;
+  wd.ClearValue.color.float32[3] = 1.0f;
+  return {};
+}
+
+Status Renderer::Impl::upload_fonts() {
+  ImGui_ImplVulkanH_Frame* fd = &wd.Frames[wd.FrameIndex];
+  VkCommandPool cp = fd->CommandPool;
+  VkCommandBuffer cb = fd->CommandBuffer;
+  if (VkResult r = vkResetCommandPool(device, cp, 0); r != VK_SUCCESS) return vk_fail("vkResetCommandPool", r);
+  VkCommandBufferBeginInfo bi{};
+  bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+  bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  vkBeginCommandBuffer(cb, &bi);
+  if (!ImGui_ImplVulkan_CreateFontsTexture(cb)) return make_error(Errc::io, "Vulkan: cannot create the font texture");
+  vkEndCommandBuffer(cb);
+  VkSubmitInfo si{};
+  si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+  si.commandBufferCount = 1;
+  si.pCommandBuffers = &cb;
+  if (VkResult r = vkQueueSubmit(queue, 1, &si, VK_NULL_HANDLE); r != VK_SUCCESS) return vk_fail("vkQueueSubmit", r);
+  vkDeviceWaitIdle(device);
+  ImGui_ImplVulkan_DestroyFontUploadObjects();
+  return {};
+}
+
+void Renderer::Impl::rebuild_swapchain() {
+  int w = 0, h = 0;
+  glfwGetFramebufferSize(window, &w, &h);
+  if (w <= 0 || h <= 0) return;  // minimised: keep the old one until it has a size again
+  ImGui_ImplVulkan_SetMinImageCount(min_images);
+  ImGui_ImplVulkanH_CreateOrResizeWindow(instance, gpu, device, &wd, queue_family, nullptr, w, h, min_images);
+  wd.FrameIndex = 0;
+  rebuild = false;
+  log->debug("swapchain recreated at {}x{}", w, h);
+}
+
+Status Renderer::Impl::render(ImDrawData* dd) {
+  VkSemaphore acquired = wd.FrameSemaphores[wd.SemaphoreIndex].ImageAcquiredSemaphore;
+  VkSemaphore done = wd.FrameSemaphores[wd.SemaphoreIndex].RenderCompleteSemaphore;
+  VkResult r = vkAcquireNextImageKHR(device, wd.Swapchain, UINT64_MAX, acquired, VK_NULL_HANDLE, &wd.FrameIndex);
+  if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_SUBOPTIMAL_KHR) { rebuild = true; return {}; }
+  if (r != VK_SUCCESS) return vk_fail("vkAcquireNextImageKHR", r);
+  ImGui_ImplVulkanH_Frame* fd = &wd.Frames[wd.FrameIndex];
+  vkWaitForFences(device, 1, &fd->Fence, VK_TRUE, UINT64_MAX);
+  vkResetFences(device, 1, &fd->Fence);
+  vkResetCommandPool(device, fd->CommandPool, 0);
+  VkCommandBufferBeginInfo bi{};
+  bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+  bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  vkBeginCommandBuffer(fd->CommandBuffer, &bi);
+  VkRenderPassBeginInfo rp{};
+  rp.sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO;
+  rp.renderPass = wd.RenderPass;
+  rp.framebuffer = fd->Framebuffer;
+  rp.renderArea.extent.width = static_cast<uint32_t>(wd.Width);
+  rp.renderArea.extent.height = static_cast<uint32_t>(wd.Height);
+  rp.clearValueCount = 1;
+  rp.pClearValues = &wd.ClearValue;
+  vkCmdBeginRenderPass(fd->CommandBuffer, &rp, VK_SUBPASS_CONTENTS_INLINE);
+  ImGui_ImplVulkan_RenderDrawData(dd, fd->CommandBuffer);
+  vkCmdEndRenderPass(fd->CommandBuffer);
+  vkEndCommandBuffer(fd->CommandBuffer);
+  VkPipelineStageFlags stage = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
+  VkSubmitInfo si{};
+  si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+  si.waitSemaphoreCount = 1;
+  si.pWaitSemaphores = &acquired;
+  si.pWaitDstStageMask = &stage;
+  si.commandBufferCount = 1;
+  si.pCommandBuffers = &fd->CommandBuffer;
+  si.signalSemaphoreCount = 1;
+  si.pSignalSemaphores = &done;
+  if (r = vkQueueSubmit(queue, 1, &si, fd->Fence); r != VK_SUCCESS) return vk_fail("vkQueueSubmit", r);
+  return present();
+}
+
+Status Renderer::Impl::present() {
+  if (rebuild) return {};
+  VkSemaphore done = wd.FrameSemaphores[wd.SemaphoreIndex].RenderCompleteSemaphore;
+  VkPresentInfoKHR pi{};
+  pi.sType = VK_STRUCTURE_TYPE_PRESENT_INFO_KHR;
+  pi.waitSemaphoreCount = 1;
+  pi.pWaitSemaphores = &done;
+  pi.swapchainCount = 1;
+  pi.pSwapchains = &wd.Swapchain;
+  pi.pImageIndices = &wd.FrameIndex;
+  VkResult r = vkQueuePresentKHR(queue, &pi);
+  if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_SUBOPTIMAL_KHR) { rebuild = true; return {}; }
+  if (r != VK_SUCCESS) return vk_fail("vkQueuePresentKHR", r);
+  wd.SemaphoreIndex = (wd.SemaphoreIndex + 1) % wd.ImageCount;
+  return {};
+}
+
+Result<uint32_t> Renderer::Impl::memory_type(uint32_t bits, VkMemoryPropertyFlags want) const {
+  VkPhysicalDeviceMemoryProperties mp;
+  vkGetPhysicalDeviceMemoryProperties(gpu, &mp);
+  for (uint32_t i = 0; i < mp.memoryTypeCount; ++i)
+    if ((bits & (1u << i)) && (mp.memoryTypes[i].propertyFlags & want) == want) return i;
+  return make_error(Errc::unsupported, "Vulkan: no memory type with flags {:#x}", want);
+}
+
+// Draws `dd` once more into an image we own (same format as the swapchain,
+// so ImGui's pipeline fits its render pass) and copies it to host memory.
+// Swapchain images cannot be read back portably (no TRANSFER_SRC usage).
+Status Renderer::Impl::screenshot(ImDrawData* dd, const std::string& path) {
+  vkDeviceWaitIdle(device);  // ImGui's vertex buffers rotate; make sure none is in use
+  const uint32_t w = static_cast<uint32_t>(wd.Width), h = static_cast<uint32_t>(wd.Height);
+  const VkFormat fmt = wd.SurfaceFormat.format;
+  VkImage image = VK_NULL_HANDLE;
+  VkDeviceMemory image_mem = VK_NULL_HANDLE, buf_mem = VK_NULL_HANDLE;
+  VkImageView view = VK_NULL_HANDLE;
+  VkRenderPass pass = VK_NULL_HANDLE;
+  VkFramebuffer fb = VK_NULL_HANDLE;
+  VkBuffer buf = VK_NULL_HANDLE;
+  VkCommandPool cp = VK_NULL_HANDLE;
+  VkFence fence = VK_NULL_HANDLE;
+  auto cleanup = [&] {
+    if (fence) vkDestroyFence(device, fence, nullptr);
+    if (cp) vkDestroyCommandPool(device, cp, nullptr);
+    if (buf) vkDestroyBuffer(device, buf, nullptr);
+    if (buf_mem) vkFreeMemory(device, buf_mem, nullptr);
+    if (fb) vkDestroyFramebuffer(device, fb, nullptr);
+    if (pass) vkDestroyRenderPass(device, pass, nullptr);
+    if (view) vkDestroyImageView(device, view, nullptr);
+    if (image) vkDestroyImage(device, image, nullptr);
+    if (image_mem) vkFreeMemory(device, image_mem, nullptr);
+  };
+  auto fail = [&](const char* what, VkResult r) { cleanup(); return vk_fail(what, r); };
+
+  VkImageCreateInfo ii{};
+  ii.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO;
+  ii.imageType = VK_IMAGE_TYPE_2D;
+  ii.format = fmt;
+  ii.extent = {w, h, 1};
+  ii.mipLevels = 1;
+  ii.arrayLayers = 1;
+  ii.samples = VK_SAMPLE_COUNT_1_BIT;
+  ii.tiling = VK_IMAGE_TILING_OPTIMAL;
+  ii.usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
+  if (VkResult r = vkCreateImage(device, &ii, nullptr, &image); r != VK_SUCCESS) return fail("vkCreateImage", r);
+  VkMemoryRequirements req;
+  vkGetImageMemoryRequirements(device, image, &req);
+  auto mt = memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+  if (!mt) { cleanup(); return mt.error(); }
+  VkMemoryAllocateInfo ai{};
+  ai.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
+  ai.allocationSize = req.size;
+  ai.memoryTypeIndex = *mt;
+  if (VkResult r = vkAllocateMemory(device, &ai, nullptr, &image_mem); r != VK_SUCCESS) return fail("vkAllocateMemory", r);
+  vkBindImageMemory(device, image, image_mem, 0);
+
+  VkImageViewCreateInfo vi{};
+  vi.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO;
+  vi.image = image;
+  vi.viewType = VK_IMAGE_VIEW_TYPE_2D;
+  vi.format = fmt;
+  vi.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+  if (VkResult r = vkCreateImageView(device, &vi, nullptr, &view); r != VK_SUCCESS) return fail("vkCreateImageView", r);
+
+  // Compatible with the swapchain's render pass (same attachment format and
+  // samples, same dependency); only the final layout differs.
+  VkAttachmentDescription att{};
+  att.format = fmt;
+  att.samples = VK_SAMPLE_COUNT_1_BIT;
+  att.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR;
+  att.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
+  att.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
+  att.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
+  att.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+  att.finalLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
+  VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
+  VkSubpassDescription sub{};
+  sub.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
+  sub.colorAttachmentCount = 1;
+  sub.pColorAttachments = &ref;
+  VkSubpassDependency dep{};
+  dep.srcSubpass = VK_SUBPASS_EXTERNAL;
+  dep.dstSubpass = 0;
+  dep.srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
+  dep.dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
+  dep.srcAccessMask = 0;
+  dep.dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
+  VkRenderPassCreateInfo rpi{};
+  rpi.sType = VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO;
+  rpi.attachmentCount = 1;
+  rpi.pAttachments = &att;
+  rpi.subpassCount = 1;
+  rpi.pSubpasses = &sub;
+  rpi.dependencyCount = 1;
+  rpi.pDependencies = &dep;
+  if (VkResult r = vkCreateRenderPass(device, &rpi, nullptr, &pass); r != VK_SUCCESS) return fail("vkCreateRenderPass", r);
+  VkFramebufferCreateInfo fi{};
+  fi.sType = VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO;
+  fi.renderPass = pass;
+  fi.attachmentCount = 1;
+  fi.pAttachments = &view;
+  fi.width = w;
+  fi.height = h;
+  fi.layers = 1;
+  if (VkResult r = vkCreateFramebuffer(device, &fi, nullptr, &fb); r != VK_SUCCESS) return fail("vkCreateFramebuffer", r);
+
+  const VkDeviceSize bytes = VkDeviceSize(w) * h * 4;
+  VkBufferCreateInfo bci{};
+  bci.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+  bci.size = bytes;
+  bci.usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  if (VkResult r = vkCreateBuffer(device, &bci, nullptr, &buf); r != VK_SUCCESS) return fail("vkCreateBuffer", r);
+  vkGetBufferMemoryRequirements(device, buf, &req);
+  mt = memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+  if (!mt) { cleanup(); return mt.error(); }
+  ai.allocationSize = req.size;
+  ai.memoryTypeIndex = *mt;
+  if (VkResult r = vkAllocateMemory(device, &ai, nullptr, &buf_mem); r != VK_SUCCESS) return fail("vkAllocateMemory", r);
+  vkBindBufferMemory(device, buf, buf_mem, 0);
+
+  VkCommandPoolCreateInfo cpi{};
+  cpi.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO;
+  cpi.queueFamilyIndex = queue_family;
+  if (VkResult r = vkCreateCommandPool(device, &cpi, nullptr, &cp); r != VK_SUCCESS) return fail("vkCreateCommandPool", r);
+  VkCommandBufferAllocateInfo cai{};
+  cai.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
+  cai.commandPool = cp;
+  cai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  cai.commandBufferCount = 1;
+  VkCommandBuffer cb = VK_NULL_HANDLE;
+  if (VkResult r = vkAllocateCommandBuffers(device, &cai, &cb); r != VK_SUCCESS) return fail("vkAllocateCommandBuffers", r);
+  VkCommandBufferBeginInfo bi{};
+  bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+  bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  vkBeginCommandBuffer(cb, &bi);
+  VkRenderPassBeginInfo rp{};
+  rp.sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO;
+  rp.renderPass = pass;
+  rp.framebuffer = fb;
+  rp.renderArea.extent = {w, h};
+  rp.clearValueCount = 1;
+  rp.pClearValues = &wd.ClearValue;
+  vkCmdBeginRenderPass(cb, &rp, VK_SUBPASS_CONTENTS_INLINE);
+  ImGui_ImplVulkan_RenderDrawData(dd, cb);
+  vkCmdEndRenderPass(cb);
+  VkBufferImageCopy region{};
+  region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
+  region.imageExtent = {w, h, 1};
+  vkCmdCopyImageToBuffer(cb, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buf, 1, &region);
+  vkEndCommandBuffer(cb);
+  VkFenceCreateInfo fci{};
+  fci.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
+  if (VkResult r = vkCreateFence(device, &fci, nullptr, &fence); r != VK_SUCCESS) return fail("vkCreateFence", r);
+  VkSubmitInfo si{};
+  si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+  si.commandBufferCount = 1;
+  si.pCommandBuffers = &cb;
+  if (VkResult r = vkQueueSubmit(queue, 1, &si, fence); r != VK_SUCCESS) return fail("vkQueueSubmit", r);
+  vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX);
+
+  void* mapped = nullptr;
+  if (VkResult r = vkMapMemory(device, buf_mem, 0, bytes, 0, &mapped); r != VK_SUCCESS) return fail("vkMapMemory", r);
+  std::vector<unsigned char> rgba(static_cast<std::size_t>(bytes));
+  std::memcpy(rgba.data(), mapped, rgba.size());
+  vkUnmapMemory(device, buf_mem);
+  cleanup();
+  const bool bgr = fmt == VK_FORMAT_B8G8R8A8_UNORM || fmt == VK_FORMAT_B8G8R8A8_SRGB;
+  for (std::size_t i = 0; i < rgba.size(); i += 4) {
+    if (bgr) std::swap(rgba[i], rgba[i + 2]);
+    rgba[i + 3] = 255;  // the window is opaque
+  }
+  return write_png(path, rgba.data(), static_cast<int>(w), static_cast<int>(h));
+}
+
+// ---- Renderer ---------------------------------------------------------------
+
+Result<std::unique_ptr<Renderer>> Renderer::create(const RendererOptions& opt, Log& log,
+                                                   const std::function<void()>& setup_fonts) {
+  std::unique_ptr<Renderer> r(new Renderer());
+  r->impl_ = std::make_unique<Impl>();
+  Impl& m = *r->impl_;
+  m.log = &log;
+  if (!glfwInit()) return make_error(Errc::unsupported, "GLFW cannot open the display");
+  m.glfw_up = true;
+  if (!glfwVulkanSupported()) return make_error(Errc::unsupported, "GLFW finds no Vulkan loader or driver");
+  glfwWindowHint(GLFW_CLIENT_API, GLFW_NO_API);
+  m.window = glfwCreateWindow(opt.width, opt.height, opt.title.c_str(), nullptr, nullptr);
+  if (!m.window) return make_error(Errc::unsupported, "GLFW cannot create a {}x{} window", opt.width, opt.height);
+  WB_CHECK(m.init_vulkan());
+  log.info("Vulkan device: {}", m.device_name);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  m.imgui_up = true;
+  ImGuiIO& io = ImGui::GetIO();
+  io.IniFilename = nullptr;  // layout is ours; settings live in the app's JSON
+  // No keyboard navigation mode: in ImGui 1.86 it takes Alt (menu layer) and
+  // the arrows, which the app uses for tree navigation (Alt+arrows).
+  ImGui::StyleColorsDark();
+  if (!ImGui_ImplGlfw_InitForVulkan(m.window, true)) return make_error(Errc::io, "ImGui GLFW backend failed");
+  m.glfw_backend_up = true;
+  ImGui_ImplVulkan_InitInfo ii{};
+  ii.Instance = m.instance;
+  ii.PhysicalDevice = m.gpu;
+  ii.Device = m.device;
+  ii.QueueFamily = m.queue_family;
+  ii.Queue = m.queue;
+  ii.DescriptorPool = m.pool;
+  ii.Subpass = 0;
+  ii.MinImageCount = m.min_images;
+  ii.ImageCount = m.wd.ImageCount;
+  ii.MSAASamples = VK_SAMPLE_COUNT_1_BIT;
+  ii.CheckVkResultFn = check_vk;
+  if (!ImGui_ImplVulkan_Init(&ii, m.wd.RenderPass)) return make_error(Errc::io, "ImGui Vulkan backend failed");
+  m.vk_backend_up = true;
+  if (setup_fonts) setup_fonts();
+  WB_CHECK(m.upload_fonts());
+  return r;
+}
+
+Renderer::~Renderer() = default;
+
+GLFWwindow* Renderer::window() const { return impl_->window; }
+bool Renderer::should_close() const { return glfwWindowShouldClose(impl_->window); }
+std::string Renderer::device_name() const { return impl_->device_name; }
+int Renderer::width() const { return impl_->wd.Width; }
+int Renderer::height() const { return impl_->wd.Height; }
+
+void Renderer::set_size(int w, int h) {
+  glfwSetWindowSize(impl_->window, w, h);
+  impl_->rebuild = true;
+}
+
+void Renderer::begin_frame(bool wait) {
+  if (wait) glfwWaitEventsTimeout(0.1);
+  else glfwPollEvents();
+  int w = 0, h = 0;
+  glfwGetFramebufferSize(impl_->window, &w, &h);
+  if (w > 0 && h > 0 && (w != impl_->wd.Width || h != impl_->wd.Height)) impl_->rebuild = true;
+  if (impl_->rebuild) impl_->rebuild_swapchain();
+  ImGui_ImplVulkan_NewFrame();
+  ImGui_ImplGlfw_NewFrame();
+  ImGui::NewFrame();
+}
+
+Status Renderer::end_frame(const std::string* screenshot) {
+  ImGui::Render();
+  ImDrawData* dd = ImGui::GetDrawData();
+  const bool minimised = dd->DisplaySize.x <= 0.0f || dd->DisplaySize.y <= 0.0f;
+  if (!minimised) WB_CHECK(impl_->render(dd));
+  if (screenshot && !minimised) WB_CHECK(impl_->screenshot(dd, *screenshot));
+  if (g_last_vk_error != VK_SUCCESS) return vk_fail("ImGui's Vulkan backend", g_last_vk_error);
+  return {};
+}
+
+Status write_png(const std::string& path, const unsigned char* rgba, int w, int h) {
+  png_image img{};
+  img.version = PNG_IMAGE_VERSION;
+  img.width = static_cast<png_uint_32>(w);
+  img.height = static_cast<png_uint_32>(h);
+  img.format = PNG_FORMAT_RGBA;
+  if (!png_image_write_to_file(&img, path.c_str(), 0, rgba, 0, nullptr)) {
+    std::string why = img.message;
+    png_image_free(&img);
+    return make_error(Errc::io, "cannot write PNG {}: {}", path, why);
+  }
+  return {};
+}
+
+}  // namespace wb::app

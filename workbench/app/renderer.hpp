@@ -1,0 +1,63 @@
+// The window and its Vulkan renderer: GLFW window, Vulkan instance/device,
+// swapchain (recreated on resize), Dear ImGui's GLFW + Vulkan backends, and
+// a screenshot of the whole window as PNG.
+//
+//   wb::Log log;
+//   WB_TRY(r, wb::app::Renderer::create({.width = 1280, .height = 800}, log, setup_fonts));
+//   while (!r->should_close()) {
+//     r->begin_frame(/*wait=*/false);      // polls input, starts an ImGui frame
+//     draw_ui();
+//     WB_CHECK(r->end_frame(nullptr));     // or a path: also writes a PNG of this frame
+//   }
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/util/log.hpp"
+#include "core/util/result.hpp"
+
+struct GLFWwindow;
+
+namespace wb::app {
+
+struct RendererOptions {
+  int width = 1280;
+  int height = 800;
+  std::string title = "RWKV Workbench";
+};
+
+class Renderer {
+ public:
+  // `setup_fonts` runs after the ImGui context exists and before the font
+  // atlas is uploaded (it adds fonts to ImGui::GetIO().Fonts).
+  static Result<std::unique_ptr<Renderer>> create(const RendererOptions& opt, Log& log,
+                                                  const std::function<void()>& setup_fonts);
+  ~Renderer();
+  Renderer(const Renderer&) = delete;
+  Renderer& operator=(const Renderer&) = delete;
+
+  GLFWwindow* window() const;
+  bool should_close() const;
+  // Processes window events (waiting up to 0.1 s when `wait`), recreates the
+  // swapchain after a resize and starts a new ImGui frame.
+  void begin_frame(bool wait);
+  // Renders and presents the frame. With `screenshot`, the same frame is also
+  // drawn into an offscreen image of the window's size and written as PNG.
+  Status end_frame(const std::string* screenshot);
+  void set_size(int w, int h);
+  std::string device_name() const;
+  int width() const;
+  int height() const;
+
+  struct Impl;
+
+ private:
+  Renderer() = default;
+  std::unique_ptr<Impl> impl_;
+};
+
+// RGBA8 pixels, rows top to bottom.
+Status write_png(const std::string& path, const unsigned char* rgba, int w, int h);
+
+}  // namespace wb::app

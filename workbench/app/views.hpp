@@ -1,0 +1,35 @@
+// The views: one file each, each a function that draws from App and calls
+// App actions. No model logic here.
+//
+//   wb::app::draw_main_menu(app);
+//   wb::app::draw_editor(app);   // ... once per frame, between NewFrame and Render
+#pragma once
+#include <string>
+
+#include "app/app.hpp"
+
+namespace wb::app {
+
+void draw_main_menu(App& app);       // view_project.cpp: menus, project dialogs, first run, error modal
+void draw_project_dialogs(App& app);
+void draw_error_modal(App& app);
+void draw_first_run(App& app);
+void draw_editor(App& app);          // view_editor.cpp
+void draw_tree(App& app);            // view_tree.cpp
+void draw_generation(App& app);      // view_generation.cpp
+void draw_log(App& app);             // view_log.cpp
+void draw_status_bar(App& app);      // view_status.cpp
+void draw_model_manager(App& app);   // view_model.cpp
+void draw_plugins(App& app);         // view_plugins.cpp: manager + plugin panels
+void handle_shortcuts(App& app);     // view_editor.cpp
+
+// A small in-app file browser (ImGui has none): returns true when the user
+// picked a file (written to `out`). `dir` is the folder shown and is updated
+// as the user navigates. `save` lets the user type a new file name.
+bool file_browser(const char* id, std::string& dir, std::string& name, std::string& out, bool save);
+
+// Before ImGui::Begin of a main pane: its place in the default layout, applied
+// on the first frame and after the window is resized (App::relayout).
+void place_window(App& app, const char* name);
+
+}  // namespace wb::app
