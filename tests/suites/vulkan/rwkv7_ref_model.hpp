@@ -36,8 +36,8 @@ class RefRwkv7 {
       const std::string p = "blocks." + std::to_string(l) + ".";
       const uint32_t base = static_cast<uint32_t>(l * layer_stride());
       auto xln = vk::ref::layer_norm(x, get(p + "ln1.weight"), get(p + "ln1.bias"), C, 1e-5f);
-      auto mix = vk::ref::token_mix(xln, state, get(a + "x_rwkvag"), {C, 1, 1, 6, base, slot});
-      std::copy(xln.begin(), xln.end(), state.begin() + base);
+      auto mix = vk::ref::token_mix(xln, state, get(a + "x_rwkvag"), {C, 1, 1, 6, base + C, slot});
+      std::copy(xln.begin(), xln.end(), state.begin() + base + C);
       auto slice = [&](int m) { return std::vector<float>(mix.begin() + m * C, mix.begin() + (m + 1) * C); };
       vk::ref::Rwkv7Vectors io;
       io.r = mat(a + "receptance.weight", slice(0));
@@ -63,8 +63,8 @@ class RefRwkv7 {
       auto o = mat(a + "output.weight", att);
       for (uint32_t c = 0; c < C; ++c) x[c] += o[c];
       xln = vk::ref::layer_norm(x, get(p + "ln2.weight"), get(p + "ln2.bias"), C, 1e-5f);
-      auto fm = vk::ref::token_mix(xln, state, get(f + "x_k"), {C, 1, 1, 1, base + C, slot});
-      std::copy(xln.begin(), xln.end(), state.begin() + base + C);
+      auto fm = vk::ref::token_mix(xln, state, get(f + "x_k"), {C, 1, 1, 1, base, slot});
+      std::copy(xln.begin(), xln.end(), state.begin() + base);
       auto fo = mat(f + "value.weight", mat(f + "key.weight", fm, vk::Act::relu_sq));
       for (uint32_t c = 0; c < C; ++c) x[c] += fo[c];
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include "core/backend/vulkan/vk_ops.hpp"
@@ -12,6 +13,8 @@ namespace {
 
 constexpr float kLnEps = 1e-5f;      // layer norms (PyTorch default)
 constexpr float kLnXEps = 64e-5f;    // v7 ln_x group norm (BlinkDL and rwkv.cpp agree)
+// State layout shared with the CPU runtime (cpu/rwkv7.cpp), in units of C per layer.
+constexpr uint32_t kFfnShift = 0, kAttShift = 1;
 
 struct Layer {
   Buffer ln1_w, ln1_b, ln2_w, ln2_b;
@@ -330,8 +333,8 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
 
   // Time mixing.
   WB_CHECK(o.layer_norm(cs, x_, 0, C, xln_, 0, C, y.ln1_w, y.ln1_b, C, n, kLnEps));
-  WB_CHECK(o.token_mix(cs, xln_, state_arena_, y.att_mix, xmix_, {C, n, T, 6, base, slot}));
-  WB_CHECK(save_shift(base));
+  WB_CHECK(o.token_mix(cs, xln_, state_arena_, y.att_mix, xmix_, {C, n, T, 6, base + kAttShift * C, slot}));
+  WB_CHECK(save_shift(base + kAttShift * C));
   auto slot_off = [&](uint32_t m) { return m * nC; };
   WB_CHECK(o.matmul(cs, y.wr, xmix_, slot_off(0), C, r_, 0, C, n));
   WB_CHECK(o.matmul(cs, y.wk, xmix_, slot_off(2), C, k_, 0, C, n));
@@ -355,8 +358,8 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
 
   // Channel mixing.
   WB_CHECK(o.layer_norm(cs, x_, 0, C, xln_, 0, C, y.ln2_w, y.ln2_b, C, n, kLnEps));
-  WB_CHECK(o.token_mix(cs, xln_, state_arena_, y.ffn_mix, xmix_, {C, n, T, 1, base + C, slot}));
-  WB_CHECK(save_shift(base + C));
+  WB_CHECK(o.token_mix(cs, xln_, state_arena_, y.ffn_mix, xmix_, {C, n, T, 1, base + kFfnShift * C, slot}));
+  WB_CHECK(save_shift(base + kFfnShift * C));
   WB_CHECK(o.matmul(cs, y.fk, xmix_, 0, C, ffk_, 0, F_, n, Act::relu_sq));
   WB_CHECK(o.matmul(cs, y.fv, ffk_, 0, F_, x_, 0, C, n, Act::none, true));
   (void)stride;
@@ -413,8 +416,20 @@ Result<ModelInfo> rwkv7_info(const TensorFile& tf) {
                       info.n_embd);
   while (tf.find(fmt::format("blocks.{}.ln1.weight", info.n_layer))) ++info.n_layer;
   if (info.n_layer == 0) return make_error(Errc::format, "{}: no layers", tf.path);
-  for (const auto& t : tf.tensors) info.params += t.numel();
-  if (const TensorView* kw = tf.find("blocks.0.att.key.weight")) info.dtype = dtype_name(kw->dtype);
+  // params: every tensor; dtype: the type holding most elements of the matrices
+  // (as the CPU runtime reports it, so model keys agree across backends).
+  std::map<DType, uint64_t> by_type;
+  for (const auto& t : tf.tensors) {
+    info.params += t.numel();
+    if (t.shape.size() >= 2) by_type[t.dtype] += t.numel();
+  }
+  DType best = DType::f32;
+  uint64_t most = 0;
+  for (auto [t, n] : by_type)
+    if (n > most) most = n, best = t;
+  info.dtype = dtype_name(best);
+  auto fp = tf.meta.find("content_fingerprint");
+  info.model_key = fmt::format("{}-{}-{}", fp != tf.meta.end() ? fp->second : "unhashed", info.format, info.dtype);
   info.group_norm_eps = kLnXEps;
   return info;
 }

@@ -8,8 +8,9 @@
 //   std::vector<float> logits(model->info().n_vocab);
 //   WB_CHECK(model->prefill(tokens, s, logits));
 //
-// State layout (floats), per layer l of stride 2*C + H*N*N:
-//   [att token-shift x (C)] [ffn token-shift x (C)] [WKV state, H heads of N x N,
+// State layout (floats), per layer l of stride 2*C + H*N*N, the same as the CPU
+// runtime's (cpu/rwkv7.cpp), so States move freely between backends:
+//   [ffn token-shift x (C)] [att token-shift x (C)] [WKV state, H heads of N x N,
 //   row i = value index, column j = key index].
 // States are host values (wb::State); each call copies the states it is given
 // into a device arena and back (a few hundred KB for real models, measured in
