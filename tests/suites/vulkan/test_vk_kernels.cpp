@@ -46,9 +46,9 @@ Q8Tensor make_q8(uint32_t rows, uint32_t cols, uint32_t seed) {
   return q;
 }
 
-void check_matmul(vk::WeightType type, uint32_t rows, uint32_t cols, uint32_t n_vec, vk::Act act, bool accumulate,
-                  uint64_t max_part_bytes) {
-  auto& ctx = vk_ctx();
+void check_matmul_on(vk::Context& ctx, vk::WeightType type, uint32_t rows, uint32_t cols, uint32_t n_vec,
+                     vk::Act act, bool accumulate, uint64_t max_part_bytes) {
+  INFO("texel kernels: " << ctx.prefers_texel_kernels());
   vk::UploadOptions opt;
   opt.max_part_bytes = max_part_bytes;
   std::vector<float> W = random_floats(size_t{rows} * cols, 11 + rows, -0.2f, 0.2f);
@@ -76,13 +76,13 @@ void check_matmul(vk::WeightType type, uint32_t rows, uint32_t cols, uint32_t n_
     std::memcpy(&x[size_t{v} * cols], &xs[x_off + size_t{v} * x_stride], cols * 4);
   std::vector<float> y0 = random_floats(y_off + size_t{n_vec} * y_stride, 7);
   auto want = vk::ref::matmul(W, rows, cols, x, n_vec, act);
-  vk::Buffer xb = to_device(xs), yb = to_device(y0);
+  vk::Buffer xb = to_device(xs, ctx), yb = to_device(y0, ctx);
   vk::CommandStream cs(ctx);
   vk::Ops ops(ctx);
   WB_REQUIRE_OK(cs.begin());
   WB_REQUIRE_OK(ops.matmul(cs, *dm, xb, x_off, x_stride, yb, y_off, y_stride, n_vec, act, accumulate));
   WB_REQUIRE_OK(cs.submit_and_wait());
-  auto y = from_device(yb, y0.size());
+  auto y = from_device(yb, y0.size(), ctx);
   std::vector<float> got(want.size());
   for (uint32_t v = 0; v < n_vec; ++v)
     for (uint32_t r = 0; r < rows; ++r) {
@@ -93,6 +93,13 @@ void check_matmul(vk::WeightType type, uint32_t rows, uint32_t cols, uint32_t n_
   CHECK(y[0] == y0[0]);
   CHECK(y[y_off + rows] == y0[y_off + rows]);
   REQUIRE(max_abs_diff(got, want) <= 1e-4f * scale_of(want));
+}
+
+// Both matmul paths: texel-buffer kernels (CPU devices) and storage-buffer ones (GPUs).
+void check_matmul(vk::WeightType type, uint32_t rows, uint32_t cols, uint32_t n_vec, vk::Act act, bool accumulate,
+                  uint64_t max_part_bytes) {
+  check_matmul_on(vk_ctx(), type, rows, cols, n_vec, act, accumulate, max_part_bytes);
+  check_matmul_on(vk_ctx_other(), type, rows, cols, n_vec, act, accumulate, max_part_bytes);
 }
 
 }  // namespace

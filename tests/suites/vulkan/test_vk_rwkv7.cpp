@@ -69,7 +69,11 @@ double signed_sum(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST_CASE("vulkan rwkv7: FP32 fixture matches rwkv.cpp's expected logits", "[gpu][vulkan][rwkv]") {
   TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
-  auto m = load(tf);
+  // Both matmul paths: texel-buffer kernels (CPU devices) and storage-buffer kernels (GPUs).
+  auto path = GENERATE(vk::KernelPath::texel, vk::KernelPath::storage);
+  vk::VulkanModelOptions opt;
+  opt.kernels = path;
+  auto m = load(tf, opt);
   CHECK(m->info().n_layer == 12);
   CHECK(m->info().n_embd == 64);
   CHECK(m->info().head_size == 64);

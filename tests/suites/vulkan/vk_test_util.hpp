@@ -14,13 +14,25 @@
 
 namespace wb::test {
 
+inline std::unique_ptr<vk::Context> make_ctx(vk::KernelPath path) {
+  vk::ContextOptions o;
+  o.kernels = path;
+  auto c = vk::Context::create(o);
+  INFO("no usable Vulkan device: " << (c ? std::string() : c.error().message));
+  REQUIRE(c.ok());
+  return std::move(*c);
+}
+
+// The default context (texel-buffer matmuls on lavapipe, storage ones on GPUs).
 inline vk::Context& vk_ctx() {
-  static std::unique_ptr<vk::Context> ctx = [] {
-    auto c = vk::Context::create({});
-    INFO("no usable Vulkan device: " << (c ? std::string() : c.error().message));
-    REQUIRE(c.ok());
-    return std::move(*c);
-  }();
+  static std::unique_ptr<vk::Context> ctx = make_ctx(vk::KernelPath::automatic);
+  return *ctx;
+}
+
+// Forced onto the other matmul path, so CI on lavapipe tests the GPU kernels too.
+inline vk::Context& vk_ctx_other() {
+  static std::unique_ptr<vk::Context> ctx =
+      make_ctx(vk_ctx().prefers_texel_kernels() ? vk::KernelPath::storage : vk::KernelPath::texel);
   return *ctx;
 }
 
@@ -32,17 +44,19 @@ inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0
   return v;
 }
 
-inline vk::Buffer to_device(const std::vector<float>& v) {
-  auto b = vk::upload_floats(vk_ctx(), v);
+inline vk::Buffer to_device(const std::vector<float>& v, vk::Context& ctx = vk_ctx()) {
+  auto b = vk::upload_floats(ctx, v);
   REQUIRE(b.ok());
   return std::move(*b);
 }
 
-inline vk::Buffer device_zeros(size_t n) { return to_device(std::vector<float>(n, 0.0f)); }
+inline vk::Buffer device_zeros(size_t n, vk::Context& ctx = vk_ctx()) {
+  return to_device(std::vector<float>(n, 0.0f), ctx);
+}
 
-inline std::vector<float> from_device(const vk::Buffer& b, size_t n) {
+inline std::vector<float> from_device(const vk::Buffer& b, size_t n, vk::Context& ctx = vk_ctx()) {
   std::vector<float> v(n);
-  auto st = vk_ctx().download(b, 0, v.data(), n * 4);
+  auto st = ctx.download(b, 0, v.data(), n * 4);
   REQUIRE(st.ok());
   return v;
 }

@@ -439,6 +439,7 @@ Result<std::unique_ptr<VulkanModel>> load_rwkv7_vulkan(const TensorFile& tf, con
   ContextOptions co;
   co.device_index = opt.device_index;
   co.validation = opt.validation;
+  co.kernels = opt.kernels;
   co.log = opt.log;
   WB_TRY(ctx, Context::create(co));
   auto m = std::make_unique<Rwkv7Vulkan>(std::move(ctx), std::move(info), opt);

@@ -32,6 +32,7 @@ namespace wb::vk {
 struct VulkanModelOptions {
   int device_index = -1;
   bool validation = false;   // VK_LAYER_KHRONOS_validation; errors counted in memory().validation_errors
+  KernelPath kernels = KernelPath::automatic;  // matmul kernels: texel (CPU devices) or storage (GPUs)
   bool f16_weights = false;  // store f32 / dequantised matrices as f16
   uint32_t max_chunk = 64;   // prefill tokens per submit
   uint32_t max_batch = 16;   // decode states per submit

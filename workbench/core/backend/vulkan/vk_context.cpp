@@ -48,6 +48,15 @@ const char* type_name(VkPhysicalDeviceType t) {
   }
 }
 
+VkFormat binding_format(Binding b) {
+  switch (b) {
+    case Binding::texel_f32: return VK_FORMAT_R32G32B32A32_SFLOAT;
+    case Binding::texel_f16: return VK_FORMAT_R16G16B16A16_SFLOAT;
+    case Binding::texel_i8: return VK_FORMAT_R8G8B8A8_SINT;
+    default: return VK_FORMAT_UNDEFINED;
+  }
+}
+
 Error vk_error(VkResult r, const char* what) {
   return make_error(Errc::device, "vulkan: {} failed: {} ({})", what, vk_result_name(r), static_cast<int>(r));
 }
@@ -159,11 +168,31 @@ Buffer& Buffer::operator=(Buffer&& o) noexcept {
     o.mem_ = VK_NULL_HANDLE;
     o.size_ = 0;
     o.mapped_ = nullptr;
+    views_ = std::move(o.views_);
+    o.views_.clear();
   }
   return *this;
 }
 
+Result<VkBufferView> Buffer::view(VkFormat format) const {
+  for (auto& [f, v] : views_)
+    if (f == format) return v;
+  if (!ctx_) return make_error(Errc::internal, "vulkan: view of an empty buffer");
+  auto ci = vk_struct<VkBufferViewCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO);
+  ci.buffer = buf_;
+  ci.format = format;
+  ci.offset = 0;
+  ci.range = VK_WHOLE_SIZE;
+  VkBufferView v = VK_NULL_HANDLE;
+  WB_CHECK(ctx_->check(vkCreateBufferView(ctx_->vk_device(), &ci, nullptr, &v), "vkCreateBufferView"));
+  views_.emplace_back(format, v);
+  return v;
+}
+
 void Buffer::reset() {
+  if (ctx_)
+    for (auto& [f, v] : views_) vkDestroyBufferView(ctx_->vk_device(), v, nullptr);
+  views_.clear();
   if (ctx_) ctx_->free_buffer(*this);
   ctx_ = nullptr;
   buf_ = VK_NULL_HANDLE;
@@ -239,6 +268,13 @@ Status Context::init(const ContextOptions& opt) {
     return make_error(Errc::unsupported, "vulkan: device {} ({}) lacks subgroup arithmetic in compute shaders", pick,
                       info_.name);
   vkGetPhysicalDeviceMemoryProperties(phys_, &mem_props_);
+  const bool texel_ok = texel_format_supported(Binding::texel_f32) && texel_format_supported(Binding::texel_f16) &&
+                        texel_format_supported(Binding::texel_i8);
+  if (opt.kernels == KernelPath::texel && !texel_ok)
+    return make_error(Errc::unsupported, "vulkan: device {} ({}) cannot read the texel-buffer formats", pick,
+                      info_.name);
+  prefer_texel_ = opt.kernels == KernelPath::texel || (opt.kernels == KernelPath::automatic && texel_ok &&
+                                                       info_.type == "cpu");
 
   uint32_t nq = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(phys_, &nq, nullptr);
@@ -295,6 +331,7 @@ Status Context::check(VkResult r, const char* what) {
 Result<Buffer> Context::make_buffer(uint64_t bytes, Memory kind) {
   if (lost_) return make_error(Errc::device, "vulkan: device was lost; recreate the backend");
   if (bytes == 0) bytes = 16;
+  bytes = (bytes + 15) & ~uint64_t{15};  // whole 16-byte texels for texel views
   if (bytes > info_.max_storage_buffer_range)
     return make_error(Errc::limit, "vulkan: buffer of {} bytes exceeds the device's storage-buffer limit of {} bytes",
                       bytes, info_.max_storage_buffer_range);
@@ -305,7 +342,8 @@ Result<Buffer> Context::make_buffer(uint64_t bytes, Memory kind) {
   b.size_ = bytes;
   auto bci = vk_struct<VkBufferCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO);
   bci.size = bytes;
-  bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+              VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   WB_CHECK(check(vkCreateBuffer(dev_, &bci, nullptr, &b.buf_), "vkCreateBuffer"));
   VkMemoryRequirements req;
@@ -385,8 +423,22 @@ Status Context::download(const Buffer& src, uint64_t offset, void* dst, uint64_t
   return {};
 }
 
+bool Context::texel_format_supported(Binding b) const {
+  if (b == Binding::storage) return true;
+  VkFormatProperties fp;
+  vkGetPhysicalDeviceFormatProperties(phys_, binding_format(b), &fp);
+  return fp.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT;
+}
+
 Result<const Pipeline*> Context::pipeline(std::string_view kernel, uint32_t n_bindings, uint32_t push_bytes,
                                           std::initializer_list<uint32_t> spec) {
+  std::vector<Binding> kinds(n_bindings, Binding::storage);
+  return pipeline(kernel, kinds, push_bytes, spec);
+}
+
+Result<const Pipeline*> Context::pipeline(std::string_view kernel, std::span<const Binding> kinds,
+                                          uint32_t push_bytes, std::initializer_list<uint32_t> spec) {
+  const uint32_t n_bindings = static_cast<uint32_t>(kinds.size());
   std::string key(kernel);
   for (uint32_t s : spec) key += fmt::format(":{}", s);
   std::lock_guard lock(pipe_mu_);
@@ -397,11 +449,13 @@ Result<const Pipeline*> Context::pipeline(std::string_view kernel, uint32_t n_bi
   auto p = std::make_unique<Pipeline>();
   p->name = key;
   p->n_bindings = n_bindings;
+  p->bindings.assign(kinds.begin(), kinds.end());
   p->push_bytes = push_bytes;
   std::vector<VkDescriptorSetLayoutBinding> binds(n_bindings);
   for (uint32_t i = 0; i < n_bindings; ++i) {
     binds[i].binding = i;
-    binds[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    binds[i].descriptorType =
+        kinds[i] == Binding::storage ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
     binds[i].descriptorCount = 1;
     binds[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
   }
@@ -500,11 +554,12 @@ Result<VkDescriptorSet> CommandStream::alloc_set(VkDescriptorSetLayout layout) {
     if (desc_pool_cur_ == desc_pools_.size()) {
       // Pools grow on demand; a layer of a big model records a few hundred sets.
       constexpr uint32_t kSets = 512;
-      VkDescriptorPoolSize ps{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSets * 8};
+      VkDescriptorPoolSize ps[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSets * 8},
+                                    {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, kSets * 4}};
       auto ci = vk_struct<VkDescriptorPoolCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
       ci.maxSets = kSets;
-      ci.poolSizeCount = 1;
-      ci.pPoolSizes = &ps;
+      ci.poolSizeCount = 2;
+      ci.pPoolSizes = ps;
       VkDescriptorPool pool = VK_NULL_HANDLE;
       WB_CHECK(ctx_->check(vkCreateDescriptorPool(d, &ci, nullptr, &pool), "vkCreateDescriptorPool"));
       desc_pools_.push_back(pool);
@@ -548,17 +603,25 @@ Status CommandStream::dispatch(const Pipeline& p, std::span<const Buffer* const>
   if (gx == 0 || gy == 0 || gz == 0) return {};
   WB_TRY(set, alloc_set(p.set_layout));
   VkDescriptorBufferInfo infos[16];
+  VkBufferView views[16];
   VkWriteDescriptorSet writes[16];
   if (buffers.size() > 16) return make_error(Errc::internal, "vulkan: too many bindings");
   for (size_t i = 0; i < buffers.size(); ++i) {
     if (!buffers[i] || !*buffers[i]) return make_error(Errc::internal, "vulkan: '{}' binding {} is empty", p.name, i);
-    infos[i] = {buffers[i]->handle(), 0, VK_WHOLE_SIZE};
     writes[i] = vk_struct<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
     writes[i].dstSet = set;
     writes[i].dstBinding = static_cast<uint32_t>(i);
     writes[i].descriptorCount = 1;
-    writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    writes[i].pBufferInfo = &infos[i];
+    if (p.bindings[i] == Binding::storage) {
+      infos[i] = {buffers[i]->handle(), 0, VK_WHOLE_SIZE};
+      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      writes[i].pBufferInfo = &infos[i];
+    } else {
+      WB_TRY(v, buffers[i]->view(binding_format(p.bindings[i])));
+      views[i] = v;
+      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+      writes[i].pTexelBufferView = &views[i];
+    }
   }
   vkUpdateDescriptorSets(ctx_->vk_device(), static_cast<uint32_t>(buffers.size()), writes, 0, nullptr);
   barrier();

@@ -61,13 +61,28 @@ enum class Memory {
   host,      // host-visible, coherent: staging, uploads of inputs, readback
 };
 
+// Which matmul kernels run: the storage-buffer ones (GPUs) or the texel-buffer
+// ones (CPU devices); automatic picks by device type. Tests force each.
+enum class KernelPath : uint8_t { automatic, storage, texel };
+
 struct ContextOptions {
   int device_index = -1;    // -1: the first discrete GPU, else integrated, else any
+  KernelPath kernels = KernelPath::automatic;
   bool validation = false;  // enable VK_LAYER_KHRONOS_validation and count its errors
   Log* log = nullptr;       // validation messages and device notes go here
 };
 
 class Context;
+
+// How a kernel binding sees its buffer. Texel-buffer bindings exist for CPU
+// devices: Mesa's llvmpipe turns storage-buffer loads into a per-lane scalar
+// loop, while texel fetches are vectorised gathers (and convert f16 for free).
+enum class Binding : uint8_t {
+  storage,     // layout(std430) buffer
+  texel_f32,   // uniform samplerBuffer, VK_FORMAT_R32G32B32A32_SFLOAT (vec4 per texel)
+  texel_f16,   // uniform samplerBuffer, VK_FORMAT_R16G16B16A16_SFLOAT (4 halves per texel)
+  texel_i8,    // uniform isamplerBuffer, VK_FORMAT_R8G8B8A8_SINT (4 int8 per texel)
+};
 
 // A storage buffer. Move-only; frees itself.
 class Buffer {
@@ -85,9 +100,12 @@ class Buffer {
   // Non-null when the memory is host-visible (always for Memory::host).
   void* mapped() const { return mapped_; }
   explicit operator bool() const { return buf_ != VK_NULL_HANDLE; }
+  // A texel view of the whole buffer (created once per format).
+  Result<VkBufferView> view(VkFormat format) const;
 
  private:
   friend class Context;
+  mutable std::vector<std::pair<VkFormat, VkBufferView>> views_;
   Context* ctx_ = nullptr;
   VkBuffer buf_ = VK_NULL_HANDLE;
   VkDeviceMemory mem_ = VK_NULL_HANDLE;
@@ -98,6 +116,7 @@ class Buffer {
 struct Pipeline {
   std::string name;
   uint32_t n_bindings = 0;
+  std::vector<Binding> bindings;
   uint32_t push_bytes = 0;
   VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
   VkPipelineLayout layout = VK_NULL_HANDLE;
@@ -130,6 +149,12 @@ class Context {
   // specialisation constants 0..spec.size()-1. Cached by (name, spec).
   Result<const Pipeline*> pipeline(std::string_view kernel, uint32_t n_bindings, uint32_t push_bytes,
                                    std::initializer_list<uint32_t> spec = {});
+  Result<const Pipeline*> pipeline(std::string_view kernel, std::span<const Binding> bindings, uint32_t push_bytes,
+                                   std::initializer_list<uint32_t> spec = {});
+  // Whether the device reads `b` as a uniform texel buffer.
+  bool texel_format_supported(Binding b) const;
+  // True for CPU devices, where the texel-buffer kernels are the fast path.
+  bool prefers_texel_kernels() const { return prefer_texel_; }
 
   // Turns a VkResult into a Status naming `what`; records device loss.
   Status check(VkResult r, const char* what);
@@ -159,6 +184,7 @@ class Context {
   VkPhysicalDeviceMemoryProperties mem_props_{};
   DeviceInfo info_;
   bool lost_ = false;
+  bool prefer_texel_ = false;
   std::atomic<uint32_t> validation_errors_{0};
   std::atomic<uint64_t> allocated_{0};
   std::mutex pipe_mu_;

@@ -248,6 +248,25 @@ Status Ops::matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, ui
                    const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act, bool accumulate) {
   if ((x_off | x_stride) % 4 != 0) return make_error(Errc::internal, "vulkan matmul: x offsets must be multiples of 4");
   const uint32_t nb = n_vec <= 1 ? 1 : n_vec <= 2 ? 2 : n_vec <= 4 ? 4 : 8;
+  if (ctx_->prefers_texel_kernels()) {
+    const char* tname = W.type == WeightType::f32   ? "matmul_tex_f32"
+                        : W.type == WeightType::f16 ? "matmul_tex_f16"
+                                                    : "matmul_tex_q8_0";
+    const Binding wkind = W.type == WeightType::f32   ? Binding::texel_f32
+                          : W.type == WeightType::f16 ? Binding::texel_f16
+                                                      : Binding::texel_i8;
+    const Binding kinds[4] = {wkind, Binding::texel_f32, Binding::storage, Binding::texel_f32};
+    const uint32_t nk = W.type == WeightType::q8_0 ? 4 : 3;
+    WB_TRY(tp, ctx_->pipeline(tname, std::span<const Binding>(kinds, nk), sizeof(MatmulPush), {nb}));
+    for (const MatrixPart& part : W.parts) {
+      MatmulPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
+                      static_cast<uint32_t>(act), accumulate ? 1u : 0u};
+      const Buffer* bufs[4] = {&part.w, &x, &y, &part.scales};
+      WB_CHECK(cs.dispatch(*tp, std::span<const Buffer* const>(bufs, nk), &push, sizeof push, groups(part.rows, 64),
+                           groups(n_vec, nb)));
+    }
+    return {};
+  }
   const char* name = W.type == WeightType::f32 ? "matmul_f32" : W.type == WeightType::f16 ? "matmul_f16" : "matmul_q8_0";
   const uint32_t nbind = W.type == WeightType::q8_0 ? 4 : 3;
   WB_TRY(p, ctx_->pipeline(name, nbind, sizeof(MatmulPush), {nb, kRowsPerGroup}));
