@@ -11,11 +11,13 @@
 // binding 2: float y[]         y[y_off + v*y_stride + row]
 // binding 3 (q8_0 only): samplerBuffer scales  RGBA32F view, one float per block of 32 (see variant)
 // push constants: { uint rows, cols, n_vec, x_off, x_stride, y_off, y_stride, act, accumulate; }
-// specialisation: constant 0 NB = vectors per invocation.
-// grid: x = ceil(rows / 64), y = ceil(n_vec / NB).  cols % 4 == 0 (32 for q8_0).
+// specialisation: constant 0 NB = vectors per invocation, constant 1 R = rows per invocation.
+// grid: x = ceil(rows / (64*R)), y = ceil(n_vec / NB).  cols % 4 == 0 (32 for q8_0).
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint NB = 1;
+layout(constant_id = 1) const uint R = 1;
 layout(binding = 1) uniform samplerBuffer X;
+#define X_AT(i) texelFetch(X, i)
 layout(std430, binding = 2) buffer Y { float y[]; };
 layout(push_constant) uniform Push {
   uint rows, cols, n_vec, x_off, x_stride, y_off, y_stride, act, accumulate;

@@ -116,6 +116,8 @@ DeviceInfo query_info(VkPhysicalDevice pd, int index) {
                           (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
   d.max_workgroup_invocations = p.limits.maxComputeWorkGroupInvocations;
   d.max_shared_bytes = p.limits.maxComputeSharedMemorySize;
+  d.max_uniform_range = p.limits.maxUniformBufferRange;
+  d.min_uniform_offset_align = p.limits.minUniformBufferOffsetAlignment;
   VkPhysicalDeviceMemoryProperties mp;
   vkGetPhysicalDeviceMemoryProperties(pd, &mp);
   for (uint32_t i = 0; i < mp.memoryHeapCount; ++i)
@@ -343,6 +345,7 @@ Result<Buffer> Context::make_buffer(uint64_t bytes, Memory kind) {
   auto bci = vk_struct<VkBufferCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO);
   bci.size = bytes;
   bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+              VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT |
               VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   WB_CHECK(check(vkCreateBuffer(dev_, &bci, nullptr, &b.buf_), "vkCreateBuffer"));
@@ -454,8 +457,9 @@ Result<const Pipeline*> Context::pipeline(std::string_view kernel, std::span<con
   std::vector<VkDescriptorSetLayoutBinding> binds(n_bindings);
   for (uint32_t i = 0; i < n_bindings; ++i) {
     binds[i].binding = i;
-    binds[i].descriptorType =
-        kinds[i] == Binding::storage ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+    binds[i].descriptorType = kinds[i] == Binding::storage   ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                              : kinds[i] == Binding::uniform ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER
+                                                             : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
     binds[i].descriptorCount = 1;
     binds[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
   }
@@ -554,11 +558,12 @@ Result<VkDescriptorSet> CommandStream::alloc_set(VkDescriptorSetLayout layout) {
     if (desc_pool_cur_ == desc_pools_.size()) {
       // Pools grow on demand; a layer of a big model records a few hundred sets.
       constexpr uint32_t kSets = 512;
-      VkDescriptorPoolSize ps[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSets * 8},
-                                    {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, kSets * 4}};
+      VkDescriptorPoolSize ps[3] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSets * 8},
+                                    {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, kSets * 4},
+                                    {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, kSets * 2}};
       auto ci = vk_struct<VkDescriptorPoolCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
       ci.maxSets = kSets;
-      ci.poolSizeCount = 2;
+      ci.poolSizeCount = 3;
       ci.pPoolSizes = ps;
       VkDescriptorPool pool = VK_NULL_HANDLE;
       WB_CHECK(ctx_->check(vkCreateDescriptorPool(d, &ci, nullptr, &pool), "vkCreateDescriptorPool"));
@@ -596,6 +601,14 @@ Status CommandStream::dispatch(const Pipeline& p, std::initializer_list<const Bu
 
 Status CommandStream::dispatch(const Pipeline& p, std::span<const Buffer* const> buffers, const void* push,
                                uint32_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz) {
+  BufferRange r[16];
+  if (buffers.size() > 16) return make_error(Errc::internal, "vulkan: too many bindings");
+  for (size_t i = 0; i < buffers.size(); ++i) r[i].buf = buffers[i];
+  return dispatch(p, std::span<const BufferRange>(r, buffers.size()), push, push_bytes, gx, gy, gz);
+}
+
+Status CommandStream::dispatch(const Pipeline& p, std::span<const BufferRange> buffers, const void* push,
+                               uint32_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz) {
   if (!recording_) return make_error(Errc::internal, "vulkan: dispatch outside begin()/submit");
   if (buffers.size() != p.n_bindings || push_bytes != p.push_bytes)
     return make_error(Errc::internal, "vulkan: '{}' needs {} buffers and {} push bytes, got {} and {}", p.name,
@@ -607,17 +620,19 @@ Status CommandStream::dispatch(const Pipeline& p, std::span<const Buffer* const>
   VkWriteDescriptorSet writes[16];
   if (buffers.size() > 16) return make_error(Errc::internal, "vulkan: too many bindings");
   for (size_t i = 0; i < buffers.size(); ++i) {
-    if (!buffers[i] || !*buffers[i]) return make_error(Errc::internal, "vulkan: '{}' binding {} is empty", p.name, i);
+    const Buffer* b = buffers[i].buf;
+    if (!b || !*b) return make_error(Errc::internal, "vulkan: '{}' binding {} is empty", p.name, i);
     writes[i] = vk_struct<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
     writes[i].dstSet = set;
     writes[i].dstBinding = static_cast<uint32_t>(i);
     writes[i].descriptorCount = 1;
-    if (p.bindings[i] == Binding::storage) {
-      infos[i] = {buffers[i]->handle(), 0, VK_WHOLE_SIZE};
-      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    if (p.bindings[i] == Binding::storage || p.bindings[i] == Binding::uniform) {
+      infos[i] = {b->handle(), buffers[i].offset, buffers[i].range};
+      writes[i].descriptorType = p.bindings[i] == Binding::storage ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                                                                   : VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER;
       writes[i].pBufferInfo = &infos[i];
     } else {
-      WB_TRY(v, buffers[i]->view(binding_format(p.bindings[i])));
+      WB_TRY(v, b->view(binding_format(p.bindings[i])));
       views[i] = v;
       writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
       writes[i].pTexelBufferView = &views[i];

@@ -47,6 +47,8 @@ struct DeviceInfo {
   bool subgroup_arithmetic = false;  // compute stage supports subgroupAdd & co
   uint32_t max_workgroup_invocations = 0;
   uint32_t max_shared_bytes = 0;
+  uint64_t max_uniform_range = 0;
+  uint64_t min_uniform_offset_align = 0;
 };
 
 // Lists every physical device (all types). Error when there is no Vulkan
@@ -82,6 +84,7 @@ enum class Binding : uint8_t {
   texel_f32,   // uniform samplerBuffer, VK_FORMAT_R32G32B32A32_SFLOAT (vec4 per texel)
   texel_f16,   // uniform samplerBuffer, VK_FORMAT_R16G16B16A16_SFLOAT (4 halves per texel)
   texel_i8,    // uniform isamplerBuffer, VK_FORMAT_R8G8B8A8_SINT (4 int8 per texel)
+  uniform,     // uniform block (<= maxUniformBufferRange): llvmpipe reads uniform offsets as broadcast scalars
 };
 
 // A storage buffer. Move-only; frees itself.
@@ -111,6 +114,13 @@ class Buffer {
   VkDeviceMemory mem_ = VK_NULL_HANDLE;
   uint64_t size_ = 0;
   void* mapped_ = nullptr;
+};
+
+// A binding of part of a buffer (offset and range in bytes).
+struct BufferRange {
+  const Buffer* buf = nullptr;
+  uint64_t offset = 0;
+  uint64_t range = VK_WHOLE_SIZE;
 };
 
 struct Pipeline {
@@ -208,6 +218,8 @@ class CommandStream {
                   uint32_t push_bytes, uint32_t gx, uint32_t gy = 1, uint32_t gz = 1);
   Status dispatch(const Pipeline& p, std::span<const Buffer* const> buffers, const void* push,
                   uint32_t push_bytes, uint32_t gx, uint32_t gy = 1, uint32_t gz = 1);
+  Status dispatch(const Pipeline& p, std::span<const BufferRange> buffers, const void* push, uint32_t push_bytes,
+                  uint32_t gx, uint32_t gy = 1, uint32_t gz = 1);
   Status copy(const Buffer& src, uint64_t src_off, const Buffer& dst, uint64_t dst_off, uint64_t bytes);
   Status submit_and_wait();
   uint32_t dispatch_count() const { return dispatches_; }
