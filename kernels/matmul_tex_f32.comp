@@ -4,5 +4,9 @@
 #extension GL_GOOGLE_include_directive : require
 #include "matmul_tex_head.glsl"
 layout(binding = 0) uniform samplerBuffer W;
-vec4 load_w4(uint row, int k4) { return texelFetch(W, int(row * pc.cols / 4) + k4); }
+void load_w8(uint row, int k8, out vec4 a, out vec4 b) {
+  const int t = int(row * pc.cols / 4) + 2 * k8;
+  a = texelFetch(W, t);
+  b = texelFetch(W, t + 1);
+}
 #include "matmul_tex_body.glsl"

@@ -7,9 +7,11 @@
 #include "matmul_tex_head.glsl"
 layout(binding = 0) uniform isamplerBuffer Q;
 layout(binding = 3) uniform samplerBuffer S;
-vec4 load_w4(uint row, int k4) {
-  const int e4 = int(row * pc.cols / 4) + k4;  // texel index = element / 4
+void load_w8(uint row, int k8, out vec4 a, out vec4 b) {
+  const int e4 = int(row * pc.cols / 4) + 2 * k8;  // texel index = element / 4
   const int blk = e4 / 8;
-  return vec4(texelFetch(Q, e4)) * texelFetch(S, blk / 4)[blk % 4];
+  const float d = texelFetch(S, blk / 4)[blk % 4];
+  a = vec4(texelFetch(Q, e4)) * d;
+  b = vec4(texelFetch(Q, e4 + 1)) * d;
 }
 #include "matmul_tex_body.glsl"

@@ -53,6 +53,7 @@ VkFormat binding_format(Binding b) {
     case Binding::texel_f32: return VK_FORMAT_R32G32B32A32_SFLOAT;
     case Binding::texel_f16: return VK_FORMAT_R16G16B16A16_SFLOAT;
     case Binding::texel_i8: return VK_FORMAT_R8G8B8A8_SINT;
+    case Binding::texel_u32: return VK_FORMAT_R32G32B32A32_UINT;
     default: return VK_FORMAT_UNDEFINED;
   }
 }
@@ -270,7 +271,7 @@ Status Context::init(const ContextOptions& opt) {
     return make_error(Errc::unsupported, "vulkan: device {} ({}) lacks subgroup arithmetic in compute shaders", pick,
                       info_.name);
   vkGetPhysicalDeviceMemoryProperties(phys_, &mem_props_);
-  const bool texel_ok = texel_format_supported(Binding::texel_f32) && texel_format_supported(Binding::texel_f16) &&
+  const bool texel_ok = texel_format_supported(Binding::texel_f32) && texel_format_supported(Binding::texel_u32) &&
                         texel_format_supported(Binding::texel_i8);
   if (opt.kernels == KernelPath::texel && !texel_ok)
     return make_error(Errc::unsupported, "vulkan: device {} ({}) cannot read the texel-buffer formats", pick,

@@ -83,6 +83,7 @@ enum class Binding : uint8_t {
   storage,     // layout(std430) buffer
   texel_f32,   // uniform samplerBuffer, VK_FORMAT_R32G32B32A32_SFLOAT (vec4 per texel)
   texel_f16,   // uniform samplerBuffer, VK_FORMAT_R16G16B16A16_SFLOAT (4 halves per texel)
+  texel_u32,   // uniform usamplerBuffer, VK_FORMAT_R32G32B32A32_UINT (16 bytes per texel)
   texel_i8,    // uniform isamplerBuffer, VK_FORMAT_R8G8B8A8_SINT (4 int8 per texel)
   uniform,     // uniform block (<= maxUniformBufferRange): llvmpipe reads uniform offsets as broadcast scalars
 };

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 
 #include "core/backend/vulkan/half.hpp"
@@ -254,7 +253,7 @@ Status Ops::matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, ui
                         : W.type == WeightType::f16 ? "matmul_tex_f16"
                                                     : "matmul_tex_q8_0";
     const Binding wkind = W.type == WeightType::f32   ? Binding::texel_f32
-                          : W.type == WeightType::f16 ? Binding::texel_f16
+                          : W.type == WeightType::f16 ? Binding::texel_u32
                                                       : Binding::texel_i8;
     const Binding kinds[4] = {wkind, Binding::texel_f32, Binding::storage, Binding::texel_f32};
     const uint32_t nk = W.type == WeightType::q8_0 ? 4 : 3;
