@@ -69,10 +69,13 @@ double signed_sum(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST_CASE("vulkan rwkv7: FP32 fixture matches rwkv.cpp's expected logits", "[gpu][vulkan][rwkv]") {
   TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
-  // Both matmul paths: texel-buffer kernels (CPU devices) and storage-buffer kernels (GPUs).
-  auto path = GENERATE(vk::KernelPath::texel, vk::KernelPath::storage);
+  // Both matmul paths: texel-buffer kernels (CPU devices) and storage-buffer kernels
+  // (GPUs), the latter also with unmapped device memory as on a discrete GPU.
+  auto config = GENERATE(0, 1, 2);
+  INFO("config " << config);
   vk::VulkanModelOptions opt;
-  opt.kernels = path;
+  opt.kernels = config == 0 ? vk::KernelPath::texel : vk::KernelPath::storage;
+  opt.map_device_memory = config != 2;
   auto m = load(tf, opt);
   CHECK(m->info().n_layer == 12);
   CHECK(m->info().n_embd == 64);

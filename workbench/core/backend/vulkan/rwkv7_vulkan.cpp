@@ -103,8 +103,8 @@ class Rwkv7Vulkan final : public VulkanModel {
   VulkanMemory memory() const override {
     VulkanMemory m;
     m.weights = weight_bytes_;
-    m.states = state_arena_.size();
-    m.scratch = ctx_->allocated_bytes() - weight_bytes_ - state_arena_.size();
+    m.states = state_arena_.size() + state_stage_.size();
+    m.scratch = ctx_->allocated_bytes() - weight_bytes_ - m.states;
     m.validation_errors = ctx_->validation_errors();
     m.device = ctx_->device().name;
     return m;
@@ -184,6 +184,7 @@ class Rwkv7Vulkan final : public VulkanModel {
   // Scratch, sized for max_vec_ vectors.
   Buffer in_, x_, xln_, xmix_, r_, k_, v_, w_, a_, g_, kk_, vl_, vfirst_, lora_, att_, ffk_, logits_;
   Buffer state_arena_;
+  Buffer state_stage_;  // host-visible mirror of the arena when the arena is not mapped (discrete GPUs)
 };
 
 Status Rwkv7Vulkan::load(const TensorFile& tf) {
@@ -296,6 +297,10 @@ Status Rwkv7Vulkan::load(const TensorFile& tf) {
   WB_TRY(lg, ctx_->make_buffer(uint64_t{batch_} * info_.n_vocab * 4, Memory::host));
   logits_ = std::move(lg);
   WB_CHECK(dev(uint64_t{batch_} * state_floats() * 4, state_arena_));
+  if (!state_arena_.mapped()) {
+    WB_TRY(st, ctx_->make_buffer(state_arena_.size(), Memory::host));
+    state_stage_ = std::move(st);
+  }
   return {};
 }
 
@@ -373,11 +378,15 @@ Status Rwkv7Vulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<S
   const uint32_t C = C_, V = static_cast<uint32_t>(info_.n_vocab);
   if (n != T * n_seq || n > max_vec_) return make_error(Errc::internal, "vulkan rwkv7: bad batch shape");
   WB_CHECK(embed(tokens, static_cast<float*>(in_.mapped())));
+  // States travel inside the same submit: copied straight into a mapped arena, or
+  // through a host-visible stage with copies recorded around the work.
   const uint64_t sbytes = state_floats() * 4;
+  Buffer& host_side = state_arena_.mapped() ? state_arena_ : state_stage_;
   for (uint32_t s = 0; s < n_seq; ++s)
-    WB_CHECK(ctx_->upload(state_arena_, s * sbytes, states[s]->data().data(), sbytes));
+    std::memcpy(static_cast<uint8_t*>(host_side.mapped()) + s * sbytes, states[s]->data().data(), sbytes);
 
   WB_CHECK(cs_.begin());
+  if (state_stage_) WB_CHECK(cs_.copy(state_stage_, 0, state_arena_, 0, n_seq * sbytes));
   WB_CHECK(ops_.layer_norm(cs_, in_, 0, C, x_, 0, C, ln0_w_, ln0_b_, C, n, kLnEps));
   for (uint32_t l = 0; l < layers_.size(); ++l) WB_CHECK(record_layer(l, T, n_seq));
   if (!logits.empty()) {
@@ -385,10 +394,11 @@ Status Rwkv7Vulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<S
     WB_CHECK(ops_.layer_norm(cs_, x_, (T - 1) * C, T * C, xln_, 0, C, lnout_w_, lnout_b_, C, n_seq, kLnEps));
     WB_CHECK(ops_.matmul(cs_, head_, xln_, 0, C, logits_, 0, V, n_seq));
   }
+  if (state_stage_) WB_CHECK(cs_.copy(state_arena_, 0, state_stage_, 0, n_seq * sbytes));
   WB_CHECK(cs_.submit_and_wait());
 
   for (uint32_t s = 0; s < n_seq; ++s)
-    WB_CHECK(ctx_->download(state_arena_, s * sbytes, states[s]->data().data(), sbytes));
+    std::memcpy(states[s]->data().data(), static_cast<const uint8_t*>(host_side.mapped()) + s * sbytes, sbytes);
   if (!logits.empty()) WB_CHECK(ctx_->download(logits_, 0, logits.data(), uint64_t{n_seq} * V * 4));
   return {};
 }
@@ -440,6 +450,7 @@ Result<std::unique_ptr<VulkanModel>> load_rwkv7_vulkan(const TensorFile& tf, con
   co.device_index = opt.device_index;
   co.validation = opt.validation;
   co.kernels = opt.kernels;
+  co.map_device_memory = opt.map_device_memory;
   co.log = opt.log;
   WB_TRY(ctx, Context::create(co));
   auto m = std::make_unique<Rwkv7Vulkan>(std::move(ctx), std::move(info), opt);

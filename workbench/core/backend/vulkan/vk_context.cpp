@@ -228,6 +228,7 @@ Result<std::unique_ptr<Context>> Context::create(const ContextOptions& opt) {
 
 Status Context::init(const ContextOptions& opt) {
   log_ = opt.log;
+  map_device_ = opt.map_device_memory;
   WB_TRY(inst, make_instance(opt.validation));
   instance_ = inst;
   if (opt.validation) {
@@ -382,7 +383,8 @@ Result<Buffer> Context::make_buffer(uint64_t bytes, Memory kind) {
   }
   allocated_.fetch_add(b.size_);
   WB_CHECK(check(vkBindBufferMemory(dev_, b.buf_, b.mem_, 0), "vkBindBufferMemory"));
-  if (mem_props_.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
+  if ((mem_props_.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+      (kind == Memory::host || map_device_))
     WB_CHECK(check(vkMapMemory(dev_, b.mem_, 0, VK_WHOLE_SIZE, 0, &b.mapped_), "vkMapMemory"));
   return b;
 }

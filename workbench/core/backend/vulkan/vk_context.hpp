@@ -70,6 +70,7 @@ enum class KernelPath : uint8_t { automatic, storage, texel };
 struct ContextOptions {
   int device_index = -1;    // -1: the first discrete GPU, else integrated, else any
   KernelPath kernels = KernelPath::automatic;
+  bool map_device_memory = true;  // false: Memory::device buffers are never mapped (staging paths)
   bool validation = false;  // enable VK_LAYER_KHRONOS_validation and count its errors
   Log* log = nullptr;       // validation messages and device notes go here
 };
@@ -196,6 +197,7 @@ class Context {
   DeviceInfo info_;
   bool lost_ = false;
   bool prefer_texel_ = false;
+  bool map_device_ = true;
   std::atomic<uint32_t> validation_errors_{0};
   std::atomic<uint64_t> allocated_{0};
   std::mutex pipe_mu_;
