@@ -21,13 +21,14 @@ const Verb kVerbs[] = {
      "measure prefill and decode speed", cmd_bench},
     {"synth", "wb synth --arch rwkv7 --layers L --embd C --vocab V --dtype f16 --out FILE",
      "write a random-weight model of a real shape", cmd_synth},
-    {"story", "wb story (new|append|continue|list|switch|fork|export) ...", "work on a story project", cmd_story},
+    {"story", "wb story (new|append|fork|edit|continue|list|switch|show|label|bookmark|delete|export|import) PROJECT ...",
+     "work on a story project", cmd_story},
     {"bench-tree", "wb bench-tree MODEL [--tokens T]", "measure the state tree", cmd_bench_tree},
     {"devices", "wb devices", "list compute devices", cmd_devices},
     {"plugins", "wb plugins (list [--paths]|enable X|disable X)", "manage plugins", cmd_plugins},
     {"plugin", "wb plugin run ID ...", "drive a plugin headless", cmd_plugin},
     {"card", "wb card (show FILE | convert IN OUT)", "character cards (PNG or JSON, V2 or V3)", cmd_card},
-    {"midi", "wb midi (tokenize F.mid | detokenize T.txt OUT.mid | render IN.mid OUT.wav)", "MIDI tools", cmd_midi},
+    {"midi", "wb midi (tokenize F.mid [--ids] | detokenize T.txt OUT.mid [--ids] | render IN.mid OUT.wav | info F.mid)", "MIDI tools", cmd_midi},
 };
 
 void print_help() {

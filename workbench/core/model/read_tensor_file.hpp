@@ -1,7 +1,7 @@
 // Opens a model file of any supported container and returns its tensors.
 //
 //   WB_TRY(tf, wb::read_tensor_file("model.bin"));
-//   // tf.format: "rwkv.cpp" (more containers add branches in read_tensor_file.cpp)
+//   // tf.format: "rwkv.cpp", "pth", "safetensors", "gguf"
 //
 // The container is recognised by its first bytes, never by the file name.
 #pragma once

@@ -1,0 +1,404 @@
+// Stories: project file, generation (batched, deterministic, streamed,
+// cancelled), reopen without recomputation, refusal of foreign files.
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/project/project.hpp"
+#include "core/session/story.hpp"
+#include "core/tree/tree_json.hpp"
+#include "helpers.hpp"
+
+using namespace wb;
+using namespace wb::session;
+
+namespace {
+
+std::unique_ptr<Story> new_story(const std::filesystem::path& file, Model* m, StoryOptions opt = {}) {
+  auto p = project::Project::create(file.string());
+  INFO((p ? "" : p.error().message));
+  REQUIRE(p.ok());
+  auto s = Story::attach(std::move(*p), m, byte_codec(), opt);
+  INFO((s ? "" : s.error().message));
+  REQUIRE(s.ok());
+  return std::move(*s);
+}
+
+std::unique_ptr<Story> open_story(const std::filesystem::path& file, Model* m) {
+  // Default options: spilling on, as the CLI and the GUI use them.
+  auto p = project::Project::open(file.string());
+  INFO((p ? "" : p.error().message));
+  REQUIRE(p.ok());
+  auto s = Story::attach(std::move(*p), m, byte_codec(), {});
+  REQUIRE(s.ok());
+  return std::move(*s);
+}
+
+GenerateOptions gen(int n, uint64_t seed, int alts = 1) {
+  GenerateOptions g;
+  g.settings.max_tokens = n;
+  g.settings.seed = seed;
+  g.alternatives = alts;
+  return g;
+}
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("a story is written as it changes and reopens as it was", "[tree][project]") {
+  auto dir = test::temp_dir("story_reopen_tree");
+  auto file = dir / "s.wbstory";
+  NodeId a, b, c;
+  std::string before;
+  {
+    auto s = new_story(file, nullptr);
+    a = *s->append(s->tree_root(), "Chapter one. ");
+    b = *s->append(a, "It rained.");
+    c = *s->append(a, "It snowed.");
+    REQUIRE(s->set_label(c, "snow").ok());
+    REQUIRE(s->set_bookmark(b, true).ok());
+    REQUIRE(s->move_sibling(c, 0).ok());
+    NodeId gone = *s->append(b, " Then it stopped.");
+    REQUIRE(s->undo().ok());  // the undo is written too
+    CHECK_FALSE(s->node(gone).has_value());
+    before = tree::to_json(s->tree_copy());
+  }
+  auto s = open_story(file, nullptr);
+  CHECK(tree::to_json(s->tree_copy()) == before);
+  CHECK(s->path_text(c) == "Chapter one. It snowed.");
+  CHECK(s->node(a)->children == std::vector<NodeId>{c, b});
+  auto txt = s->export_path(b, "txt");
+  REQUIRE(txt.ok());
+  CHECK(*txt == "Chapter one. It rained.");
+  REQUIRE(s->project().set_meta("title", "Weather").ok());
+  CHECK(*s->export_path(b, "md") == "# Weather\n\nChapter one. It rained.\n");
+  CHECK_FALSE(s->export_path(b, "docx").ok());
+  // A node added after reopening gets a fresh id.
+  NodeId d = *s->append(a, "It hailed.");
+  CHECK(d > c);
+}
+
+TEST_CASE("reopening a project and continuing from a stored leaf computes nothing", "[tree][project][rwkv]") {
+  auto inner = test::tiny_model();
+  auto dir = test::temp_dir("story_reopen_compute");
+  auto file = dir / "s.wbstory";
+  std::vector<NodeId> kids;
+  std::string leaf_text;
+  {
+    test::CountingModel m(*inner);
+    auto s = new_story(file, &m);
+    NodeId a = *s->append(s->tree_root(), "The keeper lit the lamp and ");
+    auto r = s->continue_from(a, gen(24, 5, 2), nullptr, nullptr);
+    REQUIRE(r.ok());
+    kids = *r;
+    REQUIRE(kids.size() == 2);
+    REQUIRE(s->switch_to(kids[1]).ok());
+    leaf_text = s->path_text(kids[1]);
+  }
+  test::CountingModel m(*inner);
+  auto s = open_story(file, &m);
+  CHECK(s->current() == kids[1]);
+  auto sw = s->switch_to(kids[1]);
+  REQUIRE(sw.ok());
+  CHECK(sw->recomputed_tokens == 0);
+  auto st = s->state_at(kids[0]);
+  REQUIRE(st.ok());
+  CHECK(st->recomputed_tokens == 0);
+  CHECK(m.prefill_tokens == 0);
+  CHECK(m.decode_tokens == 0);
+  // The stored state is the real one.
+  State fresh = inner->new_state();
+  std::vector<float> lf(static_cast<std::size_t>(inner->info().n_vocab));
+  REQUIRE(inner->prefill(test::bytes_of(leaf_text), fresh, lf).ok());
+  auto st1 = s->state_at(kids[1]);
+  REQUIRE(st1.ok());
+  CHECK(st1->state == fresh);
+  CHECK(st1->logits == lf);
+  // Continuing decodes only the new tokens.
+  auto more = s->continue_from(kids[1], gen(6, 1), nullptr, nullptr);
+  REQUIRE(more.ok());
+  CHECK(m.prefill_tokens == 0);
+  CHECK(m.decode_tokens == 6);
+}
+
+TEST_CASE("the same node seed and settings give the same text", "[tree][sampling][rwkv]") {
+  auto model = test::tiny_model();
+  auto dir = test::temp_dir("story_determinism");
+  auto s = new_story(dir / "s.wbstory", model.get());
+  NodeId a = *s->append(s->tree_root(), "Once upon a time, ");
+  auto x = s->continue_from(a, gen(40, 11), nullptr, nullptr);
+  auto y = s->continue_from(a, gen(40, 11), nullptr, nullptr);
+  auto z = s->continue_from(a, gen(40, 12), nullptr, nullptr);
+  REQUIRE(x.ok());
+  REQUIRE(y.ok());
+  REQUIRE(z.ok());
+  CHECK(s->node(x->at(0))->text == s->node(y->at(0))->text);
+  CHECK(s->node(x->at(0))->text != s->node(z->at(0))->text);
+  CHECK(s->node(x->at(0))->tokens.size() == 40);
+  CHECK(s->node(x->at(0))->seed == 11);
+  CHECK(s->node(x->at(0))->origin == "model");
+  CHECK(s->node(x->at(0))->alternatives.size() == 40);
+}
+
+TEST_CASE("N alternatives decoded as one batch equal N separate runs", "[tree][rwkv]") {
+  auto model = test::tiny_model();
+  auto dir = test::temp_dir("story_batch");
+  test::CountingModel m(*model);
+  auto s = new_story(dir / "s.wbstory", &m);
+  NodeId a = *s->append(s->tree_root(), "The ship sailed north until ");
+  REQUIRE(s->switch_to(a).ok());
+  m.decode_tokens = 0;
+  auto batch = s->continue_from(a, gen(30, 100, 4), nullptr, nullptr);
+  REQUIRE(batch.ok());
+  REQUIRE(batch->size() == 4);
+  CHECK(m.decode_tokens == 4 * 30);
+  for (int i = 0; i < 4; ++i) {
+    auto one = s->continue_from(a, gen(30, 100 + static_cast<uint64_t>(i)), nullptr, nullptr);
+    REQUIRE(one.ok());
+    CHECK(s->node(one->at(0))->text == s->node(batch->at(static_cast<std::size_t>(i)))->text);
+  }
+  // The four alternatives are not all the same.
+  CHECK(s->node(batch->at(0))->text != s->node(batch->at(1))->text);
+  // Each alternative's stored snapshot is its own state.
+  auto st = s->state_at(batch->at(2));
+  REQUIRE(st.ok());
+  CHECK(st->recomputed_tokens == 0);
+  State fresh = model->new_state();
+  REQUIRE(model->prefill(test::bytes_of(s->path_text(batch->at(2))), fresh, {}).ok());
+  CHECK(st->state == fresh);
+}
+
+TEST_CASE("stop strings end a continuation and max tokens bounds it", "[tree][sampling][rwkv]") {
+  auto model = test::tiny_model();
+  auto dir = test::temp_dir("story_stop");
+  auto s = new_story(dir / "s.wbstory", model.get());
+  NodeId a = *s->append(s->tree_root(), "She said that the ");
+  GenerateOptions g = gen(300, 3);
+  g.settings.stop = {" "};
+  auto r = s->continue_from(a, g, nullptr, nullptr);
+  REQUIRE(r.ok());
+  std::string t = s->node(r->at(0))->text;
+  REQUIRE_FALSE(t.empty());
+  CHECK(t.size() < 300);
+  CHECK(t.back() == ' ');
+  CHECK(t.find(' ') == t.size() - 1);
+}
+
+TEST_CASE("a generation session streams events on a worker and can be cancelled", "[tree][session][rwkv]") {
+  auto model = test::tiny_model();
+  auto dir = test::temp_dir("story_session");
+  auto s = new_story(dir / "s.wbstory", model.get());
+  NodeId a = *s->append(s->tree_root(), "In the morning ");
+
+  auto sess = GenerationSession::start(*s, a, gen(25, 9, 2));
+  std::vector<Event> events;
+  Event e;
+  while (sess->wait_event(e, 5000)) {
+    events.push_back(e);
+    if (e.kind == Event::Kind::finished || e.kind == Event::Kind::error) break;
+  }
+  auto kids = sess->join();
+  REQUIRE(kids.ok());
+  REQUIRE(kids->size() == 2);
+  int tokens[2] = {0, 0};
+  std::string text[2];
+  for (auto& ev : events)
+    if (ev.kind == Event::Kind::token) {
+      ++tokens[ev.alt];
+      text[ev.alt] += ev.piece;
+      CHECK(ev.top.size() == 5);
+      CHECK(ev.tokens_per_s > 0);
+    }
+  CHECK(tokens[0] == 25);
+  CHECK(tokens[1] == 25);
+  CHECK(text[0] == s->node(kids->at(0))->text);
+  CHECK(text[1] == s->node(kids->at(1))->text);
+  CHECK(events.back().kind == Event::Kind::finished);
+
+  // Cancel a long run after a few tokens: what was generated is kept.
+  auto long_run = GenerationSession::start(*s, a, gen(1000000, 1));
+  int seen = 0;
+  while (seen < 10 && long_run->wait_event(e, 5000))
+    if (e.kind == Event::Kind::token) ++seen;
+  // The start node cannot be taken away under a running generation.
+  CHECK_FALSE(s->remove(a).ok());
+  CHECK(s->undo().ok());        // the two alternatives from before
+  CHECK(s->undo().ok());
+  CHECK_FALSE(s->undo().ok());  // would undo the append of a
+  CHECK(s->node(a).has_value());
+  long_run->cancel();
+  auto got = long_run->join();
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 1);
+  auto n = s->node(got->at(0));
+  CHECK(n->tokens.size() >= 10);
+  CHECK(n->tokens.size() < 1000000);
+  CHECK(s->remove(a).ok());  // fine once it is over
+}
+
+TEST_CASE("foreign corrupt and existing files are refused and left untouched", "[tree][project]") {
+  auto dir = test::temp_dir("story_refuse");
+  auto check_untouched = [](const std::filesystem::path& p, const std::string& msg_part) {
+    std::string before = read_all(p);
+    auto r = project::Project::open(p.string());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find(p.string()) != std::string::npos);
+    CHECK(r.error().message.find(msg_part) != std::string::npos);
+    CHECK(read_all(p) == before);
+    CHECK_FALSE(std::filesystem::exists(p.string() + "-wal"));
+  };
+  // Not SQLite at all.
+  {
+    auto p = dir / "notes.txt";
+    std::ofstream(p) << "Dear diary, this is not a database but it is long enough to have a header of a hundred bytes.";
+    check_untouched(p, "not an SQLite database");
+  }
+  // Another application's SQLite database.
+  {
+    auto p = dir / "other.db";
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(p.string().c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES(1);", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    check_untouched(p, "another application");
+  }
+  // A real project, damaged in the middle.
+  {
+    auto p = dir / "damaged.wbstory";
+    {
+      auto s = new_story(p, nullptr);
+      std::string big(3000, 'x');
+      for (int i = 0; i < 20; ++i) REQUIRE(s->append(s->tree_root(), big).ok());
+    }
+    // Fold the WAL into the main file so the damage hits the data for real.
+    {
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open(p.string().c_str(), &db) == SQLITE_OK);
+      sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;", nullptr, nullptr, nullptr);
+      sqlite3_close(db);
+    }
+    std::string bytes = read_all(p);
+    REQUIRE(bytes.size() > 8192);
+    for (std::size_t i = 4096; i < bytes.size(); i += 7) bytes[i] = static_cast<char>(bytes[i] ^ 0x5a);
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+    check_untouched(p, "damaged");
+  }
+  // A newer schema than this build knows.
+  {
+    auto p = dir / "future.wbstory";
+    { auto s = new_story(p, nullptr); }
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(p.string().c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "UPDATE schema_version SET version = 99; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    check_untouched(p, "schema version 99");
+  }
+  // create() never writes over an existing file.
+  {
+    auto p = dir / "notes.txt";
+    std::string before = read_all(p);
+    auto r = project::Project::create(p.string());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("already exists") != std::string::npos);
+    CHECK(read_all(p) == before);
+  }
+}
+
+TEST_CASE("a version 1 project is migrated on open", "[tree][project]") {
+  auto dir = test::temp_dir("story_migrate");
+  auto p = dir / "old.wbstory";
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(p.string().c_str(), &db) == SQLITE_OK);
+  // The version 1 schema, as an older build wrote it.
+  const char* v1 =
+      "PRAGMA application_id = 1463964500;"
+      "CREATE TABLE schema_version(version INTEGER NOT NULL); INSERT INTO schema_version VALUES(1);"
+      "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+      "CREATE TABLE nodes(id INTEGER PRIMARY KEY, parent INTEGER NOT NULL, ord INTEGER NOT NULL,"
+      " text BLOB NOT NULL, tokens BLOB NOT NULL, origin TEXT NOT NULL, sampler TEXT NOT NULL,"
+      " seed INTEGER NOT NULL, alternatives BLOB NOT NULL, created_ms INTEGER NOT NULL,"
+      " label TEXT NOT NULL, bookmark INTEGER NOT NULL, metadata TEXT NOT NULL);"
+      "INSERT INTO nodes VALUES(1, 0, 0, x'', x'', 'root', '', 0, x'', 0, '', 0, '');"
+      "INSERT INTO nodes VALUES(2, 1, 0, CAST('Hi' AS BLOB), x'4800000069000000', 'user', '', 0, x'', 0, 'greet', 0, '');";
+  REQUIRE(sqlite3_exec(db, v1, nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  auto pr = project::Project::open(p.string());
+  INFO((pr ? "" : pr.error().message));
+  REQUIRE(pr.ok());
+  CHECK((*pr)->schema_version() == project::kSchemaVersion);
+  auto t = (*pr)->load_tree();
+  REQUIRE(t.ok());
+  CHECK(t->path_text(2) == "Hi");
+  CHECK(t->find(2)->tokens == std::vector<int32_t>{'H', 'i'});
+  CHECK(t->find_by_label("greet") == std::vector<tree::NodeId>{2});
+  auto keys = (*pr)->snapshot_keys("any");  // the version 2 table exists now
+  CHECK(keys.ok());
+}
+
+TEST_CASE("snapshots pushed out by the budget spill to the project file", "[tree][snapshot][project][rwkv]") {
+  auto inner = test::tiny_model();
+  auto dir = test::temp_dir("story_spill");
+  const std::size_t one = inner->new_state().byte_size() + static_cast<std::size_t>(inner->info().n_vocab) * 4;
+  for (bool spill : {false, true}) {
+    INFO("spill " << spill);
+    test::CountingModel m(*inner);
+    StoryOptions opt;
+    opt.cache_budget = 2 * one + one / 2;  // room for two snapshots
+    opt.spill_to_file = spill;
+    auto s = new_story(dir / (spill ? "spill.wbstory" : "plain.wbstory"), &m, opt);
+    std::vector<NodeId> path;
+    NodeId at = s->tree_root();
+    for (int i = 0; i < 6; ++i) {
+      at = *s->append(at, fmt::format("Part {} of the voyage. ", i));
+      REQUIRE(s->state_at(at).ok());
+      path.push_back(at);
+    }
+    CHECK(s->cache_bytes() <= opt.cache_budget);
+    m.prefill_tokens = 0;
+    auto r = s->state_at(path[1]);
+    REQUIRE(r.ok());
+    if (spill) {
+      CHECK(r->recomputed_tokens == 0);
+      CHECK(m.prefill_tokens == 0);
+    } else {
+      CHECK(r->recomputed_tokens > 0);
+    }
+    State fresh = inner->new_state();
+    REQUIRE(inner->prefill(test::bytes_of(s->path_text(path[1])), fresh, {}).ok());
+    CHECK(r->state == fresh);
+  }
+}
+
+TEST_CASE("a project reopened with another model recomputes instead of using stored states", "[tree][project][rwkv]") {
+  auto inner = test::tiny_model();
+  auto dir = test::temp_dir("story_other_model");
+  auto file = dir / "s.wbstory";
+  NodeId a;
+  {
+    auto s = new_story(file, inner.get());
+    a = *s->append(s->tree_root(), "The harbour lights came on one by one.");
+    REQUIRE(s->switch_to(a).ok());
+    REQUIRE(s->store_snapshots().ok());
+  }
+  // Same weights under another key: the stored state must not be trusted.
+  test::CountingModel other(*inner, "another-model-key");
+  auto s = open_story(file, &other);
+  auto r = s->state_at(a);
+  REQUIRE(r.ok());
+  CHECK(r->recomputed_tokens == s->node(a)->tokens.size());
+  CHECK(other.prefill_tokens == s->node(a)->tokens.size());
+  // Under the original key the stored one is used.
+  test::CountingModel same(*inner);
+  auto s2 = open_story(file, &same);
+  auto r2 = s2->state_at(a);
+  REQUIRE(r2.ok());
+  CHECK(r2->recomputed_tokens == 0);
+}

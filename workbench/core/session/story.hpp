@@ -1,0 +1,172 @@
+// A story: the tree, its project file, the snapshot cache and (optionally) a
+// model, behind one API that the CLI, the GUI and plugins share.
+//
+//   WB_TRY(project, wb::project::Project::create("novel.wbstory"));
+//   WB_TRY(story, wb::session::Story::attach(std::move(project), model.get(), wb::session::byte_codec(), {}));
+//   WB_TRY(a, story->append(story->tree_root(), "The lighthouse keeper"));
+//   wb::session::GenerateOptions g; g.settings.max_tokens = 64; g.alternatives = 4;
+//   WB_TRY(kids, story->continue_from(a, g, on_event, nullptr));   // blocking; or a GenerationSession
+//   WB_TRY(sw, story->switch_to(kids[2]));                          // instant when snapshotted
+//
+// Every change is written to the project file before the call returns; a
+// generation in flight is written token by token, so a killed process loses
+// at most the token being computed. Thread safety: every method may be called
+// from any thread; calls are serialised. A generation holds the model for its
+// whole run, so switch_to() (which may need the model) waits for it; tree
+// edits and reads do not wait for the model.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/model/model.hpp"
+#include "core/project/project.hpp"
+#include "core/sampling/sampler.hpp"
+#include "core/session/codec.hpp"
+#include "core/tree/restore.hpp"
+#include "core/tree/snapshot_cache.hpp"
+#include "core/tree/tree.hpp"
+
+namespace wb::session {
+
+using tree::NodeId;
+
+struct StoryOptions {
+  std::size_t cache_budget = 256u << 20;  // bytes of snapshots kept in memory
+  std::size_t checkpoint_every = 0;       // extra checkpoints every K tokens inside long nodes
+  bool store_snapshots = true;            // compressed snapshots of leaves, bookmarks and current in the file
+  // Node snapshots pushed out of memory by the budget go to the file instead
+  // of being lost (checkpoints inside nodes are simply dropped).
+  bool spill_to_file = true;
+};
+
+struct GenerateOptions {
+  sampling::Settings settings;  // max_tokens is the length of each continuation; alternative i uses seed + i
+  int alternatives = 1;
+  std::string origin = "model";
+};
+
+struct Event {
+  enum class Kind { token, node, finished, error } kind = Kind::token;
+  int alt = 0;                          // which alternative (0..N-1)
+  int32_t token = 0;
+  std::string piece;                    // the token's text
+  std::vector<sampling::TokenProb> top; // the model's most likely tokens at this step
+  double tokens_per_s = 0;              // all alternatives together, since the start
+  NodeId node = tree::kNoNode;          // node: the accepted child
+  std::string message;                  // error
+};
+using EventFn = std::function<void(const Event&)>;
+
+struct SwitchInfo {
+  std::size_t recomputed_tokens = 0;
+  double ms = 0;
+};
+
+class Story {
+ public:
+  static Result<std::unique_ptr<Story>> attach(std::unique_ptr<project::Project> project, Model* model,
+                                               TextCodec codec, StoryOptions opt);
+
+  // ---- reading (copies, so they are safe while a generation runs) ----
+  NodeId tree_root() const { return tree::kRootId; }
+  tree::Tree tree_copy() const;
+  std::optional<tree::Node> node(NodeId id) const;
+  std::string path_text(NodeId id) const;
+  NodeId current() const;
+  std::size_t cache_bytes() const;
+  std::size_t cache_count() const;
+  Model* model() const { return model_; }
+  const TextCodec& codec() const { return codec_; }
+  project::Project& project() { return *project_; }
+
+  // ---- changes (each undoable, each written at once) ----
+  Result<NodeId> append(NodeId parent, std::string_view text, std::string origin = "user");
+  // Non-destructive edit: the text of `id` from byte `offset` on is replaced
+  // by `text` in a new branch (the split happens at the last token boundary at
+  // or before `offset`). Returns the new node.
+  Result<NodeId> edit(NodeId id, std::size_t offset, std::string_view text);
+  Status remove(NodeId id);
+  Status move_sibling(NodeId id, std::size_t index);
+  Status set_label(NodeId id, std::string label);
+  Status set_bookmark(NodeId id, bool on);
+  Status set_metadata(NodeId id, std::string metadata);
+  Status undo();
+  Status redo();
+
+  // Makes `id` current with its state ready (restores it now).
+  Result<SwitchInfo> switch_to(NodeId id);
+  // The state after `id` (or after `pos` tokens of its path); for tests, benchmarks and plugins.
+  Result<tree::Restored> state_at(NodeId id, std::optional<std::size_t> pos = std::nullopt);
+
+  // Generates opt.alternatives continuations of `from` as one batch. Blocks;
+  // `on_event` is called on this thread. `cancel` (may be null) is checked
+  // between tokens; what was generated before a cancel is kept.
+  Result<std::vector<NodeId>> continue_from(NodeId from, const GenerateOptions& opt, const EventFn& on_event,
+                                            const std::atomic<bool>* cancel);
+
+  // Drops a node's in-memory snapshots (benchmarks, tests, memory pressure).
+  void forget_snapshot(NodeId id);
+
+  // Writes snapshots of leaves, bookmarks and the current node that are in
+  // memory but not yet in the file.
+  Status store_snapshots();
+
+  // "txt": the path's text; "md": a Markdown document with the title.
+  Result<std::string> export_path(NodeId id, std::string_view format) const;
+
+ private:
+  Story() = default;
+  Status sync_locked();
+  Result<tree::Restored> restore_locked(NodeId id, std::optional<std::size_t> pos);
+  bool generating_from_missing_locked() const;
+
+  mutable std::mutex mu_;   // tree, cache, current
+  std::mutex compute_mu_;   // the model: one computation at a time
+  std::unique_ptr<project::Project> project_;
+  Model* model_ = nullptr;
+  TextCodec codec_;
+  StoryOptions opt_;
+  tree::Tree tree_;
+  tree::SnapshotCache cache_;
+  NodeId current_ = tree::kRootId;
+  std::set<std::pair<NodeId, std::size_t>> stored_;
+  std::multiset<NodeId> generating_;  // start nodes of generations in flight  // snapshots in the file for this model
+};
+
+// Runs Story::continue_from on a worker thread; the caller never blocks.
+//
+//   auto s = wb::session::GenerationSession::start(*story, node, opt);
+//   while (!s->finished()) for (auto& e : s->poll()) show(e);   // or wait_event()
+//   s->cancel();                                                  // between tokens
+//   WB_TRY(kids, s->join());
+class GenerationSession {
+ public:
+  static std::unique_ptr<GenerationSession> start(Story& story, NodeId from, GenerateOptions opt);
+  ~GenerationSession();  // cancels and joins
+
+  std::vector<Event> poll();                 // the events so far, never blocks
+  bool wait_event(Event& out, int timeout_ms);
+  void cancel() { cancel_ = true; }
+  bool finished() const { return finished_; }
+  Result<std::vector<NodeId>> join();
+
+ private:
+  GenerationSession() = default;
+  std::thread worker_;
+  std::atomic<bool> cancel_{false};
+  std::atomic<bool> finished_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Event> queue_;
+  std::optional<Result<std::vector<NodeId>>> result_;
+};
+
+}  // namespace wb::session

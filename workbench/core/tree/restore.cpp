@@ -1,0 +1,69 @@
+#include "core/tree/restore.hpp"
+
+#include <algorithm>
+
+namespace wb::tree {
+
+Result<Restored> restore_state(Model& model, const Tree& tree, SnapshotCache& cache, NodeId node,
+                               std::optional<std::size_t> pos, const RestoreOptions& opt) {
+  std::vector<NodeId> path = tree.path_to_root(node);
+  if (path.empty()) return make_error(Errc::out_of_range, "no node {} in the tree", node);
+  const std::string& key = model.info().model_key;
+  const std::size_t n_vocab = static_cast<std::size_t>(model.info().n_vocab);
+
+  std::vector<std::size_t> ends(path.size());
+  std::size_t acc = 0;
+  for (std::size_t i = 0; i < path.size(); ++i) ends[i] = acc += tree.find(path[i])->tokens.size();
+  const std::size_t target = pos.value_or(acc);
+  if (target > acc)
+    return make_error(Errc::out_of_range, "position {} is past the end of node {} ({} tokens)", target, node, acc);
+
+  // The deepest usable entry: any entry of a path node at a position <= target
+  // describes a prefix of our path.
+  // Copied at once: a later fill() may evict the entry.
+  Restored r;
+  bool found = false;
+  std::size_t start = 0;
+  for (std::size_t i = path.size(); i-- > 0;) {
+    if (found && ends[i] <= start) break;  // nothing here can beat it
+    std::size_t lim = std::min(target, ends[i]);
+    if (opt.fill && !cache.contains(path[i], lim)) opt.fill(path[i], lim);
+    const Snapshot* s = cache.best_at_or_before(path[i], lim, key);
+    if (s && (!found || s->pos > start)) {
+      r.state = s->state;
+      r.logits = s->logits;
+      start = s->pos;
+      found = true;
+    }
+  }
+  if (!found) r.state = model.new_state();
+  r.pos = target;
+  r.recomputed_tokens = target - start;
+  if (start == target) return r;
+
+  // Replay [start, target) in segments cut at node ends and checkpoints.
+  std::vector<int32_t> seg;
+  std::vector<float> logits(n_vocab);
+  std::size_t p = 0;  // absolute position of the next token
+  const std::size_t K = opt.checkpoint_every;
+  for (std::size_t i = 0; i < path.size() && p < target; ++i) {
+    const Node* n = tree.find(path[i]);
+    for (int32_t tok : n->tokens) {
+      if (p >= target) break;
+      if (p >= start) seg.push_back(tok);
+      ++p;
+      const bool at_end = p == target;
+      const bool at_node_end = p == ends[i] && opt.snapshot_path_nodes;
+      const bool at_checkpoint = K > 0 && p % K == 0;
+      if (p > start && (at_end || at_node_end || at_checkpoint) && !seg.empty()) {
+        WB_CHECK(model.prefill(seg, r.state, logits));
+        seg.clear();
+        if (at_node_end || at_checkpoint || at_end) cache.put(path[i], p, key, r.state, logits);
+      }
+    }
+  }
+  r.logits = logits;
+  return r;
+}
+
+}  // namespace wb::tree
