@@ -115,35 +115,3 @@ TEST_CASE("bench: kernel micro-timings", "[.bench]") {
     time_it(label, reps, [&](vk::CommandStream& cs) { return ops.matmul(cs, *W, x, 0, cols, y, 0, rows, nv); });
   }
 }
-
-TEST_CASE("bench: texel experiment", "[.bench]") {
-  auto& ctx = vk_ctx();
-  for (auto [rows, cols, nv] : {std::tuple{768u, 768u, 1u}, std::tuple{65536u, 768u, 1u}, std::tuple{768u, 768u, 64u}}) {
-    auto W = vk::upload_matrix_f32(ctx, random_floats(size_t{rows} * cols, 1), rows, cols, vk::WeightType::f16, {});
-    REQUIRE(W.ok());
-    auto xs = random_floats(size_t{cols} * nv, 2);
-    vk::Buffer x = to_device(xs), y = device_zeros(size_t{rows} * nv);
-    const uint32_t nb = nv == 1 ? 1 : 8;
-    const vk::Binding kinds[3] = {vk::Binding::texel_f16, vk::Binding::texel_f32, vk::Binding::storage};
-    auto p = ctx.pipeline("matmul_tex_f16", kinds, sizeof(vk::MatmulPush), {nb});
-    INFO((p ? std::string() : p.error().message));
-    REQUIRE(p.ok());
-    vk::MatmulPush push{rows, cols, nv, 0, cols, 0, rows, 0, 0};
-    vk::CommandStream cs(ctx);
-    for (int it = 0; it < 2; ++it) {
-      REQUIRE(cs.begin().ok());
-      for (int i = 0; i < 3; ++i)
-        REQUIRE(cs.dispatch(**p, {&W->parts[0].w, &x, &y}, &push, sizeof push, (rows + 63) / 64, (nv + nb - 1) / nb).ok());
-      double t0 = now_s();
-      REQUIRE(cs.submit_and_wait().ok());
-      std::printf("texel kernel %ux%u x %u: %.1f us\n", rows, cols, nv, 1e6 * (now_s() - t0) / 3);
-    }
-    if (rows == 768) {
-      auto y1 = from_device(y, size_t{rows} * nv);
-      std::vector<float> wf(size_t{rows} * cols);
-      // reference from the f16 data
-      auto got = y1;
-      (void)got;
-    }
-  }
-}
