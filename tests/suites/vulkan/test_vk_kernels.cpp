@@ -284,3 +284,17 @@ TEST_CASE("vulkan: kernels raise no validation-layer errors", "[gpu][vulkan][val
   WB_REQUIRE_OK(cs.submit_and_wait());
   CHECK(ctx.validation_errors() == 0);
 }
+
+TEST_CASE("vulkan: the validation messenger does count errors", "[gpu][vulkan][validation]") {
+  // Makes the zero-error checks meaningful: a deliberate misuse must be seen.
+  auto c = vk::Context::create({.validation = true});
+  REQUIRE(c.ok());
+  VkBufferCreateInfo bci{};
+  bci.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+  bci.size = 0;  // VUID-VkBufferCreateInfo-size-00912
+  bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+  VkBuffer b = VK_NULL_HANDLE;
+  VkResult r = vkCreateBuffer((*c)->vk_device(), &bci, nullptr, &b);
+  if (r == VK_SUCCESS && b != VK_NULL_HANDLE) vkDestroyBuffer((*c)->vk_device(), b, nullptr);
+  CHECK((*c)->validation_errors() > 0);
+}

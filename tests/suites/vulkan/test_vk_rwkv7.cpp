@@ -204,6 +204,10 @@ TEST_CASE("vulkan rwkv7: a full model run raises no validation-layer errors", "[
   vk::VulkanModelOptions opt;
   opt.validation = true;
   opt.max_chunk = 2;
+  const int config = GENERATE(0, 1);  // texel kernels, storage kernels with unmapped device memory
+  INFO("config " << config);
+  opt.kernels = config == 0 ? vk::KernelPath::texel : vk::KernelPath::storage;
+  opt.map_device_memory = config == 0;
   auto m = load(tf, opt);
   State s;
   prefill_logits(*m, kPrompt, &s);
