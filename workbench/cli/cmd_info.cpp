@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/verbs.hpp"
+#include "core/backend/vulkan/vulkan_backend.hpp"
 #include "core/model/load.hpp"
 
 namespace wb::cli {
@@ -13,11 +14,17 @@ int cmd_info(Args& args) {
   if (!backend) return fail(backend.error());
   auto threads = args.integer("--threads");
   if (!threads) return fail(threads.error());
+  auto device = args.integer("--device");
+  if (!device) return fail(device.error());
   if (auto st = args.reject_unknown(); !st) return fail(st.error());
   const auto pos = args.positionals();
   if (pos.size() != 1) return fail(make_error(Errc::invalid_argument, "usage: wb info MODEL"));
   LoadOptions opt;
   if (*backend) opt.backend = **backend;
+  if (*device) {
+    if (**device < 0 || **device > 64) return fail(make_error(Errc::invalid_argument, "--device must be 0..64 (see wb devices)"));
+    opt.device = static_cast<int>(**device);
+  }
   opt.threads = *threads ? static_cast<int>(**threads) : 1;
   auto model = load_model(pos[0], opt);
   if (!model) return fail(model.error());
@@ -37,6 +44,11 @@ int cmd_info(Args& args) {
   j["group_norm_eps"] = mi.group_norm_eps;
   j["backend"] = std::string((*model)->backend());
   j["model_key"] = mi.model_key;
+  if (const vk::VulkanModel* vm = vk::as_vulkan(**model)) {
+    const vk::VulkanMemory mem = vm->memory();
+    j["device"] = mem.device;
+    j["memory"] = {{"weights", mem.weights}, {"states", mem.states}, {"scratch", mem.scratch}};
+  }
   j["path"] = mi.path;
   std::printf("%s\n", j.dump().c_str());
   return 0;

@@ -11,8 +11,8 @@ namespace wb::cli {
 namespace {
 
 const Verb kVerbs[] = {
-    {"info", "wb info MODEL [--backend cpu|vulkan]", "read a model's header: one JSON object", cmd_info},
-    {"logits", "wb logits MODEL --tokens 1,2,3 [--backend cpu|vulkan] [--out F]",
+    {"info", "wb info MODEL [--backend cpu|vulkan|auto] [--device N]", "read a model's header: one JSON object", cmd_info},
+    {"logits", "wb logits MODEL --tokens 1,2,3 [--backend cpu|vulkan|auto] [--device N] [--out F]",
      "run tokens from the initial state; logits after the last one", cmd_logits},
     {"generate", "wb generate [MODEL] [--tokenizer T] --prompt P -n N [--seed S] [--temp X] [--top-p X] [--backend B]",
      "continue text", cmd_generate},

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/backend/vulkan/vulkan_backend.hpp"
 #include "core/model/cpu/cpu_model.hpp"
 #include "core/model/read_tensor_file.hpp"
 
@@ -23,9 +24,17 @@ Result<Arch> detect_arch(const TensorFile& tf) {
 }
 
 Result<std::unique_ptr<Model>> build_model(TensorFile tf, const LoadOptions& opt) {
-  if (opt.backend != "cpu")
-    return make_error(Errc::unsupported, "backend '{}' is not available here (only 'cpu')", opt.backend);
+  if (opt.backend != "cpu" && opt.backend != "vulkan" && opt.backend != "auto")
+    return make_error(Errc::invalid_argument, "backend '{}' is not known (cpu, vulkan, auto)", opt.backend);
   WB_TRY(arch, detect_arch(tf));
+  if (opt.backend != "cpu") {
+    vk::VulkanModelOptions vo;
+    vo.device_index = opt.device;
+    auto m = vk::build_vulkan_model(tf, arch, vo);
+    if (m || opt.backend == "vulkan") return m;
+    if (m.error().code != Errc::device && m.error().code != Errc::unsupported) return m.take_error();
+    // "auto": no usable Vulkan device (or an architecture it lacks): the CPU runs it.
+  }
   switch (arch) {
     case Arch::v4: return cpu::build_rwkv4(std::move(tf), opt);
     case Arch::v5_1:

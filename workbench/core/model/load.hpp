@@ -19,7 +19,10 @@
 namespace wb {
 
 struct LoadOptions {
+  // "cpu", "vulkan", or "auto" (vulkan when a device works, else cpu; the
+  // model's backend() says which).
   std::string backend = "cpu";
+  int device = -1;                 // vulkan: device index as `wb devices` lists; -1 picks the best
   int threads = 0;                 // 0: all cores
   bool dequantize_to_f32 = false;  // decode every matrix to f32 once (reference checks)
 };

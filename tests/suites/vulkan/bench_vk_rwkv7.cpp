@@ -1,0 +1,117 @@
+// Timing of the Vulkan RWKV-7 model (hidden: run `test_vulkan "[.bench]"`), the
+// stand-in for `wb bench --backend vulkan` until that verb exists. Prints
+// pp<P> and tg<N> tokens/s for a random-weight model of the RWKV-7 0.19B shape
+// (12 layers, C 768, vocab 65536) and for the tiny fixture.
+// Environment: WB_BENCH_LAYERS, WB_BENCH_P, WB_BENCH_N, WB_BENCH_F16 (0/1), WB_BENCH_CPU (1: also time the CPU runtime).
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/backend/vulkan/rwkv7_vulkan.hpp"
+#include "core/model/load.hpp"
+#include "synth_rwkv7.hpp"
+#include "vk_test_util.hpp"
+
+using namespace wb;
+using namespace wb::test;
+
+namespace {
+
+int env_int(const char* name, int def) {
+  const char* v = std::getenv(name);
+  return v ? std::atoi(v) : def;
+}
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void bench(Model& m, int P, int N, const char* label) {
+  const int V = m.info().n_vocab;
+  std::vector<int32_t> prompt(P);
+  for (int i = 0; i < P; ++i) prompt[i] = (i * 7919) % V;
+  State s = m.new_state();
+  std::vector<float> logits(V);
+  // Warm-up: pipelines and first-touch of buffers.
+  {
+    State w = m.new_state();
+    std::vector<int32_t> one = {1};
+    REQUIRE(m.prefill(one, w, logits).ok());
+  }
+  double t0 = now_s();
+  REQUIRE(m.prefill(prompt, s, logits).ok());
+  double t1 = now_s();
+  int32_t tok = 0;
+  for (int i = 0; i < N; ++i) {
+    State* sp = &s;
+    REQUIRE(m.decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&sp, 1), logits).ok());
+    tok = (tok + 31) % V;
+  }
+  double t2 = now_s();
+  std::printf("%s [%s]: pp%d %.2f tokens/s, tg%d %.2f tokens/s\n", label, std::string(m.backend()).c_str(), P,
+              P / (t1 - t0), N, N / (t2 - t1));
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+TEST_CASE("bench: RWKV-7 0.19B shape on Vulkan", "[.bench]") {
+  SynthShape s;
+  s.n_layer = env_int("WB_BENCH_LAYERS", 12);
+  s.n_vocab = 65536;
+  s.f16 = env_int("WB_BENCH_F16", 1) != 0;
+  TensorFile tf = synth_rwkv7(s);
+  const int P = env_int("WB_BENCH_P", 128), N = env_int("WB_BENCH_N", 32);
+  {
+    auto m = vk::load_rwkv7_vulkan(tf, {});
+    REQUIRE(m.ok());
+    bench(**m, P, N, s.f16 ? "rwkv7-0.19B-shape F16" : "rwkv7-0.19B-shape F32");
+  }
+  if (env_int("WB_BENCH_CPU", 0)) {
+    auto c = build_model(tf, {});
+    REQUIRE(c.ok());
+    bench(**c, P, N, s.f16 ? "rwkv7-0.19B-shape F16" : "rwkv7-0.19B-shape F32");
+  }
+}
+
+TEST_CASE("bench: tiny RWKV-7 fixture on Vulkan", "[.bench]") {
+  LoadOptions o;
+  o.backend = "vulkan";
+  auto m = load_model(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"), o);
+  REQUIRE(m.ok());
+  bench(**m, 128, 64, "tiny-7v0 FP32");
+}
+
+TEST_CASE("bench: kernel micro-timings", "[.bench]") {
+  auto& ctx = vk_ctx();
+  vk::Ops ops(ctx);
+  auto time_it = [&](const char* label, int reps, auto&& record) {
+    vk::CommandStream cs(ctx);
+    REQUIRE(cs.begin().ok());
+    for (int i = 0; i < reps; ++i) REQUIRE(record(cs).ok());
+    REQUIRE(cs.submit_and_wait().ok());  // warm
+    REQUIRE(cs.begin().ok());
+    double t0 = now_s();
+    for (int i = 0; i < reps; ++i) REQUIRE(record(cs).ok());
+    double t1 = now_s();
+    REQUIRE(cs.submit_and_wait().ok());
+    double t2 = now_s();
+    std::printf("%-40s record %.1f us, run %.1f us per op\n", label, 1e6 * (t1 - t0) / reps, 1e6 * (t2 - t1) / reps);
+    std::fflush(stdout);
+  };
+  vk::Buffer tiny = device_zeros(64);
+  time_it("fill n=64 (dispatch overhead)", 300, [&](vk::CommandStream& cs) { return ops.fill(cs, tiny, 64, 1.0f); });
+  for (auto [rows, cols, nv] : {std::tuple{768u, 768u, 1u}, std::tuple{65536u, 768u, 1u}, std::tuple{768u, 768u, 64u},
+                                std::tuple{3072u, 768u, 64u}}) {
+    const auto wt = std::getenv("WB_BENCH_F32") ? vk::WeightType::f32 : vk::WeightType::f16;
+    auto W = vk::upload_matrix_f32(ctx, random_floats(size_t{rows} * cols, 1), rows, cols, wt, {});
+    REQUIRE(W.ok());
+    vk::Buffer x = device_zeros(size_t{cols} * nv), y = device_zeros(size_t{rows} * nv);
+    char label[96];
+    std::snprintf(label, sizeof label, "matmul %s %ux%u x %u vectors", wt == vk::WeightType::f32 ? "f32" : "f16", rows, cols, nv);
+    const int reps = rows > 10000 ? 3 : 20;
+    time_it(label, reps, [&](vk::CommandStream& cs) { return ops.matmul(cs, *W, x, 0, cols, y, 0, rows, nv); });
+  }
+}

@@ -1,0 +1,300 @@
+// Parity of every Vulkan kernel with its CPU reference (core/backend/vulkan/kernel_ref).
+// Tolerances: f32 kernels 1e-4 relative to the output scale (float vs double
+// accumulation); f16 / Q8_0 weights are compared with the reference run on the
+// same rounded weights, so the same tolerance applies.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+#include "core/backend/vulkan/half.hpp"
+#include "core/backend/vulkan/kernel_ref.hpp"
+#include "vk_test_util.hpp"
+
+using namespace wb;
+using namespace wb::test;
+
+namespace {
+
+float scale_of(const std::vector<float>& v) {
+  float m = 1e-3f;
+  for (float x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+// Builds a Q8_0 tensor from random codes and scales, ggml's 34-byte blocks.
+struct Q8Tensor {
+  std::vector<uint8_t> bytes;
+  TensorView view;
+};
+Q8Tensor make_q8(uint32_t rows, uint32_t cols, uint32_t seed) {
+  Q8Tensor q;
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> code(-127, 127);
+  std::uniform_real_distribution<float> sc(0.001f, 0.02f);
+  const uint64_t blocks = uint64_t{rows} * cols / 32;
+  q.bytes.resize(blocks * 34);
+  for (uint64_t b = 0; b < blocks; ++b) {
+    uint16_t d = vk::float_to_half(sc(rng));
+    std::memcpy(&q.bytes[b * 34], &d, 2);
+    for (int j = 0; j < 32; ++j) q.bytes[b * 34 + 2 + j] = static_cast<uint8_t>(static_cast<int8_t>(code(rng)));
+  }
+  q.view.name = "test.q8";
+  q.view.dtype = DType::q8_0;
+  q.view.shape = {rows, cols};
+  q.view.data = q.bytes.data();
+  q.view.nbytes = q.bytes.size();
+  return q;
+}
+
+void check_matmul_on(vk::Context& ctx, vk::WeightType type, uint32_t rows, uint32_t cols, uint32_t n_vec,
+                     vk::Act act, bool accumulate, uint64_t max_part_bytes) {
+  INFO("texel kernels: " << ctx.prefers_texel_kernels());
+  vk::UploadOptions opt;
+  opt.max_part_bytes = max_part_bytes;
+  std::vector<float> W = random_floats(size_t{rows} * cols, 11 + rows, -0.2f, 0.2f);
+  Result<vk::DeviceMatrix> dm = make_error(Errc::internal, "unset");
+  Q8Tensor q;
+  if (type == vk::WeightType::q8_0) {
+    q = make_q8(rows, cols, 5 + cols);
+    auto f = vk::tensor_to_f32(q.view);
+    REQUIRE(f.ok());
+    W = *f;
+    dm = vk::upload_matrix(ctx, q.view, opt);
+  } else {
+    if (type == vk::WeightType::f16)
+      for (float& w : W) w = vk::half_to_float(vk::float_to_half(w));
+    dm = vk::upload_matrix_f32(ctx, W, rows, cols, type, opt);
+  }
+  WB_REQUIRE_OK(dm);
+  if (max_part_bytes) REQUIRE(dm->parts.size() > 1);
+
+  // x with an offset and a stride larger than cols, y likewise, to test addressing.
+  const uint32_t x_off = 8, x_stride = cols + 4, y_off = 3, y_stride = rows + 5;
+  std::vector<float> xs = random_floats(x_off + size_t{n_vec} * x_stride, 99 + n_vec);
+  std::vector<float> x(size_t{n_vec} * cols);
+  for (uint32_t v = 0; v < n_vec; ++v)
+    std::memcpy(&x[size_t{v} * cols], &xs[x_off + size_t{v} * x_stride], cols * 4);
+  std::vector<float> y0 = random_floats(y_off + size_t{n_vec} * y_stride, 7);
+  auto want = vk::ref::matmul(W, rows, cols, x, n_vec, act);
+  vk::Buffer xb = to_device(xs, ctx), yb = to_device(y0, ctx);
+  vk::CommandStream cs(ctx);
+  vk::Ops ops(ctx);
+  WB_REQUIRE_OK(cs.begin());
+  WB_REQUIRE_OK(ops.matmul(cs, *dm, xb, x_off, x_stride, yb, y_off, y_stride, n_vec, act, accumulate));
+  WB_REQUIRE_OK(cs.submit_and_wait());
+  auto y = from_device(yb, y0.size(), ctx);
+  std::vector<float> got(want.size());
+  for (uint32_t v = 0; v < n_vec; ++v)
+    for (uint32_t r = 0; r < rows; ++r) {
+      size_t i = y_off + size_t{v} * y_stride + r;
+      got[size_t{v} * rows + r] = accumulate ? y[i] - y0[i] : y[i];
+    }
+  // Untouched padding stays as it was.
+  CHECK(y[0] == y0[0]);
+  CHECK(y[y_off + rows] == y0[y_off + rows]);
+  REQUIRE(max_abs_diff(got, want) <= 1e-4f * scale_of(want));
+}
+
+// Both matmul paths: texel-buffer kernels (CPU devices) and storage-buffer ones (GPUs).
+void check_matmul(vk::WeightType type, uint32_t rows, uint32_t cols, uint32_t n_vec, vk::Act act, bool accumulate,
+                  uint64_t max_part_bytes) {
+  check_matmul_on(vk_ctx(), type, rows, cols, n_vec, act, accumulate, max_part_bytes);
+  check_matmul_on(vk_ctx_other(), type, rows, cols, n_vec, act, accumulate, max_part_bytes);
+}
+
+}  // namespace
+
+TEST_CASE("vulkan: a device is present and described", "[gpu][vulkan]") {
+  auto devs = vk::list_devices();
+  INFO((devs ? std::string() : devs.error().message));
+  REQUIRE(devs.ok());
+  REQUIRE(!devs->empty());
+  for (const auto& d : *devs) {
+    CHECK(!d.name.empty());
+    CHECK(d.max_storage_buffer_range > 0);
+    CHECK(d.subgroup_size > 0);
+    CHECK(vk::describe(d).find(d.name) != std::string::npos);
+  }
+  auto out = run_wb("devices");
+  CHECK(out.exit_code == 0);
+  CHECK(out.out.find((*devs)[0].name) != std::string::npos);
+}
+
+TEST_CASE("vulkan: bad device index and absurd buffers are errors, not aborts", "[gpu][vulkan]") {
+  auto c = vk::Context::create({.device_index = 999});
+  REQUIRE(!c.ok());
+  CHECK(c.error().code == Errc::invalid_argument);
+  auto& ctx = vk_ctx();
+  auto b = ctx.make_buffer(ctx.device().max_storage_buffer_range + 1, vk::Memory::device);
+  REQUIRE(!b.ok());
+  CHECK(b.error().code == Errc::limit);
+  CHECK(run_wb("devices --bogus").exit_code != 0);
+}
+
+TEST_CASE("vulkan: fill", "[gpu][vulkan]") {
+  auto& ctx = vk_ctx();
+  vk::Buffer b = device_zeros(1000);
+  vk::CommandStream cs(ctx);
+  vk::Ops ops(ctx);
+  WB_REQUIRE_OK(cs.begin());
+  WB_REQUIRE_OK(ops.fill(cs, b, 999, 2.5f));
+  WB_REQUIRE_OK(cs.submit_and_wait());
+  auto v = from_device(b, 1000);
+  CHECK(v[0] == 2.5f);
+  CHECK(v[998] == 2.5f);
+  CHECK(v[999] == 0.0f);
+}
+
+TEST_CASE("vulkan: matmul f32 matches the CPU reference", "[gpu][vulkan]") {
+  check_matmul(vk::WeightType::f32, 37, 96, 1, vk::Act::none, false, 0);
+  check_matmul(vk::WeightType::f32, 64, 200, 3, vk::Act::tanh, false, 0);
+  check_matmul(vk::WeightType::f32, 33, 1040, 17, vk::Act::sigmoid, true, 0);
+  check_matmul(vk::WeightType::f32, 50, 64, 9, vk::Act::relu_sq, false, 0);
+}
+
+TEST_CASE("vulkan: matmul f16 matches the CPU reference", "[gpu][vulkan]") {
+  check_matmul(vk::WeightType::f16, 37, 96, 1, vk::Act::none, false, 0);
+  check_matmul(vk::WeightType::f16, 70, 520, 5, vk::Act::none, true, 0);
+}
+
+TEST_CASE("vulkan: matmul Q8_0 matches the CPU reference", "[gpu][vulkan]") {
+  check_matmul(vk::WeightType::q8_0, 37, 96, 1, vk::Act::none, false, 0);
+  check_matmul(vk::WeightType::q8_0, 41, 640, 12, vk::Act::tanh, false, 0);
+}
+
+TEST_CASE("vulkan: matrices beyond the buffer limit are split by rows", "[gpu][vulkan]") {
+  // Parts of at most ~10 rows force 4-7 dispatches writing disjoint row ranges.
+  check_matmul(vk::WeightType::f32, 45, 64, 3, vk::Act::none, false, 64 * 4 * 10);
+  check_matmul(vk::WeightType::f16, 45, 64, 1, vk::Act::none, true, 64 * 2 * 7);
+  check_matmul(vk::WeightType::q8_0, 45, 64, 2, vk::Act::none, false, 64 * 8);
+}
+
+TEST_CASE("vulkan: layer norm and group norm", "[gpu][vulkan]") {
+  auto& ctx = vk_ctx();
+  const uint32_t C = 96, n = 5;
+  auto x = random_floats(C * n, 1, -3, 5);
+  auto w = random_floats(C, 2), b = random_floats(C, 3);
+  vk::Buffer xb = to_device(x), yb = device_zeros(C * n), wb_ = to_device(w), bb = to_device(b);
+  vk::Buffer gb = device_zeros(C * n);
+  vk::CommandStream cs(ctx);
+  vk::Ops ops(ctx);
+  WB_REQUIRE_OK(cs.begin());
+  WB_REQUIRE_OK(ops.layer_norm(cs, xb, 0, C, yb, 0, C, wb_, bb, C, n, 1e-5f));
+  WB_REQUIRE_OK(ops.group_norm(cs, xb, gb, wb_, bb, C, 8, n, 64e-5f));
+  WB_REQUIRE_OK(cs.submit_and_wait());
+  CHECK(max_abs_diff(from_device(yb, C * n), vk::ref::layer_norm(x, w, b, C, 1e-5f)) <= 2e-5f);
+  CHECK(max_abs_diff(from_device(gb, C * n), vk::ref::group_norm(x, w, b, C, 8, 64e-5f)) <= 2e-5f);
+}
+
+TEST_CASE("vulkan: token-shift mix over sequences", "[gpu][vulkan]") {
+  auto& ctx = vk_ctx();
+  vk::TokenMixPush p{48, 6, 3, 4, 48, 200};  // 2 sequences of 3 tokens, 4 mixes; prev at slot offset 48
+  auto x = random_floats(p.n_vec * p.C, 4);
+  auto state = random_floats(2 * p.state_stride, 5);
+  auto mix = random_floats(p.n_mix * p.C, 6, 0, 1);
+  vk::Buffer xb = to_device(x), sb = to_device(state), mb = to_device(mix), ob = device_zeros(p.n_mix * p.n_vec * p.C);
+  vk::CommandStream cs(ctx);
+  vk::Ops ops(ctx);
+  WB_REQUIRE_OK(cs.begin());
+  WB_REQUIRE_OK(ops.token_mix(cs, xb, sb, mb, ob, p));
+  WB_REQUIRE_OK(cs.submit_and_wait());
+  CHECK(max_abs_diff(from_device(ob, p.n_mix * p.n_vec * p.C), vk::ref::token_mix(x, state, mix, p)) <= 1e-6f);
+}
+
+TEST_CASE("vulkan: elementwise ops", "[gpu][vulkan]") {
+  auto& ctx = vk_ctx();
+  const uint32_t n = 333;
+  auto a = random_floats(n, 7, -4, 4), b = random_floats(n, 8, -4, 4);
+  vk::Buffer ab = to_device(a), bb = to_device(b), yb = device_zeros(n);
+  vk::Ops ops(ctx);
+  for (auto op : {vk::EltOp::add, vk::EltOp::mul, vk::EltOp::sigmoid, vk::EltOp::tanh, vk::EltOp::relu_sq,
+                  vk::EltOp::mul_sigmoid}) {
+    vk::CommandStream cs(ctx);
+    WB_REQUIRE_OK(cs.begin());
+    WB_REQUIRE_OK(ops.eltwise(cs, ab, bb, yb, n, op));
+    WB_REQUIRE_OK(cs.submit_and_wait());
+    INFO("op " << static_cast<int>(op));
+    CHECK(max_abs_diff(from_device(yb, n), vk::ref::eltwise(a, b, op)) <= 2e-5f);
+  }
+}
+
+TEST_CASE("vulkan: RWKV-7 prep and WKV recurrence", "[gpu][vulkan][rwkv]") {
+  auto& ctx = vk_ctx();
+  for (uint32_t N : {64u, 16u}) {
+    const uint32_t C = 128, T = 5, n_seq = 2, n_vec = T * n_seq;
+    const uint32_t state_off = 2 * C, stride = state_off + C * N + 7;
+    vk::ref::Rwkv7Vectors in;
+    in.r = random_floats(n_vec * C, 10);
+    in.w = random_floats(n_vec * C, 11, -2, 2);
+    in.k = random_floats(n_vec * C, 12);
+    in.v = random_floats(n_vec * C, 13);
+    in.a = random_floats(n_vec * C, 14, -2, 2);
+    in.g = random_floats(n_vec * C, 15);
+    auto vl = random_floats(n_vec * C, 16);
+    auto prep_p = random_floats(5 * C, 17);
+    auto wkv_p = random_floats(3 * C, 18);
+    auto state = random_floats(n_seq * stride, 19, -0.5f, 0.5f);
+    for (bool layer0 : {true, false}) {
+      INFO("N " << N << " layer0 " << layer0);
+      auto vfirst = random_floats(n_vec * C, 20);
+      vk::Buffer rb = to_device(in.r), wb_ = to_device(in.w), kb = to_device(in.k), vb = to_device(in.v),
+                 ab = to_device(in.a), gb = to_device(in.g), vlb = to_device(vl), vfb = to_device(vfirst),
+                 kkb = device_zeros(n_vec * C), ppb = to_device(prep_p), wpb = to_device(wkv_p),
+                 sb = to_device(state), ob = device_zeros(n_vec * C);
+      vk::Wkv7Push p{C, N, T, n_vec, state_off, stride, 64e-5f, 0};
+      vk::CommandStream cs(ctx);
+      vk::Ops ops(ctx);
+      WB_REQUIRE_OK(cs.begin());
+      WB_REQUIRE_OK(ops.rwkv7_prep(cs, kb, vb, wb_, ab, vlb, vfb, kkb, ppb, C, n_vec, layer0));
+      const vk::Buffer* bufs[10] = {&rb, &wb_, &kb, &vb, &kkb, &ab, &gb, &sb, &wpb, &ob};
+      WB_REQUIRE_OK(ops.wkv7(cs, bufs, p, n_seq));
+      WB_REQUIRE_OK(cs.submit_and_wait());
+
+      vk::ref::Rwkv7Vectors ref = in;
+      std::vector<float> vf_ref = vfirst, st_ref = state;
+      vk::ref::rwkv7_prep(ref, vl, vf_ref, prep_p, C, layer0);
+      CHECK(max_abs_diff(from_device(kb, n_vec * C), ref.k) <= 1e-5f);
+      CHECK(max_abs_diff(from_device(vb, n_vec * C), ref.v) <= 1e-5f);
+      CHECK(max_abs_diff(from_device(vfb, n_vec * C), vf_ref) <= 1e-5f);
+      CHECK(max_abs_diff(from_device(kkb, n_vec * C), ref.kk) <= 1e-5f);
+      auto out_ref = vk::ref::wkv7(ref, st_ref, wkv_p, p, n_seq);
+      CHECK(max_abs_diff(from_device(ob, n_vec * C), out_ref) <= 1e-4f * scale_of(out_ref));
+      CHECK(max_abs_diff(from_device(sb, n_seq * stride), st_ref) <= 1e-4f * scale_of(st_ref));
+    }
+  }
+}
+
+TEST_CASE("vulkan: kernels raise no validation-layer errors", "[gpu][vulkan][validation]") {
+  auto c = vk::Context::create({.validation = true});
+  INFO((c ? std::string() : c.error().message));
+  REQUIRE(c.ok());
+  auto& ctx = **c;
+  auto w = random_floats(64 * 64, 1);
+  auto dm = vk::upload_matrix_f32(ctx, w, 64, 64, vk::WeightType::f16, {});
+  WB_REQUIRE_OK(dm);
+  auto xb = vk::upload_floats(ctx, random_floats(64 * 2, 2));
+  auto yb = vk::upload_floats(ctx, std::vector<float>(64 * 2));
+  WB_REQUIRE_OK(xb);
+  WB_REQUIRE_OK(yb);
+  vk::CommandStream cs(ctx);
+  vk::Ops ops(ctx);
+  WB_REQUIRE_OK(cs.begin());
+  WB_REQUIRE_OK(ops.matmul(cs, *dm, *xb, 0, 64, *yb, 0, 64, 2, vk::Act::tanh));
+  WB_REQUIRE_OK(ops.eltwise(cs, *yb, *xb, *yb, 128, vk::EltOp::add));
+  WB_REQUIRE_OK(cs.submit_and_wait());
+  CHECK(ctx.validation_errors() == 0);
+}
+
+TEST_CASE("vulkan: the validation messenger does count errors", "[gpu][vulkan][validation]") {
+  // Makes the zero-error checks meaningful: a deliberate misuse must be seen.
+  auto c = vk::Context::create({.validation = true});
+  REQUIRE(c.ok());
+  VkBufferCreateInfo bci{};
+  bci.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+  bci.size = 0;  // VUID-VkBufferCreateInfo-size-00912
+  bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+  VkBuffer b = VK_NULL_HANDLE;
+  VkResult r = vkCreateBuffer((*c)->vk_device(), &bci, nullptr, &b);
+  if (r == VK_SUCCESS && b != VK_NULL_HANDLE) vkDestroyBuffer((*c)->vk_device(), b, nullptr);
+  CHECK((*c)->validation_errors() > 0);
+}

@@ -1,0 +1,303 @@
+// The RWKV-7 Vulkan model against rwkv.cpp's expected logits and against a
+// float64 CPU reference (rwkv7_ref_model.hpp), on lavapipe in CI.
+// Tolerances (fixtures/rwkv-cpp-tiny/README.md §7):
+//   FP32 file: max |diff| <= 1e-4 and rwkv.cpp's signed sum |S| <= 0.00105.
+//   FP16 file (f16 weights, f32 arithmetic): <= 1.1e-3 (the FP16 tolerance; its
+//     weights are exactly f16 so the expected logits are the float64 answer).
+//   Q5_0 / Q5_1 (dequantised to f32 at load): vs the float64 reference on the same
+//     dequantised weights, <= 4.9e-3 / 3.2e-3.
+// Measured on lavapipe: FP32 2.4e-7 (S = 1.9e-6), FP16 7.2e-7, Q5_0 4.8e-7, Q5_1 2.4e-7:
+// every kernel computes in f32, so none of them needs the FP16 tolerance; only
+// `f16_weights` (rounding f32 weights to f16 at load) does.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+
+#include "core/backend/vulkan/half.hpp"
+#include "core/backend/vulkan/rwkv7_vulkan.hpp"
+#include "rwkv7_ref_model.hpp"
+#include "core/model/load.hpp"
+#include "core/model/read_tensor_file.hpp"
+#include "synth_rwkv7.hpp"
+#include "vk_test_util.hpp"
+
+using namespace wb;
+using namespace wb::test;
+
+namespace {
+
+const std::vector<int32_t> kPrompt = {34, 105, 110};  // "in
+
+std::vector<float> expected_7v0() {
+  auto bytes = read_bytes(fixture("rwkv-cpp-tiny/expected-logits-7v0-834K.bin"));
+  REQUIRE(bytes.size() == 256 * 4);
+  std::vector<float> v(256);
+  std::memcpy(v.data(), bytes.data(), bytes.size());
+  return v;
+}
+
+TensorFile read_rwkv_cpp(const std::string& path) {
+  auto tf = read_tensor_file(path);
+  INFO((tf ? std::string() : tf.error().message));
+  REQUIRE(tf.ok());
+  return std::move(*tf);
+}
+
+std::unique_ptr<vk::VulkanModel> load(const TensorFile& tf, vk::VulkanModelOptions opt = {}) {
+  auto m = vk::load_rwkv7_vulkan(tf, opt);
+  INFO((m ? std::string() : m.error().message));
+  REQUIRE(m.ok());
+  return std::move(*m);
+}
+
+std::vector<float> prefill_logits(vk::VulkanModel& m, const std::vector<int32_t>& toks, State* out_state = nullptr) {
+  State s = m.new_state();
+  std::vector<float> logits(m.info().n_vocab);
+  WB_REQUIRE_OK(m.prefill(toks, s, logits));
+  if (out_state) *out_state = s;
+  return logits;
+}
+
+double signed_sum(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += double{a[i]} - b[i];
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("vulkan rwkv7: FP32 fixture matches rwkv.cpp's expected logits", "[gpu][vulkan][rwkv]") {
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
+  // Both matmul paths: texel-buffer kernels (CPU devices) and storage-buffer kernels
+  // (GPUs), the latter also with unmapped device memory as on a discrete GPU.
+  auto config = GENERATE(0, 1, 2);
+  INFO("config " << config);
+  vk::VulkanModelOptions opt;
+  opt.kernels = config == 0 ? vk::KernelPath::texel : vk::KernelPath::storage;
+  opt.map_device_memory = config != 2;
+  auto m = load(tf, opt);
+  CHECK(m->info().n_layer == 12);
+  CHECK(m->info().n_embd == 64);
+  CHECK(m->info().head_size == 64);
+  CHECK(m->backend() == "vulkan");
+  const auto want = expected_7v0();
+
+  // Sequence mode (one prefill chunk).
+  State seq_state;
+  auto got = prefill_logits(*m, kPrompt, &seq_state);
+  CHECK(max_abs_diff(got, want) <= 1e-4f);
+  CHECK(std::fabs(signed_sum(got, want)) <= 0.00105);
+
+  // Serial mode (three single-token decodes) reaches the same state and logits.
+  State s = m->new_state();
+  std::vector<float> lg(256);
+  for (int32_t t : kPrompt) {
+    State* sp = &s;
+    WB_REQUIRE_OK(m->decode(std::span<const int32_t>(&t, 1), std::span<State* const>(&sp, 1), lg));
+  }
+  CHECK(max_abs_diff(lg, want) <= 1e-4f);
+  CHECK(std::fabs(signed_sum(lg, want)) <= 0.00105);
+  std::vector<float> a(seq_state.data().begin(), seq_state.data().end()), b(s.data().begin(), s.data().end());
+  CHECK(max_abs_diff(a, b) <= 1e-5f);
+}
+
+TEST_CASE("vulkan rwkv7: chunked prefill equals one chunk; batched decode equals single decodes",
+          "[gpu][vulkan][rwkv]") {
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
+  vk::VulkanModelOptions small;
+  small.max_chunk = 3;
+  small.max_batch = 2;
+  auto m1 = load(tf);
+  auto m2 = load(tf, small);
+  const std::vector<int32_t> text = {84, 104, 105, 115, 32, 105, 115, 32, 97, 32, 116, 101, 115, 116, 46};
+  State s1, s2;
+  auto l1 = prefill_logits(*m1, text, &s1);
+  auto l2 = prefill_logits(*m2, text, &s2);
+  CHECK(max_abs_diff(l1, l2) <= 1e-5f);
+  std::vector<float> a(s1.data().begin(), s1.data().end()), b(s2.data().begin(), s2.data().end());
+  CHECK(max_abs_diff(a, b) <= 1e-5f);
+
+  // Three different states advanced together (m2 splits them into batches of 2).
+  std::vector<State> st = {s1, m1->new_state(), s1};
+  const std::vector<int32_t> toks = {101, 65, 10};
+  std::vector<State*> ptrs = {&st[0], &st[1], &st[2]};
+  std::vector<float> batch(3 * 256);
+  WB_REQUIRE_OK(m2->decode(toks, ptrs, batch));
+  for (int i = 0; i < 3; ++i) {
+    State one = i == 1 ? m1->new_state() : s1;
+    State* op = &one;
+    std::vector<float> lg(256);
+    WB_REQUIRE_OK(m1->decode(std::span<const int32_t>(&toks[i], 1), std::span<State* const>(&op, 1), lg));
+    std::vector<float> bi(batch.begin() + i * 256, batch.begin() + (i + 1) * 256);
+    INFO("state " << i);
+    CHECK(max_abs_diff(bi, lg) <= 1e-5f);
+    CHECK(one == st[i]);
+  }
+}
+
+TEST_CASE("vulkan rwkv7: FP16 fixture within the FP16 tolerance", "[gpu][vulkan][rwkv]") {
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP16.bin"));
+  auto m = load(tf);
+  CHECK(m->info().dtype == "f16");
+  // f16 weights, f32 arithmetic: measured 7e-7, far inside the FP16 tolerance.
+  CHECK(max_abs_diff(prefill_logits(*m, kPrompt), expected_7v0()) <= 1.1e-3f);
+}
+
+TEST_CASE("vulkan rwkv7: FP32 weights stored as f16 stay within the FP16 tolerance", "[gpu][vulkan][rwkv]") {
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
+  vk::VulkanModelOptions opt;
+  opt.f16_weights = true;
+  auto m = load(tf, opt);
+  CHECK(max_abs_diff(prefill_logits(*m, kPrompt), expected_7v0()) <= 1.1e-3f);
+}
+
+TEST_CASE("vulkan rwkv7: Q5_0 and Q5_1 fixtures match the float64 reference", "[gpu][vulkan][rwkv]") {
+  for (auto [file, tol] : {std::pair{"Q5_0", 4.9e-3f}, std::pair{"Q5_1", 3.2e-3f}}) {
+    INFO(file);
+    TensorFile tf = read_rwkv_cpp(fixture(std::string("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-") + file + ".bin"));
+    auto m = load(tf);
+    RefRwkv7 ref(tf);
+    auto st = ref.new_state();
+    std::vector<float> want;
+    for (int32_t t : kPrompt) want = ref.step(t, st);
+    auto got = prefill_logits(*m, kPrompt);
+    CHECK(max_abs_diff(got, want) <= tol);
+    // The dequantised model is still the same model: near the FP32 logits.
+    CHECK(max_abs_diff(got, expected_7v0()) <= 0.2f);
+  }
+}
+
+TEST_CASE("vulkan rwkv7: the float64 reference itself reproduces the FP32 fixture", "[vulkan][rwkv]") {
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
+  RefRwkv7 ref(tf);
+  auto st = ref.new_state();
+  std::vector<float> got;
+  for (int32_t t : kPrompt) got = ref.step(t, st);
+  CHECK(max_abs_diff(got, expected_7v0()) <= 1e-4f);
+}
+
+TEST_CASE("vulkan rwkv7: bad tokens and states are errors", "[gpu][vulkan][rwkv]") {
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
+  auto m = load(tf);
+  State s = m->new_state();
+  std::vector<float> lg(256);
+  const std::vector<int32_t> bad = {1, 256};
+  auto r = m->prefill(bad, s, lg);
+  REQUIRE(!r.ok());
+  CHECK(r.error().code == Errc::out_of_range);
+  State wrong(10);
+  const std::vector<int32_t> one = {1};
+  CHECK(!m->prefill(one, wrong, lg).ok());
+  std::vector<float> short_logits(100);
+  CHECK(!m->prefill(one, s, short_logits).ok());
+  // Still usable afterwards.
+  CHECK(max_abs_diff(prefill_logits(*m, kPrompt), expected_7v0()) <= 1e-4f);
+  auto mem = m->memory();
+  CHECK(mem.weights > 3000000);  // ~830K f32 parameters on the device (the embedding stays on the host)
+  CHECK(mem.states > 0);
+  CHECK(mem.scratch > 0);
+}
+
+TEST_CASE("vulkan rwkv7: a full model run raises no validation-layer errors", "[gpu][vulkan][validation]") {
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP16.bin"));
+  vk::VulkanModelOptions opt;
+  opt.validation = true;
+  opt.max_chunk = 2;
+  const int config = GENERATE(0, 1);  // texel kernels, storage kernels with unmapped device memory
+  INFO("config " << config);
+  opt.kernels = config == 0 ? vk::KernelPath::texel : vk::KernelPath::storage;
+  opt.map_device_memory = config == 0;
+  auto m = load(tf, opt);
+  State s;
+  prefill_logits(*m, kPrompt, &s);
+  std::vector<State> st = {s, s};
+  std::vector<State*> ptrs = {&st[0], &st[1]};
+  std::vector<int32_t> toks = {32, 116};
+  std::vector<float> lg(2 * 256);
+  WB_REQUIRE_OK(m->decode(toks, ptrs, lg));
+  CHECK(m->memory().validation_errors == 0);
+}
+
+TEST_CASE("vulkan rwkv7: same logits and states as the CPU runtime on the tiny fixtures", "[gpu][vulkan][rwkv]") {
+  for (const char* file : {"FP32", "FP16", "Q5_1"}) {
+    INFO(file);
+    const std::string path = fixture(std::string("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-") + file + ".bin");
+    auto cpu = load_model(path, {});
+    REQUIRE(cpu.ok());
+    LoadOptions vo;
+    vo.backend = "vulkan";
+    auto gpu = load_model(path, vo);
+    INFO((gpu ? std::string() : gpu.error().message));
+    REQUIRE(gpu.ok());
+    CHECK((*gpu)->backend() == "vulkan");
+    CHECK((*gpu)->info().model_key == (*cpu)->info().model_key);
+    State sc = (*cpu)->new_state(), sg = (*gpu)->new_state();
+    REQUIRE(sc.data().size() == sg.data().size());
+    std::vector<float> lc(256), lg(256);
+    const std::vector<int32_t> text = {72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100};
+    WB_REQUIRE_OK((*cpu)->prefill(text, sc, lc));
+    WB_REQUIRE_OK((*gpu)->prefill(text, sg, lg));
+    CHECK(max_abs_diff(lc, lg) <= 1e-4f);
+    // States are interchangeable: continue the CPU's state on the GPU.
+    State from_cpu = sc;
+    for (int step = 0; step < 8; ++step) {
+      int32_t t = static_cast<int32_t>(std::max_element(lc.begin(), lc.end()) - lc.begin());
+      State* pc = &sc;
+      State* pg = &from_cpu;
+      WB_REQUIRE_OK((*cpu)->decode(std::span<const int32_t>(&t, 1), std::span<State* const>(&pc, 1), lc));
+      WB_REQUIRE_OK((*gpu)->decode(std::span<const int32_t>(&t, 1), std::span<State* const>(&pg, 1), lg));
+      CHECK(max_abs_diff(lc, lg) <= 1e-4f);
+    }
+    std::vector<float> a(sc.data().begin(), sc.data().end()), b(from_cpu.data().begin(), from_cpu.data().end());
+    CHECK(max_abs_diff(a, b) <= 1e-4f);
+  }
+}
+
+namespace {
+
+// 64 decode steps of B states on both backends; logits within `tol` each step.
+void synth_parity(const SynthShape& shape, float tol) {
+  TensorFile tf = synth_rwkv7(shape);
+  LoadOptions co;
+  co.threads = 2;
+  auto cpu = build_model(tf, co);
+  INFO((cpu ? std::string() : cpu.error().message));
+  REQUIRE(cpu.ok());
+  auto gpu = load(tf);
+  const int V = shape.n_vocab, B = 2;
+  std::mt19937 rng(shape.seed);
+  std::uniform_int_distribution<int32_t> tok(0, V - 1);
+  std::vector<int32_t> prompt(10);
+  for (auto& t : prompt) t = tok(rng);
+  State c0 = (*cpu)->new_state(), g0 = gpu->new_state();
+  std::vector<float> lc(V), lg(V);
+  WB_REQUIRE_OK((*cpu)->prefill(prompt, c0, lc));
+  WB_REQUIRE_OK(gpu->prefill(prompt, g0, lg));
+  float worst = max_abs_diff(lc, lg);
+  std::vector<State> cs = {c0, c0}, gs = {g0, g0};
+  std::vector<State*> cp = {&cs[0], &cs[1]}, gp = {&gs[0], &gs[1]};
+  std::vector<float> bc(B * V), bg(B * V);
+  for (int step = 0; step < 64; ++step) {
+    std::vector<int32_t> toks = {tok(rng), tok(rng)};
+    WB_REQUIRE_OK((*cpu)->decode(toks, cp, bc));
+    WB_REQUIRE_OK(gpu->decode(toks, gp, bg));
+    worst = std::max(worst, max_abs_diff(bc, bg));
+  }
+  float scale = 0;
+  for (float v : bc) scale = std::max(scale, std::fabs(v));
+  INFO("max |logit| " << scale << ", worst max abs diff over 64 steps " << worst);
+  CHECK(scale > 0.5f);  // the logits are not trivially small
+  CHECK(worst <= tol);
+}
+
+}  // namespace
+
+TEST_CASE("vulkan rwkv7: random-weight model of RWKV-7 0.1B layer shape, 64 decode steps vs CPU",
+          "[gpu][vulkan][rwkv]") {
+  SynthShape s;  // C 768, 12 heads of 64, FFN 3072, 0.1B LoRA widths; 2 layers, vocab 2048 to keep CI fast
+  synth_parity(s, 1e-2f);
+  s.f16 = true;
+  s.seed = 2;
+  synth_parity(s, 1e-2f);
+}

@@ -1,0 +1,145 @@
+#include "core/backend/vulkan/kernel_ref.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace wb::vk::ref {
+namespace {
+double sigm(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// Normalises x[o .. o+n) into y like layer_norm / group_norm.
+void norm_range(std::span<const float> x, std::vector<float>& y, size_t o, size_t n, const float* w, const float* b,
+                float eps) {
+  double mean = 0, var = 0;
+  for (size_t i = 0; i < n; ++i) mean += x[o + i];
+  mean /= static_cast<double>(n);
+  for (size_t i = 0; i < n; ++i) var += (x[o + i] - mean) * (x[o + i] - mean);
+  var /= static_cast<double>(n);
+  const double rstd = 1.0 / std::sqrt(var + eps);
+  for (size_t i = 0; i < n; ++i) y[o + i] = static_cast<float>((x[o + i] - mean) * rstd * w[i] + b[i]);
+}
+}  // namespace
+
+std::vector<float> matmul(std::span<const float> W, uint32_t rows, uint32_t cols, std::span<const float> x,
+                          uint32_t n_vec, Act act) {
+  std::vector<float> y(size_t{n_vec} * rows);
+  for (uint32_t v = 0; v < n_vec; ++v)
+    for (uint32_t r = 0; r < rows; ++r) {
+      double s = 0;
+      for (uint32_t k = 0; k < cols; ++k) s += double{W[size_t{r} * cols + k]} * x[size_t{v} * cols + k];
+      if (act == Act::tanh) s = std::tanh(s);
+      else if (act == Act::sigmoid) s = sigm(s);
+      else if (act == Act::relu_sq) s = s > 0 ? s * s : 0.0;
+      y[size_t{v} * rows + r] = static_cast<float>(s);
+    }
+  return y;
+}
+
+std::vector<float> layer_norm(std::span<const float> x, std::span<const float> w, std::span<const float> b,
+                              uint32_t C, float eps) {
+  std::vector<float> y(x.size());
+  for (size_t o = 0; o < x.size(); o += C) norm_range(x, y, o, C, w.data(), b.data(), eps);
+  return y;
+}
+
+std::vector<float> group_norm(std::span<const float> x, std::span<const float> w, std::span<const float> b,
+                              uint32_t C, uint32_t G, float eps) {
+  std::vector<float> y(x.size());
+  for (size_t o = 0; o < x.size(); o += G) {
+    size_t c0 = o % C;
+    norm_range(x, y, o, G, w.data() + c0, b.data() + c0, eps);
+  }
+  return y;
+}
+
+std::vector<float> token_mix(std::span<const float> x, std::span<const float> state, std::span<const float> mix,
+                             const TokenMixPush& p) {
+  std::vector<float> out(size_t{p.n_mix} * p.n_vec * p.C);
+  for (uint32_t v = 0; v < p.n_vec; ++v)
+    for (uint32_t c = 0; c < p.C; ++c) {
+      const size_t i = size_t{v} * p.C + c;
+      const float prev = v % p.T == 0 ? state[size_t{v / p.T} * p.state_stride + p.state_off + c] : x[i - p.C];
+      for (uint32_t m = 0; m < p.n_mix; ++m)
+        out[size_t{m} * p.n_vec * p.C + i] = x[i] + (prev - x[i]) * mix[size_t{m} * p.C + c];
+    }
+  return out;
+}
+
+std::vector<float> eltwise(std::span<const float> a, std::span<const float> b, EltOp op) {
+  std::vector<float> y(a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    double r = 0;
+    switch (op) {
+      case EltOp::add: r = double{a[i]} + b[i]; break;
+      case EltOp::mul: r = double{a[i]} * b[i]; break;
+      case EltOp::sigmoid: r = sigm(a[i]); break;
+      case EltOp::tanh: r = std::tanh(double{a[i]}); break;
+      case EltOp::relu_sq: r = a[i] > 0 ? double{a[i]} * a[i] : 0.0; break;
+      case EltOp::mul_sigmoid: r = a[i] * sigm(b[i]); break;
+    }
+    y[i] = static_cast<float>(r);
+  }
+  return y;
+}
+
+void rwkv7_prep(Rwkv7Vectors& io, std::span<const float> vl, std::vector<float>& v_first,
+                std::span<const float> p, uint32_t C, bool layer0) {
+  io.kk.assign(io.k.size(), 0.0f);
+  for (size_t i = 0; i < io.k.size(); ++i) {
+    const size_t c = i % C;
+    io.w[i] = static_cast<float>(std::exp(-0.606531 * sigm(double{p[c]} + io.w[i])));
+    const double a = sigm(double{p[C + c]} + io.a[i]);
+    io.a[i] = static_cast<float>(a);
+    const double k = io.k[i];
+    io.kk[i] = static_cast<float>(k * p[3 * C + c]);
+    io.k[i] = static_cast<float>(k * (1.0 + (a - 1.0) * p[4 * C + c]));
+    if (layer0) v_first[i] = io.v[i];
+    else io.v[i] = static_cast<float>(io.v[i] + (double{v_first[i]} - io.v[i]) * sigm(double{p[2 * C + c]} + vl[i]));
+  }
+}
+
+std::vector<float> wkv7(const Rwkv7Vectors& in, std::vector<float>& state, std::span<const float> p,
+                        const Wkv7Push& pc, uint32_t n_seq) {
+  const uint32_t C = pc.C, N = pc.N, H = C / N;
+  std::vector<float> out(size_t{pc.n_vec} * C);
+  std::vector<double> kkn(N), o(N);
+  for (uint32_t s = 0; s < n_seq; ++s)
+    for (uint32_t h = 0; h < H; ++h) {
+      float* S = state.data() + size_t{s} * pc.state_stride + pc.state_off + size_t{h} * N * N;
+      for (uint32_t t = 0; t < pc.T; ++t) {
+        const size_t base = (size_t{s} * pc.T + t) * C + size_t{h} * N;
+        double nrm = 0, bonus = 0;
+        for (uint32_t j = 0; j < N; ++j) {
+          nrm += double{in.kk[base + j]} * in.kk[base + j];
+          bonus += double{in.r[base + j]} * in.k[base + j] * p[h * N + j];
+        }
+        nrm = std::max(std::sqrt(nrm), 1e-12);
+        for (uint32_t j = 0; j < N; ++j) kkn[j] = in.kk[base + j] / nrm;
+        for (uint32_t i = 0; i < N; ++i) {
+          double sa = 0;
+          for (uint32_t j = 0; j < N; ++j) sa -= S[i * N + j] * kkn[j];
+          double acc = 0;
+          for (uint32_t j = 0; j < N; ++j) {
+            double v = S[i * N + j] * double{in.w[base + j]} + sa * kkn[j] * in.a[base + j] +
+                       double{in.v[base + i]} * in.k[base + j];
+            S[i * N + j] = static_cast<float>(v);
+            acc += v * in.r[base + j];
+          }
+          o[i] = acc;
+        }
+        double mean = 0, var = 0;
+        for (uint32_t i = 0; i < N; ++i) mean += o[i];
+        mean /= N;
+        for (uint32_t i = 0; i < N; ++i) var += (o[i] - mean) * (o[i] - mean);
+        var /= N;
+        const double rstd = 1.0 / std::sqrt(var + pc.eps);
+        for (uint32_t i = 0; i < N; ++i) {
+          const double y = (o[i] - mean) * rstd * p[C + h * N + i] + p[2 * C + h * N + i] + bonus * in.v[base + i];
+          out[base + i] = static_cast<float>(y * in.g[base + i]);
+        }
+      }
+    }
+  return out;
+}
+
+}  // namespace wb::vk::ref

@@ -1,0 +1,36 @@
+// Plain CPU references of the Vulkan kernels (double accumulation), used by
+// the parity tests: each kernel's output is held to its reference.
+//
+//   std::vector<float> y = wb::vk::ref::matmul(W, rows, cols, x, n_vec, wb::vk::Act::tanh);
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/backend/vulkan/vk_ops.hpp"
+
+namespace wb::vk::ref {
+
+// y[v*rows + r] = act(sum_k W[r*cols + k] * x[v*cols + k])
+std::vector<float> matmul(std::span<const float> W, uint32_t rows, uint32_t cols, std::span<const float> x,
+                          uint32_t n_vec, Act act);
+std::vector<float> layer_norm(std::span<const float> x, std::span<const float> w, std::span<const float> b,
+                              uint32_t C, float eps);
+std::vector<float> group_norm(std::span<const float> x, std::span<const float> w, std::span<const float> b,
+                              uint32_t C, uint32_t G, float eps);
+// out[m][v][c]; prev of the first token of sequence s is state[s*stride + off + c].
+std::vector<float> token_mix(std::span<const float> x, std::span<const float> state, std::span<const float> mix,
+                             const TokenMixPush& p);
+std::vector<float> eltwise(std::span<const float> a, std::span<const float> b, EltOp op);
+
+struct Rwkv7Vectors {
+  std::vector<float> r, w, k, v, kk, a, g;  // n_vec*C each, as wkv7 reads them
+};
+// In place on k, v, w, a, v_first; writes kk (see rwkv7_prep.comp).
+void rwkv7_prep(Rwkv7Vectors& io, std::span<const float> vl, std::vector<float>& v_first,
+                std::span<const float> params, uint32_t C, bool layer0);
+// Advances `state` (n_seq slots) and returns out[n_vec*C] (see wkv7.comp).
+std::vector<float> wkv7(const Rwkv7Vectors& in, std::vector<float>& state, std::span<const float> params,
+                        const Wkv7Push& p, uint32_t n_seq);
+
+}  // namespace wb::vk::ref

@@ -1,0 +1,63 @@
+// RWKV-7 on the Vulkan backend: the wb::Model interface, weights uploaded once,
+// every layer of a prefill chunk or a decode step recorded into one command
+// buffer and submitted once.
+//
+//   WB_TRY(tf, wb::read_tensor_file(path));
+//   WB_TRY(model, wb::vk::load_rwkv7_vulkan(tf, {.device_index = 0}));
+//   wb::State s = model->new_state();
+//   std::vector<float> logits(model->info().n_vocab);
+//   WB_CHECK(model->prefill(tokens, s, logits));
+//
+// State layout (floats), per layer l of stride 2*C + H*N*N, the same as the CPU
+// runtime's (cpu/rwkv7.cpp), so States move freely between backends:
+//   [ffn token-shift x (C)] [att token-shift x (C)] [WKV state, H heads of N x N,
+//   row i = value index, column j = key index].
+// States are host values (wb::State); each call copies the states it is given
+// into a device arena and back inside the same submit (2.4 MB per state for
+// the 0.19B shape: about a millisecond of memcpy), so the model never holds
+// hidden state.
+//
+// Weights: f32 and f16 tensors keep their type (or become f16 with
+// `f16_weights`); Q8_0 runs natively; Q4_x/Q5_x/bf16 are dequantised at load
+// to f32 (or f16 with `f16_weights`). The embedding stays in host memory (a
+// row lookup per token), so it needs no device buffer however large it is.
+#pragma once
+#include <memory>
+
+#include "core/backend/vulkan/vk_context.hpp"
+#include "core/model/model.hpp"
+#include "core/model/tensor_file.hpp"
+
+namespace wb::vk {
+
+struct VulkanModelOptions {
+  int device_index = -1;
+  bool validation = false;   // VK_LAYER_KHRONOS_validation; errors counted in memory().validation_errors
+  KernelPath kernels = KernelPath::automatic;  // matmul kernels: texel (CPU devices) or storage (GPUs)
+  bool map_device_memory = true;  // false: never map device buffers (tests the discrete-GPU staging paths)
+  bool f16_weights = false;  // store f32 / dequantised matrices as f16
+  uint32_t max_chunk = 64;   // prefill tokens per submit
+  uint32_t max_batch = 16;   // decode states per submit
+  Log* log = nullptr;
+};
+
+// Device memory in use, for `wb info --backend vulkan`.
+struct VulkanMemory {
+  uint64_t weights = 0, states = 0, scratch = 0;
+  uint32_t validation_errors = 0;
+  std::string device;
+};
+
+class VulkanModel : public Model {
+ public:
+  virtual VulkanMemory memory() const = 0;
+};
+
+// Reads the ModelInfo of an RWKV-7 tensor file (n_layer, C, V, heads, FFN).
+Result<ModelInfo> rwkv7_info(const TensorFile& tf);
+
+// Builds the model; `tf` must outlive it only for its data owners, which the
+// model keeps (the embedding rows are read from the file map).
+Result<std::unique_ptr<VulkanModel>> load_rwkv7_vulkan(const TensorFile& tf, const VulkanModelOptions& opt);
+
+}  // namespace wb::vk

@@ -1,0 +1,245 @@
+// Vulkan compute context: instance, one device, a compute queue, buffers,
+// pipelines built from the embedded SPIR-V, and command streams.
+//
+//   WB_TRY(ctx, wb::vk::Context::create({.device_index = 0}));
+//   WB_TRY(buf, ctx->make_buffer(1024, wb::vk::Memory::device));
+//   WB_TRY(pipe, ctx->pipeline("fill_f32", 1, sizeof(wb::vk::FillPush)));
+//   wb::vk::CommandStream cs(*ctx);
+//   WB_CHECK(cs.begin());
+//   WB_CHECK(cs.dispatch(*pipe, {&buf}, &push, sizeof push, groups));
+//   WB_CHECK(cs.submit_and_wait());
+//
+// Every Vulkan failure becomes a wb::Error with Errc::device naming the call and
+// the VkResult; nothing aborts. Out-of-memory leaves the context usable; a lost
+// device makes every later call fail with a clear message (recreate the Context).
+// Every physical device is listed, CPU devices (Mesa's lavapipe) included.
+#pragma once
+#include <vulkan/vulkan.h>
+
+#include <atomic>
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/util/result.hpp"
+
+namespace wb {
+class Log;
+}
+
+namespace wb::vk {
+
+struct DeviceInfo {
+  int index = 0;
+  std::string name;
+  std::string type;  // "discrete", "integrated", "virtual", "cpu", "other"
+  uint32_t api_version = 0;
+  uint64_t device_local_bytes = 0;  // largest device-local heap
+  uint64_t max_storage_buffer_range = 0;
+  uint64_t max_allocation_size = 0;  // maxMemoryAllocationSize (Vulkan 1.1)
+  uint32_t subgroup_size = 0;
+  bool subgroup_arithmetic = false;  // compute stage supports subgroupAdd & co
+  uint32_t max_workgroup_invocations = 0;
+  uint32_t max_shared_bytes = 0;
+  uint64_t max_uniform_range = 0;
+  uint64_t min_uniform_offset_align = 0;
+};
+
+// Lists every physical device (all types). Error when there is no Vulkan
+// loader or no driver.
+Result<std::vector<DeviceInfo>> list_devices();
+
+// One line per device for `wb devices`.
+std::string describe(const DeviceInfo& d);
+
+enum class Memory {
+  device,    // device-local; mapped when the device is unified (lavapipe, iGPU)
+  host,      // host-visible, coherent: staging, uploads of inputs, readback
+};
+
+// Which matmul kernels run: the storage-buffer ones (GPUs) or the texel-buffer
+// ones (CPU devices); automatic picks by device type. Tests force each.
+enum class KernelPath : uint8_t { automatic, storage, texel };
+
+struct ContextOptions {
+  int device_index = -1;    // -1: the first discrete GPU, else integrated, else any
+  KernelPath kernels = KernelPath::automatic;
+  bool map_device_memory = true;  // false: Memory::device buffers are never mapped (staging paths)
+  bool validation = false;  // enable VK_LAYER_KHRONOS_validation and count its errors
+  Log* log = nullptr;       // validation messages and device notes go here
+};
+
+class Context;
+
+// How a kernel binding sees its buffer. Texel-buffer bindings exist for CPU
+// devices: Mesa's llvmpipe turns storage-buffer loads into a per-lane scalar
+// loop, while texel fetches are vectorised gathers (and convert f16 for free).
+enum class Binding : uint8_t {
+  storage,     // layout(std430) buffer
+  texel_f32,   // uniform samplerBuffer, VK_FORMAT_R32G32B32A32_SFLOAT (vec4 per texel)
+  texel_f16,   // uniform samplerBuffer, VK_FORMAT_R16G16B16A16_SFLOAT (4 halves per texel)
+  texel_u32,   // uniform usamplerBuffer, VK_FORMAT_R32G32B32A32_UINT (16 bytes per texel)
+  texel_i8,    // uniform isamplerBuffer, VK_FORMAT_R8G8B8A8_SINT (4 int8 per texel)
+  uniform,     // uniform block (<= maxUniformBufferRange): llvmpipe reads uniform offsets as broadcast scalars
+};
+
+// A storage buffer. Move-only; frees itself.
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(Buffer&& o) noexcept { *this = std::move(o); }
+  Buffer& operator=(Buffer&& o) noexcept;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer() { reset(); }
+  void reset();
+
+  VkBuffer handle() const { return buf_; }
+  uint64_t size() const { return size_; }
+  // Non-null when the memory is host-visible (always for Memory::host).
+  void* mapped() const { return mapped_; }
+  explicit operator bool() const { return buf_ != VK_NULL_HANDLE; }
+  // A texel view of the whole buffer (created once per format).
+  Result<VkBufferView> view(VkFormat format) const;
+
+ private:
+  friend class Context;
+  mutable std::vector<std::pair<VkFormat, VkBufferView>> views_;
+  Context* ctx_ = nullptr;
+  VkBuffer buf_ = VK_NULL_HANDLE;
+  VkDeviceMemory mem_ = VK_NULL_HANDLE;
+  uint64_t size_ = 0;
+  void* mapped_ = nullptr;
+};
+
+// A binding of part of a buffer (offset and range in bytes).
+struct BufferRange {
+  const Buffer* buf = nullptr;
+  uint64_t offset = 0;
+  uint64_t range = VK_WHOLE_SIZE;
+};
+
+struct Pipeline {
+  std::string name;
+  uint32_t n_bindings = 0;
+  std::vector<Binding> bindings;
+  uint32_t push_bytes = 0;
+  VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+  VkPipelineLayout layout = VK_NULL_HANDLE;
+  VkPipeline pipeline = VK_NULL_HANDLE;
+};
+
+class Context {
+ public:
+  static Result<std::unique_ptr<Context>> create(const ContextOptions& opt);
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  const DeviceInfo& device() const { return info_; }
+  VkDevice vk_device() const { return dev_; }
+  bool lost() const { return lost_; }
+  // Errors reported by the validation layer since creation (0 without it).
+  uint32_t validation_errors() const { return validation_errors_.load(); }
+  // Bytes currently allocated by make_buffer, by kind.
+  uint64_t allocated_bytes() const { return allocated_.load(); }
+
+  Result<Buffer> make_buffer(uint64_t bytes, Memory kind);
+  // Copies host bytes into a buffer (directly when mapped, else through a
+  // staging buffer and a one-off submit).
+  Status upload(Buffer& dst, uint64_t offset, const void* src, uint64_t bytes);
+  Status download(const Buffer& src, uint64_t offset, void* dst, uint64_t bytes);
+
+  // The compute pipeline of an embedded kernel with `n_bindings` storage
+  // buffers (bindings 0..n-1, set 0), `push_bytes` of push constants and
+  // specialisation constants 0..spec.size()-1. Cached by (name, spec).
+  Result<const Pipeline*> pipeline(std::string_view kernel, uint32_t n_bindings, uint32_t push_bytes,
+                                   std::initializer_list<uint32_t> spec = {});
+  Result<const Pipeline*> pipeline(std::string_view kernel, std::span<const Binding> bindings, uint32_t push_bytes,
+                                   std::initializer_list<uint32_t> spec = {});
+  // Whether the device reads `b` as a uniform texel buffer.
+  bool texel_format_supported(Binding b) const;
+  // True for CPU devices, where the texel-buffer kernels are the fast path.
+  bool prefers_texel_kernels() const { return prefer_texel_; }
+
+  // Turns a VkResult into a Status naming `what`; records device loss.
+  Status check(VkResult r, const char* what);
+
+  uint32_t queue_family() const { return queue_family_; }
+  VkQueue queue() const { return queue_; }
+  std::mutex& queue_mutex() { return queue_mu_; }
+
+ private:
+  friend class Buffer;
+  Context() = default;
+  Status init(const ContextOptions& opt);
+  void free_buffer(Buffer& b);
+  static VKAPI_ATTR VkBool32 VKAPI_CALL debug_callback(VkDebugUtilsMessageSeverityFlagBitsEXT sev,
+                                                       VkDebugUtilsMessageTypeFlagsEXT type,
+                                                       const VkDebugUtilsMessengerCallbackDataEXT* data,
+                                                       void* user);
+
+  Log* log_ = nullptr;
+  VkInstance instance_ = VK_NULL_HANDLE;
+  VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
+  VkPhysicalDevice phys_ = VK_NULL_HANDLE;
+  VkDevice dev_ = VK_NULL_HANDLE;
+  VkQueue queue_ = VK_NULL_HANDLE;
+  uint32_t queue_family_ = 0;
+  std::mutex queue_mu_;
+  VkPhysicalDeviceMemoryProperties mem_props_{};
+  DeviceInfo info_;
+  bool lost_ = false;
+  bool prefer_texel_ = false;
+  bool map_device_ = true;
+  std::atomic<uint32_t> validation_errors_{0};
+  std::atomic<uint64_t> allocated_{0};
+  std::mutex pipe_mu_;
+  std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
+};
+
+// Records compute work into one command buffer and submits it with a fence.
+// Descriptor sets come from pools owned by the stream and recycled on begin().
+class CommandStream {
+ public:
+  explicit CommandStream(Context& ctx) : ctx_(&ctx) {}
+  ~CommandStream();
+  CommandStream(const CommandStream&) = delete;
+  CommandStream& operator=(const CommandStream&) = delete;
+
+  Status begin();
+  // Binds `buffers` to bindings 0..n-1 (whole buffers), pushes constants and
+  // dispatches. A compute->compute barrier is recorded before it when the
+  // previous command wrote memory (all do), so ops run in order.
+  Status dispatch(const Pipeline& p, std::initializer_list<const Buffer*> buffers, const void* push,
+                  uint32_t push_bytes, uint32_t gx, uint32_t gy = 1, uint32_t gz = 1);
+  Status dispatch(const Pipeline& p, std::span<const Buffer* const> buffers, const void* push,
+                  uint32_t push_bytes, uint32_t gx, uint32_t gy = 1, uint32_t gz = 1);
+  Status dispatch(const Pipeline& p, std::span<const BufferRange> buffers, const void* push, uint32_t push_bytes,
+                  uint32_t gx, uint32_t gy = 1, uint32_t gz = 1);
+  Status copy(const Buffer& src, uint64_t src_off, const Buffer& dst, uint64_t dst_off, uint64_t bytes);
+  Status submit_and_wait();
+  uint32_t dispatch_count() const { return dispatches_; }
+
+ private:
+  void barrier();
+  Result<VkDescriptorSet> alloc_set(VkDescriptorSetLayout layout);
+
+  Context* ctx_;
+  VkCommandPool pool_ = VK_NULL_HANDLE;
+  VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+  VkFence fence_ = VK_NULL_HANDLE;
+  std::vector<VkDescriptorPool> desc_pools_;
+  size_t desc_pool_cur_ = 0;
+  bool recording_ = false;
+  bool pending_write_ = false;
+  uint32_t dispatches_ = 0;
+};
+
+}  // namespace wb::vk

@@ -1,0 +1,329 @@
+#include "core/backend/vulkan/vk_ops.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/backend/vulkan/half.hpp"
+
+namespace wb::vk {
+namespace {
+
+constexpr uint32_t kRowsPerGroup = 4;  // matmul specialisation constant ROWS
+constexpr uint32_t kMaxGroups = 65535;  // minimum maxComputeWorkGroupCount guaranteed by Vulkan
+
+uint32_t groups(uint64_t n, uint32_t per) { return static_cast<uint32_t>((n + per - 1) / per); }
+
+// ggml's block layouts (see the rwkv.cpp fixture README §3.3).
+float block_d(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return half_to_float(h);
+}
+
+void dequant_block(DType t, const uint8_t* b, float* out) {
+  switch (t) {
+    case DType::q8_0: {
+      float d = block_d(b);
+      for (int j = 0; j < 32; ++j) out[j] = static_cast<float>(static_cast<int8_t>(b[2 + j])) * d;
+      break;
+    }
+    case DType::q4_0: {
+      float d = block_d(b);
+      for (int j = 0; j < 16; ++j) {
+        out[j] = static_cast<float>((b[2 + j] & 0x0F) - 8) * d;
+        out[j + 16] = static_cast<float>((b[2 + j] >> 4) - 8) * d;
+      }
+      break;
+    }
+    case DType::q4_1: {
+      float d = block_d(b), m = block_d(b + 2);
+      for (int j = 0; j < 16; ++j) {
+        out[j] = static_cast<float>(b[4 + j] & 0x0F) * d + m;
+        out[j + 16] = static_cast<float>(b[4 + j] >> 4) * d + m;
+      }
+      break;
+    }
+    case DType::q5_0:
+    case DType::q5_1: {
+      const bool one = t == DType::q5_1;
+      float d = block_d(b), m = one ? block_d(b + 2) : 0.0f;
+      uint32_t qh;
+      std::memcpy(&qh, b + (one ? 4 : 2), 4);
+      const uint8_t* qs = b + (one ? 8 : 6);
+      const int bias = one ? 0 : 16;
+      for (int j = 0; j < 16; ++j) {
+        int lo = (qs[j] & 0x0F) | static_cast<int>(((qh >> j) & 1u) << 4);
+        int hi = (qs[j] >> 4) | static_cast<int>(((qh >> (j + 16)) & 1u) << 4);
+        out[j] = static_cast<float>(lo - bias) * d + m;
+        out[j + 16] = static_cast<float>(hi - bias) * d + m;
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
+Status check_matrix_shape(uint32_t rows, uint32_t cols, WeightType type, const std::string& name) {
+  if (rows == 0 || cols == 0) return make_error(Errc::format, "vulkan: tensor '{}' is empty", name);
+  uint32_t mult = type == WeightType::q8_0 ? 32 : 8;
+  if (cols % mult != 0)
+    return make_error(Errc::unsupported, "vulkan: tensor '{}' has {} columns; the kernels need a multiple of {}", name,
+                      cols, mult);
+  return {};
+}
+
+uint32_t rows_per_part(Context& ctx, const UploadOptions& opt, uint64_t row_bytes) {
+  uint64_t limit = opt.max_part_bytes ? opt.max_part_bytes : ctx.device().max_storage_buffer_range;
+  uint64_t r = std::max<uint64_t>(1, limit / row_bytes);
+  return static_cast<uint32_t>(std::min<uint64_t>(r, uint64_t{kMaxGroups} * kRowsPerGroup));
+}
+
+// Uploads rows [row0, row0+n) of a matrix given by a callback that fills the
+// part's bytes.
+template <class Fill>
+Status add_part(Context& ctx, DeviceMatrix& m, uint32_t row0, uint32_t n, uint64_t bytes, Fill fill) {
+  MatrixPart part;
+  part.row0 = row0;
+  part.rows = n;
+  WB_TRY(buf, ctx.make_buffer(bytes, Memory::device));
+  std::vector<uint8_t> host;
+  uint8_t* dst = static_cast<uint8_t*>(buf.mapped());
+  if (!dst) {
+    host.resize(bytes);
+    dst = host.data();
+  }
+  fill(dst);
+  if (!host.empty()) WB_CHECK(ctx.upload(buf, 0, host.data(), bytes));
+  part.w = std::move(buf);
+  m.parts.push_back(std::move(part));
+  return {};
+}
+
+}  // namespace
+
+uint64_t DeviceMatrix::bytes() const {
+  uint64_t n = 0;
+  for (const auto& p : parts) n += p.w.size() + p.scales.size();
+  return n;
+}
+
+Result<std::vector<float>> tensor_to_f32(const TensorView& t) {
+  const uint64_t n = t.numel();
+  WB_TRY(need, dtype_bytes_for(t.dtype, n));
+  if (need != t.nbytes || (n && !t.data))
+    return make_error(Errc::format, "tensor '{}': {} bytes of data for {} {} elements", t.name, t.nbytes, n,
+                      dtype_name(t.dtype));
+  std::vector<float> out(n);
+  switch (t.dtype) {
+    case DType::f32: std::memcpy(out.data(), t.data, n * 4); break;
+    case DType::f16:
+      for (uint64_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, t.data + 2 * i, 2);
+        out[i] = half_to_float(h);
+      }
+      break;
+    case DType::bf16:
+      for (uint64_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, t.data + 2 * i, 2);
+        uint32_t u = static_cast<uint32_t>(h) << 16;
+        std::memcpy(&out[i], &u, 4);
+      }
+      break;
+    default: {
+      const int be = dtype_block_elems(t.dtype), bb = dtype_block_bytes(t.dtype);
+      for (uint64_t b = 0; b < n / be; ++b) dequant_block(t.dtype, t.data + b * bb, out.data() + b * be);
+    }
+  }
+  return out;
+}
+
+Result<Buffer> upload_floats(Context& ctx, std::span<const float> v) {
+  WB_TRY(buf, ctx.make_buffer(std::max<uint64_t>(16, v.size_bytes()), Memory::device));
+  WB_CHECK(ctx.upload(buf, 0, v.data(), v.size_bytes()));
+  return buf;
+}
+
+Result<DeviceMatrix> upload_matrix_f32(Context& ctx, std::span<const float> data, uint32_t rows, uint32_t cols,
+                                       WeightType type, const UploadOptions& opt) {
+  WB_CHECK(check_matrix_shape(rows, cols, type, "(host)"));
+  if (data.size() != uint64_t{rows} * cols) return make_error(Errc::internal, "upload_matrix_f32: size mismatch");
+  DeviceMatrix m;
+  m.type = type;
+  m.rows = rows;
+  m.cols = cols;
+  const uint64_t elem = type == WeightType::f32 ? 4 : type == WeightType::f16 ? 2 : 1;
+  const uint32_t per = rows_per_part(ctx, opt, cols * elem);
+  for (uint32_t r0 = 0; r0 < rows; r0 += per) {
+    const uint32_t n = std::min(per, rows - r0);
+    const float* src = data.data() + uint64_t{r0} * cols;
+    const uint64_t count = uint64_t{n} * cols;
+    if (type == WeightType::f32) {
+      WB_CHECK(add_part(ctx, m, r0, n, count * 4, [&](uint8_t* d) { std::memcpy(d, src, count * 4); }));
+    } else if (type == WeightType::f16) {
+      WB_CHECK(add_part(ctx, m, r0, n, count * 2, [&](uint8_t* d) {
+        for (uint64_t i = 0; i < count; ++i) {
+          uint16_t h = float_to_half(src[i]);
+          std::memcpy(d + 2 * i, &h, 2);
+        }
+      }));
+    } else {
+      // ggml's Q8_0 rule: d = max|x| / 127, code = round(x / d).
+      std::vector<float> scales(count / 32);
+      WB_CHECK(add_part(ctx, m, r0, n, count, [&](uint8_t* d) {
+        for (uint64_t b = 0; b < count / 32; ++b) {
+          float amax = 0.0f;
+          for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(src[b * 32 + j]));
+          float s = half_to_float(float_to_half(amax / 127.0f));  // stored as f16 in the format
+          float inv = s != 0.0f ? 1.0f / s : 0.0f;
+          scales[b] = s;
+          for (int j = 0; j < 32; ++j) {
+            long q = std::lround(src[b * 32 + j] * inv);
+            d[b * 32 + j] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -127L, 127L)));
+          }
+        }
+      }));
+      WB_TRY(sb, upload_floats(ctx, scales));
+      m.parts.back().scales = std::move(sb);
+    }
+  }
+  return m;
+}
+
+Result<DeviceMatrix> upload_matrix(Context& ctx, const TensorView& t, const UploadOptions& opt) {
+  if (t.shape.size() != 2)
+    return make_error(Errc::format, "vulkan: tensor '{}' should be a matrix but has {} dimensions", t.name,
+                      t.shape.size());
+  if (t.shape[0] <= 0 || t.shape[1] <= 0 || t.shape[0] > (1 << 30) || t.shape[1] > (1 << 30))
+    return make_error(Errc::limit, "vulkan: tensor '{}' has an absurd shape", t.name);
+  const uint32_t rows = static_cast<uint32_t>(t.shape[0]), cols = static_cast<uint32_t>(t.shape[1]);
+  WB_TRY(need, dtype_bytes_for(t.dtype, uint64_t{rows} * cols));
+  if (need != t.nbytes || !t.data)
+    return make_error(Errc::format, "tensor '{}': {} bytes of data, {} expected", t.name, t.nbytes, need);
+
+  if (t.dtype == DType::f16 || t.dtype == DType::q8_0) {
+    const WeightType type = t.dtype == DType::f16 ? WeightType::f16 : WeightType::q8_0;
+    WB_CHECK(check_matrix_shape(rows, cols, type, t.name));
+    DeviceMatrix m;
+    m.type = type;
+    m.rows = rows;
+    m.cols = cols;
+    const uint32_t per = rows_per_part(ctx, opt, type == WeightType::f16 ? cols * 2ull : cols);
+    for (uint32_t r0 = 0; r0 < rows; r0 += per) {
+      const uint32_t n = std::min(per, rows - r0);
+      const uint64_t count = uint64_t{n} * cols;
+      if (type == WeightType::f16) {
+        const uint8_t* src = t.data + uint64_t{r0} * cols * 2;
+        WB_CHECK(add_part(ctx, m, r0, n, count * 2, [&](uint8_t* d) { std::memcpy(d, src, count * 2); }));
+      } else {
+        const uint8_t* src = t.data + uint64_t{r0} * cols / 32 * 34;
+        std::vector<float> scales(count / 32);
+        WB_CHECK(add_part(ctx, m, r0, n, count, [&](uint8_t* d) {
+          for (uint64_t b = 0; b < count / 32; ++b) {
+            scales[b] = block_d(src + b * 34);
+            std::memcpy(d + b * 32, src + b * 34 + 2, 32);
+          }
+        }));
+        WB_TRY(sb, upload_floats(ctx, scales));
+        m.parts.back().scales = std::move(sb);
+      }
+    }
+    return m;
+  }
+  WB_TRY(f, tensor_to_f32(t));
+  return upload_matrix_f32(ctx, f, rows, cols, opt.f16 ? WeightType::f16 : WeightType::f32, opt);
+}
+
+// ---- Ops ------------------------------------------------------------------
+
+Status Ops::fill(CommandStream& cs, const Buffer& dst, uint32_t n, float value) {
+  WB_TRY(p, ctx_->pipeline("fill_f32", 1, sizeof(FillPush)));
+  FillPush push{n, value};
+  return cs.dispatch(*p, {&dst}, &push, sizeof push, groups(n, 64));
+}
+
+Status Ops::matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
+                   const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act, bool accumulate) {
+  if ((x_off | x_stride) % 4 != 0) return make_error(Errc::internal, "vulkan matmul: x offsets must be multiples of 4");
+  const uint32_t nb = n_vec <= 1 ? 1 : n_vec <= 2 ? 2 : n_vec <= 4 ? 4 : 8;
+  if (ctx_->prefers_texel_kernels()) {
+    const char* tname = W.type == WeightType::f32   ? "matmul_tex_f32"
+                        : W.type == WeightType::f16 ? "matmul_tex_f16"
+                                                    : "matmul_tex_q8_0";
+    const Binding wkind = W.type == WeightType::f32   ? Binding::texel_f32
+                          : W.type == WeightType::f16 ? Binding::texel_u32
+                                                      : Binding::texel_i8;
+    const Binding kinds[4] = {wkind, Binding::texel_f32, Binding::storage, Binding::texel_f32};
+    const uint32_t nk = W.type == WeightType::q8_0 ? 4 : 3;
+    constexpr uint32_t R = 1;  // rows per invocation: 2 and 4 measured no faster on lavapipe, nor x in a
+                               // uniform block (more dispatches, no gain)
+    WB_TRY(tp, ctx_->pipeline(tname, std::span<const Binding>(kinds, nk), sizeof(MatmulPush), {nb, R}));
+    for (const MatrixPart& part : W.parts) {
+      MatmulPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
+                      static_cast<uint32_t>(act), accumulate ? 1u : 0u};
+      const Buffer* bufs[4] = {&part.w, &x, &y, &part.scales};
+      WB_CHECK(cs.dispatch(*tp, std::span<const Buffer* const>(bufs, nk), &push, sizeof push,
+                           groups(part.rows, 64 * R), groups(n_vec, nb)));
+    }
+    return {};
+  }
+  const char* name = W.type == WeightType::f32 ? "matmul_f32" : W.type == WeightType::f16 ? "matmul_f16" : "matmul_q8_0";
+  const uint32_t nbind = W.type == WeightType::q8_0 ? 4 : 3;
+  WB_TRY(p, ctx_->pipeline(name, nbind, sizeof(MatmulPush), {nb, kRowsPerGroup}));
+  for (const MatrixPart& part : W.parts) {
+    MatmulPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
+                    static_cast<uint32_t>(act), accumulate ? 1u : 0u};
+    const Buffer* bufs[4] = {&part.w, &x, &y, &part.scales};
+    WB_CHECK(cs.dispatch(*p, std::span<const Buffer* const>(bufs, nbind), &push, sizeof push,
+                         groups(part.rows, kRowsPerGroup), groups(n_vec, nb)));
+  }
+  return {};
+}
+
+Status Ops::layer_norm(CommandStream& cs, const Buffer& x, uint32_t x_off, uint32_t x_stride, const Buffer& y,
+                       uint32_t y_off, uint32_t y_stride, const Buffer& w, const Buffer& b, uint32_t C,
+                       uint32_t n_vec, float eps) {
+  WB_TRY(p, ctx_->pipeline("layer_norm", 4, sizeof(LayerNormPush)));
+  LayerNormPush push{C, x_off, x_stride, y_off, y_stride, eps};
+  return cs.dispatch(*p, {&x, &y, &w, &b}, &push, sizeof push, n_vec);
+}
+
+Status Ops::group_norm(CommandStream& cs, const Buffer& x, const Buffer& y, const Buffer& w, const Buffer& b,
+                       uint32_t C, uint32_t G, uint32_t n_vec, float eps) {
+  if (G == 0 || C % G != 0) return make_error(Errc::internal, "vulkan group_norm: C % G != 0");
+  WB_TRY(p, ctx_->pipeline("group_norm", 4, sizeof(GroupNormPush)));
+  GroupNormPush push{C, G, eps, 0};
+  return cs.dispatch(*p, {&x, &y, &w, &b}, &push, sizeof push, n_vec, C / G);
+}
+
+Status Ops::token_mix(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix, const Buffer& out,
+                      const TokenMixPush& push) {
+  WB_TRY(p, ctx_->pipeline("token_mix", 4, sizeof(TokenMixPush)));
+  return cs.dispatch(*p, {&x, &state, &mix, &out}, &push, sizeof push, groups(uint64_t{push.n_vec} * push.C, 64));
+}
+
+Status Ops::eltwise(CommandStream& cs, const Buffer& a, const Buffer& b, const Buffer& y, uint32_t n, EltOp op) {
+  WB_TRY(p, ctx_->pipeline("eltwise", 3, sizeof(EltwisePush)));
+  EltwisePush push{n, static_cast<uint32_t>(op)};
+  return cs.dispatch(*p, {&a, &b, &y}, &push, sizeof push, groups(n, 64));
+}
+
+Status Ops::rwkv7_prep(CommandStream& cs, const Buffer& k, const Buffer& v, const Buffer& w, const Buffer& a,
+                       const Buffer& vl, const Buffer& v_first, const Buffer& kk, const Buffer& params, uint32_t C,
+                       uint32_t n_vec, bool layer0) {
+  WB_TRY(p, ctx_->pipeline("rwkv7_prep", 8, sizeof(Rwkv7PrepPush)));
+  Rwkv7PrepPush push{C, n_vec, layer0 ? 1u : 0u, 0};
+  return cs.dispatch(*p, {&k, &v, &w, &a, &vl, &v_first, &kk, &params}, &push, sizeof push,
+                     groups(uint64_t{n_vec} * C, 64));
+}
+
+Status Ops::wkv7(CommandStream& cs, std::span<const Buffer* const> bufs, const Wkv7Push& push, uint32_t n_seq) {
+  if (push.N == 0 || push.N > 64 || push.C % push.N != 0)
+    return make_error(Errc::unsupported, "vulkan wkv7: head size {} (C {}) is not supported (1..64)", push.N, push.C);
+  WB_TRY(p, ctx_->pipeline("wkv7", 10, sizeof(Wkv7Push)));
+  return cs.dispatch(*p, bufs, &push, sizeof push, push.C / push.N, n_seq);
+}
+
+}  // namespace wb::vk

@@ -1,0 +1,117 @@
+// Recording of the compute kernels (kernels/*.comp) and upload of weight
+// matrices, with the push-constant structs that mirror each kernel's header.
+//
+//   wb::vk::Ops ops(ctx);
+//   WB_TRY(W, wb::vk::upload_matrix(ctx, tensor_view, {}));    // splits big tensors
+//   WB_CHECK(cs.begin());
+//   WB_CHECK(ops.matmul(cs, W, x, 0, C, y, 0, rows, n_vec));  // y = W x for n_vec vectors
+//   WB_CHECK(cs.submit_and_wait());
+//
+// Binding scheme for tensors larger than the device's storage-buffer range
+// (lavapipe: 128 MiB): a matrix is cut along its rows into parts that each fit
+// in one buffer; a matmul records one dispatch per part, each writing its rows
+// at y_off + row0. Kernels only ever bind whole buffers and take element
+// offsets as push constants, so no binding depends on offset alignment.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/backend/vulkan/vk_context.hpp"
+#include "core/model/tensor_file.hpp"
+
+namespace wb::vk {
+
+struct FillPush { uint32_t n; float value; };
+static_assert(sizeof(FillPush) == 8);
+
+struct MatmulPush {
+  uint32_t rows, cols, n_vec, x_off, x_stride, y_off, y_stride, act, accumulate;
+};
+static_assert(sizeof(MatmulPush) == 36);
+
+struct LayerNormPush { uint32_t C, x_off, x_stride, y_off, y_stride; float eps; };
+static_assert(sizeof(LayerNormPush) == 24);
+
+struct GroupNormPush { uint32_t C, G; float eps; uint32_t pad; };
+static_assert(sizeof(GroupNormPush) == 16);
+
+struct TokenMixPush { uint32_t C, n_vec, T, n_mix, state_off, state_stride; };
+static_assert(sizeof(TokenMixPush) == 24);
+
+struct EltwisePush { uint32_t n, op; };
+static_assert(sizeof(EltwisePush) == 8);
+
+struct Rwkv7PrepPush { uint32_t C, n_vec, layer0, pad; };
+static_assert(sizeof(Rwkv7PrepPush) == 16);
+
+struct Wkv7Push { uint32_t C, N, T, n_vec, state_off, state_stride; float eps; uint32_t pad; };
+static_assert(sizeof(Wkv7Push) == 32);
+
+enum class Act : uint32_t { none = 0, tanh = 1, sigmoid = 2, relu_sq = 3 };
+enum class EltOp : uint32_t { add = 0, mul = 1, sigmoid = 2, tanh = 3, relu_sq = 4, mul_sigmoid = 5 };
+
+// Weight storage on the device. f16 stays f16, q8_0 stays Q8_0 (split into
+// codes + scales); f32, bf16 and the other quantised types become f32, or f16
+// when `UploadOptions::f16` asks for it.
+enum class WeightType { f32, f16, q8_0 };
+
+struct MatrixPart {
+  uint32_t row0 = 0, rows = 0;
+  Buffer w;
+  Buffer scales;  // q8_0 only
+};
+
+struct DeviceMatrix {
+  WeightType type = WeightType::f32;
+  uint32_t rows = 0, cols = 0;
+  std::vector<MatrixPart> parts;
+  uint64_t bytes() const;
+};
+
+struct UploadOptions {
+  bool f16 = false;             // store f32/bf16/quantised (not q8_0) weights as f16
+  uint64_t max_part_bytes = 0;  // 0: the device's storage-buffer range (tests force splits)
+};
+
+// Converts one 2-D tensor (rows = shape[0], cols = shape[1]) and uploads it.
+// cols must be a multiple of 8 (32 for q8_0).
+Result<DeviceMatrix> upload_matrix(Context& ctx, const TensorView& t, const UploadOptions& opt);
+// Same from host float32 data, stored as `type` (q8_0 quantises with ggml's rule).
+Result<DeviceMatrix> upload_matrix_f32(Context& ctx, std::span<const float> data, uint32_t rows, uint32_t cols,
+                                       WeightType type, const UploadOptions& opt);
+
+// Float32 values of any tensor (dequantising), for vectors and host-side use.
+Result<std::vector<float>> tensor_to_f32(const TensorView& t);
+// Host buffer of floats on the device.
+Result<Buffer> upload_floats(Context& ctx, std::span<const float> v);
+
+// Records kernels into a CommandStream. Pipelines are created on first use.
+class Ops {
+ public:
+  explicit Ops(Context& ctx) : ctx_(&ctx) {}
+
+  Status fill(CommandStream& cs, const Buffer& dst, uint32_t n, float value);
+  // y[y_off + v*y_stride + row] (+)= act(W[row] . x[x_off + v*x_stride ...]) for v < n_vec.
+  Status matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
+                const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act = Act::none,
+                bool accumulate = false);
+  Status layer_norm(CommandStream& cs, const Buffer& x, uint32_t x_off, uint32_t x_stride, const Buffer& y,
+                    uint32_t y_off, uint32_t y_stride, const Buffer& w, const Buffer& b, uint32_t C, uint32_t n_vec,
+                    float eps);
+  Status group_norm(CommandStream& cs, const Buffer& x, const Buffer& y, const Buffer& w, const Buffer& b, uint32_t C,
+                    uint32_t G, uint32_t n_vec, float eps);
+  Status token_mix(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix, const Buffer& out,
+                   const TokenMixPush& p);
+  Status eltwise(CommandStream& cs, const Buffer& a, const Buffer& b, const Buffer& y, uint32_t n, EltOp op);
+  Status rwkv7_prep(CommandStream& cs, const Buffer& k, const Buffer& v, const Buffer& w, const Buffer& a,
+                    const Buffer& vl, const Buffer& v_first, const Buffer& kk, const Buffer& params, uint32_t C,
+                    uint32_t n_vec, bool layer0);
+  Status wkv7(CommandStream& cs, std::span<const Buffer* const> bufs /* r w k v kk a g state params out */,
+              const Wkv7Push& p, uint32_t n_seq);
+
+ private:
+  Context* ctx_;
+};
+
+}  // namespace wb::vk

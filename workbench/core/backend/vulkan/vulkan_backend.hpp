@@ -1,0 +1,22 @@
+// Entry point of the Vulkan backend for load_model(): builds the Vulkan model
+// of a tensor file's architecture.
+//
+//   WB_TRY(arch, wb::detect_arch(tf));
+//   WB_TRY(model, wb::vk::build_vulkan_model(tf, arch, {.device_index = 0}));
+//
+// Errors: Errc::device when there is no usable Vulkan device (the caller may
+// fall back to the CPU), Errc::unsupported for an architecture the Vulkan
+// backend does not run yet, Errc::format for inconsistent tensors.
+#pragma once
+#include <memory>
+
+#include "core/backend/vulkan/rwkv7_vulkan.hpp"
+
+namespace wb::vk {
+
+Result<std::unique_ptr<Model>> build_vulkan_model(const TensorFile& tf, Arch arch, const VulkanModelOptions& opt);
+
+// The Vulkan view of a model built here (memory accounting), or nullptr.
+const VulkanModel* as_vulkan(const Model& m);
+
+}  // namespace wb::vk
