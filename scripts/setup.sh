@@ -18,7 +18,7 @@ packages=(
   # GUI tests under a virtual display
   xvfb xauth
   # training recipe (CPU PyTorch + fast BLAS)
-  python3 python3-numpy python3-torch libopenblas0-pthread
+  python3 python3-numpy python3-torch python3-sentencepiece libopenblas0-pthread
 )
 
 missing=()

@@ -116,6 +116,8 @@ def main():
     ap.add_argument("--grad-clip", type=float, default=1.0)
     ap.add_argument("--max-steps", type=int, default=3000)
     ap.add_argument("--time-budget", type=float, default=0, help="seconds of training wall time, 0 = none")
+    ap.add_argument("--deadline", type=float, default=0,
+                    help="unix time at which to stop regardless (the run still validates and saves)")
     ap.add_argument("--ckpt-minutes", type=float, default=10)
     ap.add_argument("--val-every", type=int, default=200)
     ap.add_argument("--val-tokens", type=int, default=32768)
@@ -177,7 +179,8 @@ def main():
     t_prev = time.time()
     acc_loss, acc_n = 0.0, 0
     model.train()
-    while step < args.max_steps and not (args.time_budget and elapsed >= args.time_budget):
+    while (step < args.max_steps and not (args.time_budget and elapsed >= args.time_budget)
+           and not (args.deadline and time.time() >= args.deadline)):
         starts = data_rng.integers(0, len(train) - args.ctx - 1, size=args.batch)
         seq = np.stack([np.asarray(train[s:s + args.ctx + 1], dtype=np.int64) for s in starts])
         x = torch.from_numpy(seq[:, :-1])
