@@ -1,0 +1,74 @@
+// The one matrix layer every CPU architecture uses: weights in their stored
+// dtype (f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0), read straight from the
+// file map, times n activation vectors.
+//
+//   wb::cpu::ThreadPool pool(0);                  // 0 = all cores
+//   wb::cpu::Mat w = ...;                          // rows = outputs, cols = inputs
+//   wb::cpu::matmul(w, x, n, y, pool);             // x: n x cols, y: n x rows
+//
+// One token is n = 1 (mat-vec); a prefill chunk or a decode batch is n > 1, and
+// each weight row is then decoded once and used for all n vectors. SIMD (AVX2,
+// FMA, F16C) is chosen at run time; the scalar path gives the same values up
+// to float summation order.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/model/tensor_file.hpp"
+
+namespace wb::cpu {
+
+// A row-major matrix view: `rows` rows of `cols` elements, each row starting
+// `row_bytes` after the previous one. Quantised rows hold cols/32 blocks.
+struct Mat {
+  DType dtype = DType::f32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const uint8_t* data = nullptr;
+  uint64_t row_bytes = 0;
+
+  const uint8_t* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
+};
+
+// A fixed set of worker threads splitting index ranges. Not re-entrant: one
+// parallel_for at a time (a Model is used from one thread at a time).
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n_threads);  // total threads including the caller; <= 0: all cores
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  // Calls fn(i) for every i in [0, n), spread over the threads; returns when all are done.
+  void parallel_for(int64_t n, const std::function<void(int64_t)>& fn);
+
+ private:
+  void worker_loop();
+  void drain();
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int64_t)>* job_ = nullptr;
+  int64_t job_n_ = 0;
+  std::atomic<int64_t> next_{0};
+  int active_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+// Decodes n consecutive elements of one row (n a multiple of the block size).
+void dequantize_row(DType t, const uint8_t* src, float* dst, int64_t n);
+// Sum of a[i] * b[i].
+float dot(const float* a, const float* b, int64_t n);
+// y[j * w.rows + r] = sum_c w[r][c] * x[j * w.cols + c] for j < n.
+void matmul(const Mat& w, const float* x, int n, float* y, ThreadPool& pool);
+
+float half_to_float(uint16_t h);
+
+}  // namespace wb::cpu

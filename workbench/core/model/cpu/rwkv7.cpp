@@ -1,0 +1,263 @@
+// RWKV-7 "Goose" on the CPU (BlinkDL's rwkv_v7_demo equations).
+//
+// State per layer (floats): [ffn shift C][att shift C][WKV H x N x N], the WKV
+// matrix of head h stored as S[i][j] with i the value index and j the key
+// index (so the read-out is S · r). Layer stride 2C + C·N.
+//
+// Conventions: rwkv.cpp files pack x_r..x_g into `att.x_rwkvag` and store the
+// LoRA matrices (w1, w2, a1, a2, v1, v2, g1, g2) transposed, so file-matrix ·
+// vector is PyTorch's vector @ w1; official checkpoints keep six (1,1,C)
+// vectors and (C,D)/(D,C) matrices used as x @ w1. Layer 0's value-residual
+// LoRA (v0, v1, v2) is unused and may be absent.
+#include <cmath>
+
+#include "core/model/cpu/cpu_model.hpp"
+
+namespace wb::cpu {
+namespace {
+
+struct Layer7 {
+  std::vector<float> ln1_w, ln1_b, ln2_w, ln2_b;
+  std::vector<float> x_r, x_w, x_k, x_v, x_a, x_g, w0, a0, v0, k_k, k_a, r_k, lnx_w, lnx_b, ffn_x_k;
+  Mat w1, w2, a1, a2, v1, v2, g1, g2, wr, wk, wv, wo, fk, fv;
+};
+
+class Rwkv7 final : public CpuModel {
+ public:
+  using CpuModel::CpuModel;
+  Status init();
+
+ protected:
+  std::size_t state_floats() const override { return size_t(info_.n_layer) * stride(); }
+  void run_blocks(float* x, int n, State* const* st) override;
+
+ private:
+  std::size_t stride() const { return 2 * size_t(C_) + size_t(C_) * N_; }
+  Result<Mat> lora_in(WeightReader& wr, const std::string& name);
+  Result<Mat> lora_out(WeightReader& wr, const std::string& name, int64_t d);
+  void time_mix(const Layer7& L, int li, float* x, int n, State* const* st, float* vfirst);
+  void channel_mix(const Layer7& L, int li, float* x, int n, State* const* st);
+  std::vector<Layer7> layers_;
+  int H_ = 0, N_ = 0;
+};
+
+// LoRA down-projection C -> D as a (D, C) matrix.
+Result<Mat> Rwkv7::lora_in(WeightReader& wr, const std::string& name) {
+  WB_TRY(t, wr.need(name));
+  if (t->shape.size() != 2)
+    return make_error(Errc::format, "{}: tensor '{}' should be 2-D", wr.path(), name);
+  if (wr.convention() == ValueConvention::rwkv_cpp) return wr.mat(name, t->shape[0], C_);
+  return wr.mat_transposed(name, t->shape[1], C_);
+}
+
+// LoRA up-projection D -> C as a (C, D) matrix.
+Result<Mat> Rwkv7::lora_out(WeightReader& wr, const std::string& name, int64_t d) {
+  if (wr.convention() == ValueConvention::rwkv_cpp) return wr.mat(name, C_, d);
+  return wr.mat_transposed(name, C_, d);
+}
+
+Status Rwkv7::init() {
+  info_.arch = Arch::v7;
+  WeightReader wr(tf_, dequantize_, store_);
+  WB_CHECK(read_common(wr));
+  const int64_t C = C_;
+  WB_TRY(rk, wr.need("blocks.0.att.r_k"));
+  if (rk->shape.size() != 2 || rk->shape[0] <= 0 || rk->shape[0] * rk->shape[1] != C)
+    return make_error(Errc::format, "{}: blocks.0.att.r_k has shape {}x{}, expected (heads, head_size) covering {}",
+                      tf_.path, rk->shape.empty() ? 0 : rk->shape[0], rk->shape.size() > 1 ? rk->shape[1] : 0, C);
+  H_ = static_cast<int>(rk->shape[0]);
+  N_ = static_cast<int>(C / H_);
+  info_.n_head = H_;
+  info_.head_size = N_;
+  info_.group_norm_eps = 64e-5f;
+  WB_CHECK(read_meta_overrides());
+  WB_TRY(fk0, wr.need("blocks.0.ffn.key.weight"));
+  if (fk0->shape.size() != 2) return make_error(Errc::format, "{}: ffn.key.weight should be 2-D", tf_.path);
+  const int64_t F = fk0->shape[0];
+  info_.n_ffn = static_cast<int>(F);
+  const bool packed = wr.convention() == ValueConvention::rwkv_cpp;
+
+  layers_.resize(info_.n_layer);
+  for (int i = 0; i < info_.n_layer; ++i) {
+    Layer7& L = layers_[i];
+    const std::string p = fmt::format("blocks.{}.", i);
+    WB_TRY(a, wr.vec(p + "ln1.weight", C));
+    WB_TRY(b, wr.vec(p + "ln1.bias", C));
+    WB_TRY(c, wr.vec(p + "ln2.weight", C));
+    WB_TRY(d, wr.vec(p + "ln2.bias", C));
+    L.ln1_w = std::move(a), L.ln1_b = std::move(b), L.ln2_w = std::move(c), L.ln2_b = std::move(d);
+    if (packed) {
+      WB_TRY(v6, wr.vec(p + "att.x_rwkvag", 6 * C));
+      std::vector<float>* dst[6] = {&L.x_r, &L.x_w, &L.x_k, &L.x_v, &L.x_a, &L.x_g};
+      for (int s = 0; s < 6; ++s) dst[s]->assign(v6.begin() + s * C, v6.begin() + (s + 1) * C);
+    } else {
+      const char* nm[6] = {"x_r", "x_w", "x_k", "x_v", "x_a", "x_g"};
+      std::vector<float>* dst[6] = {&L.x_r, &L.x_w, &L.x_k, &L.x_v, &L.x_a, &L.x_g};
+      for (int s = 0; s < 6; ++s) {
+        WB_TRY(v, wr.vec(p + "att." + nm[s], C));
+        *dst[s] = std::move(v);
+      }
+    }
+    struct VecSpec { const char* name; std::vector<float>* dst; };
+    for (VecSpec vs : {VecSpec{"att.w0", &L.w0}, VecSpec{"att.a0", &L.a0}, VecSpec{"att.k_k", &L.k_k},
+                       VecSpec{"att.k_a", &L.k_a}, VecSpec{"att.r_k", &L.r_k}, VecSpec{"att.ln_x.weight", &L.lnx_w},
+                       VecSpec{"att.ln_x.bias", &L.lnx_b}, VecSpec{"ffn.x_k", &L.ffn_x_k}}) {
+      WB_TRY(v, wr.vec(p + vs.name, C));
+      *vs.dst = std::move(v);
+    }
+    WB_TRY(w1, lora_in(wr, p + "att.w1"));
+    WB_TRY(w2, lora_out(wr, p + "att.w2", w1.rows));
+    WB_TRY(a1, lora_in(wr, p + "att.a1"));
+    WB_TRY(a2, lora_out(wr, p + "att.a2", a1.rows));
+    WB_TRY(g1, lora_in(wr, p + "att.g1"));
+    WB_TRY(g2, lora_out(wr, p + "att.g2", g1.rows));
+    L.w1 = w1, L.w2 = w2, L.a1 = a1, L.a2 = a2, L.g1 = g1, L.g2 = g2;
+    if (i > 0) {  // layer 0 takes v_first as is: its v0/v1/v2 are unused
+      WB_TRY(v0, wr.vec(p + "att.v0", C));
+      WB_TRY(v1, lora_in(wr, p + "att.v1"));
+      WB_TRY(v2, lora_out(wr, p + "att.v2", v1.rows));
+      L.v0 = std::move(v0), L.v1 = v1, L.v2 = v2;
+    }
+    WB_TRY(wr_, wr.mat(p + "att.receptance.weight", C, C));
+    WB_TRY(wk, wr.mat(p + "att.key.weight", C, C));
+    WB_TRY(wv, wr.mat(p + "att.value.weight", C, C));
+    WB_TRY(wo, wr.mat(p + "att.output.weight", C, C));
+    WB_TRY(fk, wr.mat(p + "ffn.key.weight", F, C));
+    WB_TRY(fv, wr.mat(p + "ffn.value.weight", C, F));
+    L.wr = wr_, L.wk = wk, L.wv = wv, L.wo = wo, L.fk = fk, L.fv = fv;
+  }
+  return {};
+}
+
+void Rwkv7::run_blocks(float* x, int n, State* const* st) {
+  std::vector<float> vfirst(size_t(n) * C_);
+  for (int li = 0; li < info_.n_layer; ++li) {
+    time_mix(layers_[li], li, x, n, st, vfirst.data());
+    channel_mix(layers_[li], li, x, n, st);
+    rescale_after_block(li, x, n);
+  }
+}
+
+void Rwkv7::time_mix(const Layer7& L, int li, float* x, int n, State* const* st, float* vfirst) {
+  const size_t C = C_, nC = size_t(n) * C;
+  const size_t base = size_t(li) * stride();
+  std::vector<float> xa(nC), prev(nC);
+  layer_norm(x, xa.data(), n, L.ln1_w, L.ln1_b);
+  token_shift(xa.data(), n, st, base + C, prev.data());
+  std::vector<float> xr(nC), xw(nC), xk(nC), xv(nC), xa_(nC), xg(nC);
+  for (size_t c = 0; c < nC; ++c) {
+    const size_t i = c % C;
+    const float d = prev[c] - xa[c];
+    xr[c] = xa[c] + d * L.x_r[i];
+    xw[c] = xa[c] + d * L.x_w[i];
+    xk[c] = xa[c] + d * L.x_k[i];
+    xv[c] = xa[c] + d * L.x_v[i];
+    xa_[c] = xa[c] + d * L.x_a[i];
+    xg[c] = xa[c] + d * L.x_g[i];
+  }
+  std::vector<float> r(nC), k(nC), v(nC), w(nC), a(nC), g(nC);
+  mm(L.wr, xr.data(), n, r.data());
+  mm(L.wk, xk.data(), n, k.data());
+  mm(L.wv, xv.data(), n, v.data());
+  {
+    std::vector<float> lo(size_t(n) * L.w1.rows);
+    mm(L.w1, xw.data(), n, lo.data());
+    for (float& t : lo) t = std::tanh(t);
+    mm(L.w2, lo.data(), n, w.data());
+  }
+  {
+    std::vector<float> lo(size_t(n) * L.a1.rows);
+    mm(L.a1, xa_.data(), n, lo.data());
+    mm(L.a2, lo.data(), n, a.data());
+  }
+  {
+    std::vector<float> lo(size_t(n) * L.g1.rows);
+    mm(L.g1, xg.data(), n, lo.data());
+    for (float& t : lo) t = sigmoid(t);
+    mm(L.g2, lo.data(), n, g.data());
+  }
+  std::vector<float> vmix;
+  if (li > 0) {
+    std::vector<float> lo(size_t(n) * L.v1.rows);
+    vmix.resize(nC);
+    mm(L.v1, xv.data(), n, lo.data());
+    mm(L.v2, lo.data(), n, vmix.data());
+  }
+  std::vector<float> kk(nC);
+  for (size_t c = 0; c < nC; ++c) {
+    const size_t i = c % C;
+    w[c] = std::exp(-0.606531f * sigmoid(L.w0[i] + w[c]));
+    a[c] = sigmoid(L.a0[i] + a[c]);
+    kk[c] = k[c] * L.k_k[i];
+    k[c] = k[c] * (1.0f + (a[c] - 1.0f) * L.k_a[i]);
+    if (li == 0)
+      vfirst[c] = v[c];
+    else
+      v[c] = v[c] + (vfirst[c] - v[c]) * sigmoid(L.v0[i] + vmix[c]);
+  }
+  // kk: unit length per head (F.normalize, eps 1e-12).
+  for (size_t hc = 0; hc < size_t(n) * H_; ++hc) {
+    float* q = kk.data() + hc * N_;
+    double ss = 0;
+    for (int j = 0; j < N_; ++j) ss += double(q[j]) * q[j];
+    const float inv = 1.0f / std::max(static_cast<float>(std::sqrt(ss)), 1e-12f);
+    for (int j = 0; j < N_; ++j) q[j] *= inv;
+  }
+  // The WKV recurrence runs column after column (it is sequential in time).
+  std::vector<float> y(nC);
+  for (int c = 0; c < n; ++c) {
+    float* S = st[c]->data().data() + base + 2 * C;
+    const size_t o = size_t(c) * C;
+    for (int h = 0; h < H_; ++h) {
+      const size_t ho = o + size_t(h) * N_;
+      float* Sh = S + size_t(h) * N_ * N_;
+      for (int i = 0; i < N_; ++i) {
+        float* row = Sh + size_t(i) * N_;
+        float sa = 0;
+        for (int j = 0; j < N_; ++j) sa -= row[j] * kk[ho + j];
+        const float vi = v[ho + i];
+        float out = 0;
+        for (int j = 0; j < N_; ++j) {
+          row[j] = row[j] * w[ho + j] + sa * kk[ho + j] * a[ho + j] + vi * k[ho + j];
+          out += row[j] * r[ho + j];
+        }
+        y[ho + i] = out;
+      }
+    }
+  }
+  group_norm(y.data(), n, H_, L.lnx_w, L.lnx_b, info_.group_norm_eps);
+  for (int c = 0; c < n; ++c)
+    for (int h = 0; h < H_; ++h) {
+      const size_t ho = size_t(c) * C + size_t(h) * N_;
+      float s = 0;
+      for (int j = 0; j < N_; ++j) s += r[ho + j] * k[ho + j] * L.r_k[size_t(h) * N_ + j];
+      for (int j = 0; j < N_; ++j) y[ho + j] = (y[ho + j] + s * v[ho + j]) * g[ho + j];
+    }
+  std::vector<float> out(nC);
+  mm(L.wo, y.data(), n, out.data());
+  for (size_t c = 0; c < nC; ++c) x[c] += out[c];
+}
+
+void Rwkv7::channel_mix(const Layer7& L, int li, float* x, int n, State* const* st) {
+  const size_t C = C_, nC = size_t(n) * C;
+  const size_t base = size_t(li) * stride();
+  std::vector<float> xf(nC), prev(nC);
+  layer_norm(x, xf.data(), n, L.ln2_w, L.ln2_b);
+  token_shift(xf.data(), n, st, base, prev.data());
+  for (size_t c = 0; c < nC; ++c) xf[c] += (prev[c] - xf[c]) * L.ffn_x_k[c % C];
+  std::vector<float> h(size_t(n) * info_.n_ffn), out(nC);
+  mm(L.fk, xf.data(), n, h.data());
+  for (float& t : h) t = t > 0 ? t * t : 0.0f;
+  mm(L.fv, h.data(), n, out.data());
+  for (size_t c = 0; c < nC; ++c) x[c] += out[c];
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> build_rwkv7(TensorFile tf, const LoadOptions& opt) {
+  auto m = std::make_unique<Rwkv7>(std::move(tf), opt);
+  WB_CHECK(m->init());
+  return std::unique_ptr<Model>(std::move(m));
+}
+
+}  // namespace wb::cpu
