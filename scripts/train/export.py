@@ -113,6 +113,7 @@ def main():
     ap.add_argument("--temperature", type=float, default=0.8)
     ap.add_argument("--top-p", type=float, default=0.9)
     ap.add_argument("--skip-samples", action="store_true")
+    ap.add_argument("--parity-only", action="store_true", help="write only the .pth, tokenizer and parity file")
     ap.add_argument("--machine", default="2 shared vCPUs (AMD EPYC, AVX2), Debian 12, torch 1.13.1 CPU + OpenBLAS")
     args = ap.parse_args()
     import sentencepiece as spm
@@ -147,6 +148,10 @@ def main():
     parity["float32_vs_float64_max_abs"] = worst64
     with open(os.path.join(args.out, f"{args.name}-parity.json"), "w") as f:
         json.dump(parity, f)
+
+    if args.parity_only:
+        print(f"export: {pth} and parity data written (f32-vs-f64 {worst64:.2e})", flush=True)
+        return
 
     # Report.
     ctx = ck["args"]["ctx"]
