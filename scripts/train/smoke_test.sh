@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CI-sized proof that the training recipe works end to end, in well under a minute:
+# CI-sized proof that the training recipe works end to end, in well under a minute: the model self-checks
+# (test_rwkv7.py), then
 # corpus prep (1 novel, ~30 k chars) -> SentencePiece tokenizer (vocab 512) -> 3 training steps of a
 # 2-layer, width-64 RWKV-7 -> resume for a 4th step -> export (f16 .pth, tokenizer, parity, report) ->
 # reload with torch.load and re-check the parity logits.
@@ -11,6 +12,7 @@ work=${1:?work dir}
 corpora=${2:-$here/../../../shared/corpora}
 py=/usr/bin/python3
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+"$py" "$here/test_rwkv7.py"
 rm -rf "$work"
 mkdir -p "$work"
 "$py" "$here/prepare_corpus.py" --corpora "$corpora" --out "$work/text" --max-docs 1 --max-chars 30000 --val-frac 0.1
