@@ -66,8 +66,10 @@ def sample(model, sp, prompt, n_tokens, temperature, top_p, seed):
 
 
 @torch.no_grad()
-def full_val_loss(model, run, ctx, batch):
+def full_val_loss(model, run, ctx, batch, limit=0):
     val = np.load(os.path.join(run, "tokens-val.npy"))
+    if limit:
+        val = val[:limit + 1]
     n = ((len(val) - 1) // ctx) * ctx
     x = torch.from_numpy(val[:n].astype(np.int64)).view(-1, ctx)
     y = torch.from_numpy(val[1:n + 1].astype(np.int64)).view(-1, ctx)
@@ -113,6 +115,7 @@ def main():
     ap.add_argument("--temperature", type=float, default=0.8)
     ap.add_argument("--top-p", type=float, default=0.9)
     ap.add_argument("--skip-samples", action="store_true")
+    ap.add_argument("--val-tokens", type=int, default=0, help="final validation on the first N held-out tokens (0 = all)")
     ap.add_argument("--parity-only", action="store_true", help="write only the .pth, tokenizer and parity file")
     ap.add_argument("--machine", default="2 shared vCPUs (AMD EPYC, AVX2), Debian 12, torch 1.13.1 CPU + OpenBLAS")
     args = ap.parse_args()
@@ -155,7 +158,7 @@ def main():
 
     # Report.
     ctx = ck["args"]["ctx"]
-    val_loss, val_n = full_val_loss(m32, args.run, ctx, 16)
+    val_loss, val_n = full_val_loss(m32, args.run, ctx, 16, args.val_tokens)
     with open(os.path.join(args.run, "tokens-val.json")) as f:
         vmeta = json.load(f)
     cpt = vmeta["chars"] / vmeta["tokens"]
@@ -192,8 +195,9 @@ def main():
         lines.append(f"| {v['step']} | {v['step'] * a['batch'] * a['ctx']:,} | {t['loss']:.3f} | {v['val_loss']:.3f} | {v['val_bpc']:.3f} |")
     lines += ["", f"(Validation during training used the first {a['val_tokens']:,} held-out tokens.)", "",
               "## Final validation", "",
-              f"On the whole held-out split ({val_n:,} tokens, {vmeta['chars']:,} characters: the last 2% of "
-              f"every document), exported f16 weights: **{val_loss:.4f} nats/token, {bpc:.3f} bits per character** "
+              f"On {'the whole held-out split' if not args.val_tokens else 'the first part of the held-out split'} "
+              f"({val_n:,} of {vmeta['tokens']:,} tokens; the split is the last 2% of "
+              f"every document, {vmeta['chars']:,} characters), exported f16 weights: **{val_loss:.4f} nats/token, {bpc:.3f} bits per character** "
               f"({cpt:.2f} characters per token; windows of {ctx} tokens from the zero state).", "",
               "## Samples", "",
               f"Each sample is the FIRST and only draw for its prompt (not picked from several tries): seed "
