@@ -20,7 +20,7 @@ packages=(
   # GUI fonts found at run time: Latin + CJK
   fonts-dejavu-core fonts-wqy-microhei
   # training recipe (CPU PyTorch + fast BLAS)
-  python3 python3-numpy python3-torch libopenblas0-pthread
+  python3 python3-numpy python3-torch python3-sentencepiece libopenblas0-pthread
 )
 
 missing=()
