@@ -2,6 +2,7 @@
 // are shown in plain words (App::fail) and leave the open project untouched:
 // every "open" builds the new story fully before replacing the old one.
 #include "app/app.hpp"
+#include "core/model/default_model.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -34,12 +35,7 @@ std::string data_dir() { return env_or("XDG_DATA_HOME", home() + "/.local/share"
 std::string config_dir() { return env_or("XDG_CONFIG_HOME", home() + "/.config") + "/rwkv-workbench"; }
 
 std::pair<std::string, std::string> default_model() {
-  // Installed next to the sources in a build tree; WB_SOURCE_DIR is set by CMake.
-  for (const fs::path& base : std::initializer_list<fs::path>{fs::path(WB_SOURCE_DIR) / "assets/models", fs::path("/usr/share/rwkv-workbench/models")}) {
-    std::error_code ec;
-    if (fs::exists(base / "prose-rwkv7.pth", ec) && fs::exists(base / "prose.model", ec))
-      return {(base / "prose-rwkv7.pth").string(), (base / "prose.model").string()};
-  }
+  if (auto d = find_default_model()) return {d->model, d->tokenizer};
   return {};
 }
 

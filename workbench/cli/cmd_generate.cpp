@@ -5,6 +5,7 @@
 
 #include "cli/story_support.hpp"
 #include "cli/verbs.hpp"
+#include "core/model/default_model.hpp"
 
 namespace wb::cli {
 
@@ -21,13 +22,20 @@ int cmd_generate(Args& args) {
   if (!settings) return fail(settings.error());
   if (auto st = args.reject_unknown(); !st) return fail(st.error());
   auto pos = args.positionals();
+  std::string tokenizer = tok->value_or("");
+  if (pos.empty()) {  // no model given: the shipped default prose model and its tokenizer
+    auto d = find_default_model();
+    if (!d) return fail(make_error(Errc::io, "no MODEL given and no default model found (assets/models/prose-rwkv7.pth)"));
+    pos.push_back(d->model);
+    if (tokenizer.empty()) tokenizer = d->tokenizer;
+  }
   if (pos.size() != 1 || !*prompt)
-    return fail(make_error(Errc::invalid_argument, "usage: wb generate MODEL [--tokenizer T] --prompt P -n N [--seed S]"));
+    return fail(make_error(Errc::invalid_argument, "usage: wb generate [MODEL] [--tokenizer T] --prompt P -n N [--seed S]"));
   if (prompt->value().empty()) return fail(make_error(Errc::invalid_argument, "--prompt must not be empty"));
   int64_t count = n->value_or(settings->max_tokens);
   if (count < 0 || count > 10'000'000) return fail(make_error(Errc::invalid_argument, "-n must be 0..10000000"));
 
-  auto mc = load_model_and_codec(pos[0], tok->value_or(""), backend->value_or(""));
+  auto mc = load_model_and_codec(pos[0], tokenizer, backend->value_or(""));
   if (!mc) return fail(mc.error());
   Model& model = *mc->model;
   auto ids = mc->codec.encode(**prompt);

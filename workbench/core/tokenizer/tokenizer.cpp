@@ -82,6 +82,10 @@ class SentencePieceTokenizer final : public Tokenizer {
     auto t = std::make_unique<SentencePieceTokenizer>();
     const auto st = t->sp_.Load(path);
     if (!st.ok()) return make_error(Errc::format, "{}: not a SentencePiece model: {}", path, st.ToString());
+    // Models trained with add_dummy_prefix put a space before the text they
+    // encode; decoding a whole text takes that one space off again.
+    std::vector<std::string> pieces;
+    t->dummy_prefix_ = t->sp_.Encode("x", &pieces).ok() && !pieces.empty() && pieces[0].rfind("\xe2\x96\x81", 0) == 0;
     return std::unique_ptr<Tokenizer>(std::move(t));
   }
   std::string_view kind() const override { return "sentencepiece"; }
@@ -111,19 +115,23 @@ class SentencePieceTokenizer final : public Tokenizer {
     }
     return out;
   }
+  // Concatenates the pieces' bytes rather than calling sp_.Decode, which drops
+  // the space of any leading "▁" even in models without a dummy prefix (the
+  // shipped prose model): there a text starting with a space must keep it.
   Result<std::string> decode(std::span<const int32_t> ids) const override {
-    for (int32_t id : ids)
-      if (id < 0 || id >= sp_.GetPieceSize())
-        return make_error(Errc::out_of_range, "token id {} outside the vocab (0..{})", id, sp_.GetPieceSize() - 1);
     std::string out;
-    const auto st = sp_.Decode(std::vector<int>(ids.begin(), ids.end()), &out);
-    if (!st.ok()) return make_error(Errc::invalid_argument, "sentencepiece: {}", st.ToString());
+    for (int32_t id : ids) {
+      WB_TRY(bytes, token_bytes(id));
+      out += bytes;
+    }
+    if (dummy_prefix_ && !out.empty() && out[0] == ' ') out.erase(0, 1);
     return out;
   }
   int32_t eot_id() const override { return sp_.eos_id(); }
 
  private:
   sentencepiece::SentencePieceProcessor sp_;
+  bool dummy_prefix_ = false;
 };
 
 Result<std::unique_ptr<Tokenizer>> from_gguf(const std::string& path) {
