@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int V = m.info().n_vocab;
   wb::State s = m.new_state();
   std::vector<float> logits(V);
-  const std::vector<int32_t> toks = {0, V - 1, V / 2};
+  // Five tokens: enough columns for the batched (2 x 4) product kernel.
+  const std::vector<int32_t> toks = {0, V - 1, V / 2, 1 % V, 0};
   (void)m.prefill(toks, s, logits);
   wb::State s2 = s;
   wb::State* both[2] = {&s, &s2};

@@ -49,12 +49,25 @@ def v52(V=2, C=4, H=2, F=4, L=1):
             ('att.gate.weight', (C, C)), ('att.ln_x.weight', (C,)), ('att.ln_x.bias', (C,)),
             ('ffn.time_mix_k', (C,)), ('ffn.time_mix_r', (C,)), ('ffn.key.weight', (F, C)), ('ffn.value.weight', (C, F)), ('ffn.receptance.weight', (C, C))])
     return t
+def v6(V=2, C=4, H=2, D=1, Dw=1, F=4, L=1):
+    t = common(V, C)
+    for i in range(L):
+        t += block(i, C, [('ln1.weight', (C,)), ('ln1.bias', (C,)), ('ln2.weight', (C,)), ('ln2.bias', (C,))]
+            + [('att.time_maa_' + k, (C,)) for k in 'xwkvrg']
+            + [('att.time_maa_w1', (5 * D, C)), ('att.time_maa_w2', (5, C, D)), ('att.time_decay', (H, C // H, 1)),
+               ('att.time_decay_w1', (Dw, C)), ('att.time_decay_w2', (C, Dw)), ('att.time_faaaa', (H, C // H, 1)),
+               ('att.receptance.weight', (C, C)), ('att.key.weight', (C, C)), ('att.value.weight', (C, C)),
+               ('att.output.weight', (C, C)), ('att.gate.weight', (C, C)), ('att.ln_x.weight', (C,)), ('att.ln_x.bias', (C,)),
+               ('ffn.time_maa_k', (C,)), ('ffn.time_maa_r', (C,)), ('ffn.key.weight', (F, C)),
+               ('ffn.receptance.weight', (C, C)), ('ffn.value.weight', (C, F))])
+    return t
 def model(tensors, **kw):
     return hdr(**kw) + b''.join(rec(n, s) for n, s in tensors)
 files = {
     'v4_tiny.bin': model(v4(), V=4, C=4, L=1),
     'v7_tiny.bin': model(v7(V=2, D=1, F=4), V=2, C=4, L=2),
     'v5_2_tiny.bin': model(v52(), V=2, C=4, L=1),
+    'v6_tiny.bin': model(v6(), V=2, C=4, L=1),
     'header_only.bin': hdr(),
     'truncated_record.bin': model(v4())[:24 + 30],
     'q5_0_tensor.bin': hdr() + rec('blocks.0.att.key.weight', (2, 32), 7),
@@ -65,4 +78,4 @@ files = {
 for n, b in files.items():
     assert len(b) < 4096, (n, len(b))
     open(os.path.join(out, n), 'wb').write(b)
-    print(n, len(b))
+    print(n, len(b), flush=True)

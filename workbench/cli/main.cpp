@@ -27,7 +27,7 @@ const Verb kVerbs[] = {
     {"plugins", "wb plugins (list [--paths]|enable X|disable X)", "manage plugins", cmd_plugins},
     {"plugin", "wb plugin run ID ...", "drive a plugin headless", cmd_plugin},
     {"card", "wb card (show FILE | convert IN OUT)", "character cards (PNG or JSON, V2 or V3)", cmd_card},
-    {"midi", "wb midi (tokenize F.mid | detokenize T.txt OUT.mid | render IN.mid OUT.wav)", "MIDI tools", cmd_midi},
+    {"midi", "wb midi (tokenize F.mid [--ids] | detokenize T.txt OUT.mid [--ids] | render IN.mid OUT.wav | info F.mid)", "MIDI tools", cmd_midi},
 };
 
 void print_help() {

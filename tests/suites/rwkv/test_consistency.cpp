@@ -100,7 +100,7 @@ TEST_CASE("batched decode of 4 different states equals 4 single calls", "[rwkv][
         REQUIRE(model->decode(std::span<const int32_t>(&t2, 1), std::span<State* const>(&sp, 1), l).ok());
         INFO(tm.id << " lane " << i);
         CHECK(max_abs_diff(std::vector<float>(bl.begin() + size_t(i) * V, bl.begin() + size_t(i + 1) * V), l) <= 1e-5);
-        CHECK(state_diff(batch[i], s) <= 1e-6);
+        CHECK(state_diff(batch[i], s) <= 1e-5);  // batched products sum in another order
       }
       // The lanes really differ (the test would be vacuous otherwise).
       CHECK(max_abs_diff(std::vector<float>(bl.begin(), bl.begin() + V),

@@ -1,6 +1,6 @@
 // The model interface every backend implements (cpu, vulkan).
 //
-//   WB_TRY(model, wb::load_model(path, {}));          // core/model/loader.hpp
+//   WB_TRY(model, wb::load_model(path, {}));          // core/model/load.hpp
 //   wb::State s = model->new_state();
 //   std::vector<float> logits(model->info().n_vocab);
 //   WB_CHECK(model->prefill(tokens, s, logits));       // whole prompt, chunked

@@ -1,5 +1,6 @@
 #include "core/model/cpu/matmul.hpp"
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -104,9 +105,14 @@ inline uint32_t rd32(const uint8_t* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
+bool cpu_has_f16c() {
+  // Not every compiler knows "f16c" in __builtin_cpu_supports: ask CPUID (leaf 1, ECX bit 29).
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & (1u << 29)) != 0;
+}
+
 bool have_avx2_fma_f16c() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                         __builtin_cpu_supports("f16c");
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
   return ok;
 }
 
@@ -137,6 +143,81 @@ __attribute__((target("avx2,fma"))) float dot_avx2(const float* a, const float* 
   return s;
 }
 
+// Decodes n elements of q4_0/q4_1/q5_0/q5_1/q8_0 rows, 32 per block (layouts
+// as in the scalar code of dequantize_row).
+__attribute__((target("avx2,fma,f16c"))) void quant_row_avx2(DType t, const uint8_t* src, float* dst, int64_t n) {
+  const int bb = dtype_block_bytes(t);
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  for (int64_t b = 0; b < n / 32; ++b, src += bb, dst += 32) {
+    const __m256 d = _mm256_set1_ps(half_to_float(rd16(src)));
+    if (t == DType::q8_0) {
+      for (int g = 0; g < 4; ++g) {
+        const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + 2 + 8 * g));
+        _mm256_storeu_ps(dst + 8 * g, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), d));
+      }
+      continue;
+    }
+    const bool has_m = t == DType::q4_1 || t == DType::q5_1;
+    const bool five = t == DType::q5_0 || t == DType::q5_1;
+    const __m256 m = _mm256_set1_ps(has_m ? half_to_float(rd16(src + 2)) : 0.0f);
+    const uint8_t* qs = src + 2 + (has_m ? 2 : 0) + (five ? 4 : 0);
+    const uint32_t qh = five ? rd32(src + 2 + (has_m ? 2 : 0)) : 0;
+    const int offset = has_m ? 0 : (five ? 16 : 8);
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+    const __m128i lo = _mm_and_si128(q, low4), hi = _mm_and_si128(_mm_srli_epi16(q, 4), low4);
+    const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+    const __m256i qhv = _mm256_set1_epi32(static_cast<int>(qh));
+    const __m256i off = _mm256_set1_epi32(offset);
+    for (int g = 0; g < 4; ++g) {
+      __m256i v = _mm256_cvtepu8_epi32(parts[g]);
+      if (five) {  // element e takes bit e of qh as its fifth bit
+        const __m256i bit = _mm256_and_si256(_mm256_srlv_epi32(qhv, _mm256_add_epi32(lane, _mm256_set1_epi32(8 * g))), one);
+        v = _mm256_or_si256(v, _mm256_slli_epi32(bit, 4));
+      }
+      v = _mm256_sub_epi32(v, off);
+      _mm256_storeu_ps(dst + 8 * g, _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), d, m));
+    }
+  }
+}
+
+inline float hsum(__m256 v) __attribute__((target("avx2,fma")));
+inline float hsum(__m256 v) {
+  __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+  lo = _mm_add_ps(lo, hi);
+  lo = _mm_hadd_ps(lo, lo);
+  lo = _mm_hadd_ps(lo, lo);
+  return _mm_cvtss_f32(lo);
+}
+
+// Two weight rows times four activation columns at once: each loaded row chunk
+// serves four FMAs, which is what makes prefill and batched decode cheaper per
+// token than single decode. out[r * 4 + j] = a_r · x_j, x_j = x + j * stride.
+__attribute__((target("avx2,fma"))) void dot_2x4_avx2(const float* a0, const float* a1, const float* x, int64_t stride,
+                                                      int64_t n, float* out) {
+  __m256 acc[8];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 r0 = _mm256_loadu_ps(a0 + i), r1 = _mm256_loadu_ps(a1 + i);
+    for (int j = 0; j < 4; ++j) {
+      const __m256 xj = _mm256_loadu_ps(x + j * stride + i);
+      acc[j] = _mm256_fmadd_ps(r0, xj, acc[j]);
+      acc[4 + j] = _mm256_fmadd_ps(r1, xj, acc[4 + j]);
+    }
+  }
+  for (int j = 0; j < 4; ++j) {
+    float s0 = hsum(acc[j]), s1 = hsum(acc[4 + j]);
+    for (int64_t k = i; k < n; ++k) {
+      s0 += a0[k] * x[j * stride + k];
+      s1 += a1[k] * x[j * stride + k];
+    }
+    out[j] = s0;
+    out[4 + j] = s1;
+  }
+}
+
 float dot_scalar(const float* a, const float* b, int64_t n) {
   float s[8] = {};
   int64_t i = 0;
@@ -164,6 +245,7 @@ void dequantize_row(DType t, const uint8_t* src, float* dst, int64_t n) {
       return;
     default: break;
   }
+  if (have_avx2_fma_f16c()) return quant_row_avx2(t, src, dst, n);
   // ggml block layouts (fixtures README §3.3): 32 elements per block.
   const int64_t nb = n / 32;
   const int bb = dtype_block_bytes(t);
@@ -220,23 +302,47 @@ float dot(const float* a, const float* b, int64_t n) {
 }
 
 void matmul(const Mat& w, const float* x, int n, float* y, ThreadPool& pool) {
+  if (w.rows <= 0 || w.cols <= 0 || n <= 0) return;
   // Split rows into tasks big enough to amortise the dispatch, small enough to
   // balance the threads.
   const int64_t work = w.rows * w.cols * std::max(1, n);
   const int threads = work < (int64_t(1) << 15) ? 1 : pool.size();
   const int64_t n_tasks = std::min<int64_t>(w.rows, int64_t(threads) * 4);
   const int64_t per = (w.rows + n_tasks - 1) / n_tasks;
+  const bool simd = have_avx2_fma_f16c();
   auto task = [&](int64_t t) {
     const int64_t r0 = t * per, r1 = std::min(w.rows, r0 + per);
-    std::vector<float> buf(w.dtype == DType::f32 ? 0 : static_cast<size_t>(w.cols));
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* row;
-      if (w.dtype == DType::f32) {
-        row = reinterpret_cast<const float*>(w.row(r));
-      } else {
-        dequantize_row(w.dtype, w.row(r), buf.data(), w.cols);
-        row = buf.data();
+    std::vector<float> buf(2 * static_cast<size_t>(w.cols));
+    // A decoded row; f32 rows are used in place (rwkv.cpp files have no
+    // alignment, so an f32 row off a 4-byte boundary is copied).
+    auto get_row = [&](int64_t r, float* scratch) -> const float* {
+      if (w.dtype == DType::f32 && reinterpret_cast<uintptr_t>(w.row(r)) % alignof(float) == 0)
+        return reinterpret_cast<const float*>(w.row(r));
+      dequantize_row(w.dtype, w.row(r), scratch, w.cols);
+      return scratch;
+    };
+    int64_t r = r0;
+    if (simd && n >= 4) {
+      for (; r + 2 <= r1; r += 2) {
+        const float* a = get_row(r, buf.data());
+        const float* b = get_row(r + 1, buf.data() + w.cols);
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+          float out[8];
+          dot_2x4_avx2(a, b, x + int64_t(j) * w.cols, w.cols, w.cols, out);
+          for (int k = 0; k < 4; ++k) {
+            y[int64_t(j + k) * w.rows + r] = out[k];
+            y[int64_t(j + k) * w.rows + r + 1] = out[4 + k];
+          }
+        }
+        for (; j < n; ++j) {
+          y[int64_t(j) * w.rows + r] = dot(a, x + int64_t(j) * w.cols, w.cols);
+          y[int64_t(j) * w.rows + r + 1] = dot(b, x + int64_t(j) * w.cols, w.cols);
+        }
       }
+    }
+    for (; r < r1; ++r) {
+      const float* row = get_row(r, buf.data());
       for (int j = 0; j < n; ++j) y[int64_t(j) * w.rows + r] = dot(row, x + int64_t(j) * w.cols, w.cols);
     }
   };

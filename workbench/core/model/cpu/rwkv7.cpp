@@ -86,7 +86,8 @@ Status Rwkv7::init() {
     WB_TRY(c, wr.vec(p + "ln2.weight", C));
     WB_TRY(d, wr.vec(p + "ln2.bias", C));
     L.ln1_w = std::move(a), L.ln1_b = std::move(b), L.ln2_w = std::move(c), L.ln2_b = std::move(d);
-    if (packed) {
+    // rwkv.cpp (and GGUF) stack the six lerps; accept the stack in either convention.
+    if (packed || wr.has(p + "att.x_rwkvag")) {
       WB_TRY(v6, wr.vec(p + "att.x_rwkvag", 6 * C));
       std::vector<float>* dst[6] = {&L.x_r, &L.x_w, &L.x_k, &L.x_v, &L.x_a, &L.x_g};
       for (int s = 0; s < 6; ++s) dst[s]->assign(v6.begin() + s * C, v6.begin() + (s + 1) * C);
