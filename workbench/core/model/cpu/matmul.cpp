@@ -19,6 +19,9 @@ namespace wb::cpu {
 
 namespace {
 constexpr int kSpinIters = 20000;
+// After the pause-spin, yield a while before sleeping: on an oversubscribed
+// machine the thread we wait for may be the one needing this core.
+constexpr int kYieldIters = 64;
 inline void cpu_relax() { _mm_pause(); }
 }  // namespace
 
@@ -47,8 +50,11 @@ void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
     uint64_t g = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; g == seen && spin < kSpinIters; ++spin) {
-      cpu_relax();
+    for (int spin = 0; g == seen && spin < kSpinIters + kYieldIters; ++spin) {
+      if (spin < kSpinIters)
+        cpu_relax();
+      else
+        std::this_thread::yield();
       g = generation_.load(std::memory_order_acquire);
     }
     while (g == seen) {
@@ -78,8 +84,11 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t)>& fn)
   generation_.notify_all();
   drain();
   int left = pending_.load(std::memory_order_acquire);
-  for (int spin = 0; left != 0 && spin < kSpinIters; ++spin) {
-    cpu_relax();
+  for (int spin = 0; left != 0 && spin < kSpinIters + kYieldIters; ++spin) {
+    if (spin < kSpinIters)
+      cpu_relax();
+    else
+      std::this_thread::yield();
     left = pending_.load(std::memory_order_acquire);
   }
   while (left != 0) {

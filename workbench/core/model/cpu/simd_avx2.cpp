@@ -25,6 +25,7 @@ inline V vload_nib(const uint8_t* p, int shift) {
   v = _mm256_and_si256(_mm256_srli_epi32(v, shift), _mm256_set1_epi32(15));
   return _mm256_cvtepi32_ps(_mm256_sub_epi32(v, _mm256_set1_epi32(8)));
 }
+inline void vstore(float* p, V v) { _mm256_storeu_ps(p, v); }
 inline V vset1(float f) { return _mm256_set1_ps(f); }
 inline V vmul(V a, V b) { return _mm256_mul_ps(a, b); }
 inline V vfma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }

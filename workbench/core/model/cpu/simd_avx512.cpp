@@ -33,6 +33,7 @@ inline V vload_nib(const uint8_t* p, int shift) {
   v = _mm512_and_si512(_mm512_srli_epi32(v, static_cast<unsigned>(shift)), _mm512_set1_epi32(15));
   return _mm512_cvtepi32_ps(_mm512_sub_epi32(v, _mm512_set1_epi32(8)));
 }
+inline void vstore(float* p, V v) { _mm512_storeu_ps(p, v); }
 inline V vset1(float f) { return _mm512_set1_ps(f); }
 inline V vmul(V a, V b) { return _mm512_mul_ps(a, b); }
 inline V vfma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
