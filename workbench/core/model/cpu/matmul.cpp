@@ -32,7 +32,7 @@ ThreadPool::ThreadPool(int n_threads) {
 
 ThreadPool::~ThreadPool() {
   stop_.store(true, std::memory_order_release);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.fetch_add(1);
   generation_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
@@ -63,10 +63,12 @@ void ThreadPool::worker_loop() {
     }
     seen = g;
     if (stop_.load(std::memory_order_acquire)) return;
-    drain();
-    // Every worker reports once per generation, so a new job is never posted
-    // while a slow worker still runs the previous one.
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+    // Join job g only while it is still open. A worker that was descheduled
+    // and arrives late finds it closed and skips it, so the caller never
+    // waits for a thread that took no task (Dekker-style: both sides seq_cst).
+    busy_.fetch_add(1);
+    if (open_.load() == g) drain();
+    if (busy_.fetch_sub(1) == 1) busy_.notify_one();
   }
 }
 
@@ -79,21 +81,24 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t)>& fn)
   job_ = &fn;
   job_n_ = n;
   next_.store(0, std::memory_order_relaxed);
-  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
+  const uint64_t g = generation_.load(std::memory_order_relaxed) + 1;
+  open_.store(g);
+  generation_.store(g);
   generation_.notify_all();
   drain();
-  int left = pending_.load(std::memory_order_acquire);
+  open_.store(0);
+  // Only workers that joined before the close can still be running tasks.
+  int left = busy_.load();
   for (int spin = 0; left != 0 && spin < kSpinIters + kYieldIters; ++spin) {
     if (spin < kSpinIters)
       cpu_relax();
     else
       std::this_thread::yield();
-    left = pending_.load(std::memory_order_acquire);
+    left = busy_.load();
   }
   while (left != 0) {
-    pending_.wait(left, std::memory_order_acquire);
-    left = pending_.load(std::memory_order_acquire);
+    busy_.wait(left);
+    left = busy_.load();
   }
   job_ = nullptr;
 }

@@ -56,7 +56,8 @@ class ThreadPool {
   int64_t job_n_ = 0;
   alignas(64) std::atomic<int64_t> next_{0};
   alignas(64) std::atomic<uint64_t> generation_{0};
-  alignas(64) std::atomic<int> pending_{0};
+  alignas(64) std::atomic<uint64_t> open_{0};  // generation of the job still taking workers, 0 = none
+  alignas(64) std::atomic<int> busy_{0};       // workers inside a job
   std::atomic<bool> stop_{false};
 };
 
