@@ -6,9 +6,24 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/model/cpu/simd_kernels.hpp"
+
 namespace wb::cpu {
 
 // ---------------------------------------------------------------- thread pool
+//
+// A decode step runs ~10 matrix products per layer, each only tens of
+// microseconds long, so waking sleeping threads through a condition variable
+// would cost as much as the work. Workers spin (with pause) for a while after
+// each job and only then sleep on the generation counter (futex wait).
+
+namespace {
+constexpr int kSpinIters = 20000;
+// After the pause-spin, yield a while before sleeping: on an oversubscribed
+// machine the thread we wait for may be the one needing this core.
+constexpr int kYieldIters = 64;
+inline void cpu_relax() { _mm_pause(); }
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -16,35 +31,44 @@ ThreadPool::ThreadPool(int n_threads) {
 }
 
 ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    stop_ = true;
-  }
-  wake_.notify_all();
+  stop_.store(true, std::memory_order_release);
+  generation_.fetch_add(1);
+  generation_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
 
 void ThreadPool::drain() {
+  const std::function<void(int64_t)>& fn = *job_;
   for (;;) {
     const int64_t i = next_.fetch_add(1, std::memory_order_relaxed);
     if (i >= job_n_) return;
-    (*job_)(i);
+    fn(i);
   }
 }
 
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
-  std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
-    wake_.wait(lk, [&] { return stop_ || generation_ != seen; });
-    if (stop_) return;
-    seen = generation_;
-    lk.unlock();
-    drain();
-    lk.lock();
-    // Every worker reports once per generation, so a new job is never posted
-    // while a slow worker still runs the previous one.
-    if (--active_ == 0) done_.notify_one();
+    uint64_t g = generation_.load(std::memory_order_acquire);
+    for (int spin = 0; g == seen && spin < kSpinIters + kYieldIters; ++spin) {
+      if (spin < kSpinIters)
+        cpu_relax();
+      else
+        std::this_thread::yield();
+      g = generation_.load(std::memory_order_acquire);
+    }
+    while (g == seen) {
+      generation_.wait(seen, std::memory_order_acquire);
+      g = generation_.load(std::memory_order_acquire);
+    }
+    seen = g;
+    if (stop_.load(std::memory_order_acquire)) return;
+    // Join job g only while it is still open. A worker that was descheduled
+    // and arrives late finds it closed and skips it, so the caller never
+    // waits for a thread that took no task (Dekker-style: both sides seq_cst).
+    busy_.fetch_add(1);
+    if (open_.load() == g) drain();
+    if (busy_.fetch_sub(1) == 1) busy_.notify_one();
   }
 }
 
@@ -54,18 +78,28 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t)>& fn)
     for (int64_t i = 0; i < n; ++i) fn(i);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    job_ = &fn;
-    job_n_ = n;
-    next_.store(0, std::memory_order_relaxed);
-    active_ = static_cast<int>(workers_.size());
-    ++generation_;
-  }
-  wake_.notify_all();
+  job_ = &fn;
+  job_n_ = n;
+  next_.store(0, std::memory_order_relaxed);
+  const uint64_t g = generation_.load(std::memory_order_relaxed) + 1;
+  open_.store(g);
+  generation_.store(g);
+  generation_.notify_all();
   drain();
-  std::unique_lock<std::mutex> lk(mu_);
-  done_.wait(lk, [&] { return active_ == 0; });
+  open_.store(0);
+  // Only workers that joined before the close can still be running tasks.
+  int left = busy_.load();
+  for (int spin = 0; left != 0 && spin < kSpinIters + kYieldIters; ++spin) {
+    if (spin < kSpinIters)
+      cpu_relax();
+    else
+      std::this_thread::yield();
+    left = busy_.load();
+  }
+  while (left != 0) {
+    busy_.wait(left);
+    left = busy_.load();
+  }
   job_ = nullptr;
 }
 
@@ -229,7 +263,7 @@ void dequantize_row(DType t, const uint8_t* src, float* dst, int64_t n) {
   switch (t) {
     case DType::f32: std::memcpy(dst, src, static_cast<size_t>(n) * 4); return;
     case DType::f16:
-      if (have_avx2_fma_f16c()) return f16_row_avx2(src, dst, n);
+      if (simd_level() != SimdLevel::scalar) return f16_row_avx2(src, dst, n);
       for (int64_t i = 0; i < n; ++i) dst[i] = half_to_float(rd16(src + 2 * i));
       return;
     case DType::bf16:
@@ -240,7 +274,7 @@ void dequantize_row(DType t, const uint8_t* src, float* dst, int64_t n) {
       return;
     default: break;
   }
-  if (have_avx2_fma_f16c()) return quant_row_avx2(t, src, dst, n);
+  if (simd_level() != SimdLevel::scalar) return quant_row_avx2(t, src, dst, n);
   // ggml block layouts (fixtures README §3.3): 32 elements per block.
   const int64_t nb = n / 32;
   const int bb = dtype_block_bytes(t);
@@ -293,18 +327,75 @@ void dequantize_row(DType t, const uint8_t* src, float* dst, int64_t n) {
 }
 
 float dot(const float* a, const float* b, int64_t n) {
-  return have_avx2_fma_f16c() ? dot_avx2(a, b, n) : dot_scalar(a, b, n);
+  return simd_level() != SimdLevel::scalar ? dot_avx2(a, b, n) : dot_scalar(a, b, n);
+}
+
+namespace {
+
+SimdLevel detect_simd() {
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+      have_avx2_fma_f16c())
+    return SimdLevel::avx512;
+  return have_avx2_fma_f16c() ? SimdLevel::avx2 : SimdLevel::scalar;
+}
+
+std::atomic<int>& simd_override() {
+  static std::atomic<int> v{-1};
+  return v;
+}
+
+int simd_code(DType t) {
+  switch (t) {
+    case DType::f32: return simd::kF32;
+    case DType::f16: return simd::kF16;
+    case DType::q8_0: return simd::kQ8_0;
+    case DType::q4_0: return simd::kQ4_0;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+SimdLevel simd_level() {
+  static const SimdLevel best = detect_simd();
+  const int o = simd_override().load(std::memory_order_relaxed);
+  return o >= 0 && o < static_cast<int>(best) ? static_cast<SimdLevel>(o) : best;
+}
+
+void limit_simd_level(SimdLevel max) { simd_override().store(static_cast<int>(max), std::memory_order_relaxed); }
+
+const char* simd_level_name(SimdLevel l) {
+  return l == SimdLevel::avx512 ? "avx512" : l == SimdLevel::avx2 ? "avx2" : "scalar";
 }
 
 void matmul(const Mat& w, const float* x, int n, float* y, ThreadPool& pool) {
   if (w.rows <= 0 || w.cols <= 0 || n <= 0) return;
-  // Split rows into tasks big enough to amortise the dispatch, small enough to
-  // balance the threads.
   const int64_t work = w.rows * w.cols * std::max(1, n);
   const int threads = work < (int64_t(1) << 15) ? 1 : pool.size();
+  const SimdLevel level = simd_level();
+  const int code = simd_code(w.dtype);
+  if (level != SimdLevel::scalar && code >= 0) {
+    // Fused path: rows in multiples of 4 per task, a few tasks per thread so a
+    // thread slowed by the shared machine does not hold the others up.
+    const simd::MatRef m{code, w.data, w.row_bytes, w.rows, w.cols};
+    auto kernel = level == SimdLevel::avx512 ? &simd::avx512_rows : &simd::avx2_rows;
+    const int64_t n_tasks = std::max<int64_t>(1, std::min<int64_t>((w.rows + 3) / 4, int64_t(threads) * 4));
+    const int64_t per = ((w.rows + n_tasks - 1) / n_tasks + 3) / 4 * 4;
+    auto task = [&](int64_t t) {
+      const int64_t r0 = t * per, r1 = std::min(w.rows, r0 + per);
+      if (r0 < r1) kernel(m, x, n, y, r0, r1);
+    };
+    if (threads == 1) {
+      kernel(m, x, n, y, 0, w.rows);
+    } else {
+      pool.parallel_for(n_tasks, task);
+    }
+    return;
+  }
+  // Generic path (bf16, q4_1, q5_x, or no SIMD): decode rows into a buffer.
   const int64_t n_tasks = std::min<int64_t>(w.rows, int64_t(threads) * 4);
   const int64_t per = (w.rows + n_tasks - 1) / n_tasks;
-  const bool simd = have_avx2_fma_f16c();
+  const bool simd = level != SimdLevel::scalar;
   auto task = [&](int64_t t) {
     const int64_t r0 = t * per, r1 = std::min(w.rows, r0 + per);
     std::vector<float> buf(2 * static_cast<size_t>(w.cols));

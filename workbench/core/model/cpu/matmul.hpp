@@ -7,15 +7,14 @@
 //   wb::cpu::matmul(w, x, n, y, pool);             // x: n x cols, y: n x rows
 //
 // One token is n = 1 (mat-vec); a prefill chunk or a decode batch is n > 1, and
-// each weight row is then decoded once and used for all n vectors. SIMD (AVX2,
-// FMA, F16C) is chosen at run time; the scalar path gives the same values up
-// to float summation order.
+// each weight row is then read once and used for all n vectors. f32, f16, q8_0
+// and q4_0 rows are converted in registers (AVX-512 or AVX2/FMA/F16C, chosen
+// at run time: simd_kernels.hpp); other types are decoded into a row buffer.
+// The scalar path gives the same values up to float summation order.
 #pragma once
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -52,15 +51,22 @@ class ThreadPool {
   void worker_loop();
   void drain();
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable wake_, done_;
+  // Published by the generation_ increment (release), read after it (acquire).
   const std::function<void(int64_t)>* job_ = nullptr;
   int64_t job_n_ = 0;
-  std::atomic<int64_t> next_{0};
-  int active_ = 0;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  alignas(64) std::atomic<int64_t> next_{0};
+  alignas(64) std::atomic<uint64_t> generation_{0};
+  alignas(64) std::atomic<uint64_t> open_{0};  // generation of the job still taking workers, 0 = none
+  alignas(64) std::atomic<int> busy_{0};       // workers inside a job
+  std::atomic<bool> stop_{false};
 };
+
+// Which SIMD kernels matmul uses: the best the CPU has, unless lowered with
+// limit_simd_level (tests compare the paths; the setting is process-wide).
+enum class SimdLevel : int { scalar = 0, avx2 = 1, avx512 = 2 };
+SimdLevel simd_level();
+void limit_simd_level(SimdLevel max);
+const char* simd_level_name(SimdLevel l);
 
 // Decodes n consecutive elements of one row (n a multiple of the block size).
 void dequantize_row(DType t, const uint8_t* src, float* dst, int64_t n);

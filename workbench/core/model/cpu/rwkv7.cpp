@@ -204,28 +204,29 @@ void Rwkv7::time_mix(const Layer7& L, int li, float* x, int n, State* const* st,
     const float inv = 1.0f / std::max(static_cast<float>(std::sqrt(ss)), 1e-12f);
     for (int j = 0; j < N_; ++j) q[j] *= inv;
   }
-  // The WKV recurrence runs column after column (it is sequential in time).
-  std::vector<float> y(nC);
-  for (int c = 0; c < n; ++c) {
-    float* S = st[c]->data().data() + base + 2 * C;
-    const size_t o = size_t(c) * C;
-    for (int h = 0; h < H_; ++h) {
-      const size_t ho = o + size_t(h) * N_;
-      float* Sh = S + size_t(h) * N_ * N_;
+  // The WKV recurrence runs column after column (it is sequential in time);
+  // heads are independent, so threads split the heads.
+  std::vector<float> y(nC), kka(nC);
+  for (size_t c = 0; c < nC; ++c) kka[c] = kk[c] * a[c];
+  auto wkv_head = [&](int64_t h) {
+    for (int c = 0; c < n; ++c) {
+      float* Sh = st[c]->data().data() + base + 2 * C + size_t(h) * N_ * N_;
+      const size_t ho = size_t(c) * C + size_t(h) * N_;
+      const float *kkh = kk.data() + ho, *kah = kka.data() + ho, *wh = w.data() + ho, *kh = k.data() + ho;
+      const float* rh = r.data() + ho;
       for (int i = 0; i < N_; ++i) {
         float* row = Sh + size_t(i) * N_;
-        float sa = 0;
-        for (int j = 0; j < N_; ++j) sa -= row[j] * kk[ho + j];
+        const float sa = -dot(row, kkh, N_);
         const float vi = v[ho + i];
-        float out = 0;
-        for (int j = 0; j < N_; ++j) {
-          row[j] = row[j] * w[ho + j] + sa * kk[ho + j] * a[ho + j] + vi * k[ho + j];
-          out += row[j] * r[ho + j];
-        }
-        y[ho + i] = out;
+        for (int j = 0; j < N_; ++j) row[j] = row[j] * wh[j] + sa * kah[j] + vi * kh[j];
+        y[ho + i] = dot(row, rh, N_);
       }
     }
-  }
+  };
+  if (n * H_ >= 8)
+    pool_.parallel_for(H_, wkv_head);
+  else
+    for (int h = 0; h < H_; ++h) wkv_head(h);
   group_norm(y.data(), n, H_, L.lnx_w, L.lnx_b, info_.group_norm_eps);
   for (int c = 0; c < n; ++c)
     for (int h = 0; h < H_; ++h) {
