@@ -1,5 +1,7 @@
 // Broken rwkv.cpp files: each is refused with an error naming the file and the
 // fault, never a crash or a huge allocation.
+#include <unistd.h>
+
 #include <cstring>
 #include <fstream>
 
@@ -30,7 +32,8 @@ struct Bytes {
 };
 
 std::string write_file(const std::string& dir, const std::string& name, const std::vector<uint8_t>& b) {
-  const std::string p = (temp_dir(dir) / name).string();
+  // Per process: ctest runs test cases in parallel and temp_dir() empties its folder.
+  const std::string p = (temp_dir(dir + "-" + std::to_string(::getpid())) / name).string();
   std::ofstream f(p, std::ios::binary);
   f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
   return p;

@@ -5,6 +5,8 @@
 // dtype holds the same underlying weights.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -20,7 +22,11 @@ using namespace wb;
 namespace {
 
 std::string synth_file(const std::string& dtype, int layers = 2, int embd = 128, int vocab = 512) {
-  const std::string dir = test::temp_dir("speed-synth").string();
+  // One folder per process and call: ctest runs test cases as parallel
+  // processes, and temp_dir() empties the folder it returns.
+  static int calls = 0;
+  const std::string dir =
+      test::temp_dir("speed-synth-" + std::to_string(::getpid()) + "-" + std::to_string(calls++)).string();
   const std::string p = dir + "/r7-" + std::to_string(layers) + "-" + std::to_string(embd) + "-" + dtype + ".gguf";
   SynthSpec s;
   s.n_layer = layers, s.n_embd = embd, s.n_vocab = vocab, s.dtype = dtype, s.seed = 7;
