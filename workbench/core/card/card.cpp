@@ -1,6 +1,7 @@
 // Character card model: JSON reading with normalisation and limits, writing by
 // overlaying the normalised fields onto the original object, file I/O.
 #include "core/card/card.hpp"
+#include "core/util/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -201,49 +202,7 @@ Result<Json> parse_embedded(const std::string& text, const char* what, const std
   return j;
 }
 
-std::string lower_extension(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return ext;
-}
 
-// Writes through a temporary file in the same folder, renamed into place, so a
-// reader never sees a half-written card and a failure leaves nothing behind.
-Status write_atomically(const std::string& path, std::span<const uint8_t> bytes) {
-  std::filesystem::path target(path);
-  std::filesystem::path dir = target.parent_path();
-  std::string tmpl = (dir.empty() ? std::filesystem::path(".") : dir).string() + "/." +
-                     target.filename().string() + ".tmp-XXXXXX";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  int fd = ::mkstemp(name.data());
-  if (fd < 0) return make_error(Errc::io, "{}: cannot create a temporary file: {}", path, std::strerror(errno));
-  const uint8_t* p = bytes.data();
-  std::size_t left = bytes.size();
-  int err = 0;
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
-  if (::close(fd) != 0 && err == 0) err = errno;
-  if (err == 0) {
-    // mkstemp makes the file 0600; a card is an ordinary document.
-    ::chmod(name.data(), 0644);
-    if (::rename(name.data(), path.c_str()) != 0) err = errno;
-  }
-  if (err != 0) {
-    ::unlink(name.data());
-    return make_error(Errc::io, "{}: cannot write: {}", path, std::strerror(err));
-  }
-  return {};
-}
 
 // Picks the card chunk of a PNG: ccv3 first, chara as fallback.
 Result<Card> parse_png_card(std::span<const uint8_t> bytes, const std::string& origin, const Limits& limits) {
@@ -516,7 +475,7 @@ Status save_card(const Card& c, const std::string& path, const SaveOptions& opti
   } else {
     return make_error(Errc::invalid_argument, "{}: unknown card file type '{}' (use .png or .json)", path, ext);
   }
-  return write_atomically(path, bytes);
+  return write_file_atomically(path, bytes);
 }
 
 }  // namespace wb::card

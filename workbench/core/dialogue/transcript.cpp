@@ -1,4 +1,5 @@
 #include "core/dialogue/transcript.hpp"
+#include "core/util/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -70,43 +71,7 @@ std::string md_escape(const std::string& text) {
   return out;
 }
 
-std::string lower_extension(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return ext;
-}
 
-Status write_atomically(const std::string& path, const std::string& bytes) {
-  std::filesystem::path target(path);
-  std::filesystem::path dir = target.parent_path();
-  std::string tmpl = (dir.empty() ? std::filesystem::path(".") : dir).string() + "/." +
-                     target.filename().string() + ".tmp-XXXXXX";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  int fd = ::mkstemp(name.data());
-  if (fd < 0) return make_error(Errc::io, "{}: cannot create a temporary file: {}", path, std::strerror(errno));
-  std::size_t done = 0;
-  int err = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0 && err == 0) err = errno;
-  if (err == 0) {
-    ::chmod(name.data(), 0644);
-    if (::rename(name.data(), path.c_str()) != 0) err = errno;
-  }
-  if (err != 0) {
-    ::unlink(name.data());
-    return make_error(Errc::io, "{}: cannot write: {}", path, std::strerror(err));
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -203,7 +168,7 @@ Status export_transcript(const Transcript& t, const std::string& path) {
   } else {
     return make_error(Errc::invalid_argument, "{}: unknown transcript type '{}' (use .txt, .md or .jsonl)", path, ext);
   }
-  return write_atomically(path, bytes);
+  return write_file_atomically(path, bytes);
 }
 
 }  // namespace wb::dialogue
