@@ -51,6 +51,14 @@ struct GenerateOptions {
   sampling::Settings settings;  // max_tokens is the length of each continuation; alternative i uses seed + i
   int alternatives = 1;
   std::string origin = "model";
+  // Music (a 20096-token RWKV MIDI model): each alternative gets the RWKV music
+  // demo's logit shaping (core/midi/music_bias: decaying repetition penalty,
+  // end-of-piece nudge counted from this continuation's first token) before
+  // its sampler; note tokens of instrument bins not in `music_bins` are masked
+  // (empty: every bin); a sampled <pad>, the model's end of piece, ends the
+  // alternative and is not stored.
+  bool music = false;
+  std::vector<int> music_bins;
 };
 
 struct Event {
