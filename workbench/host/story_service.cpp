@@ -331,7 +331,7 @@ wb_status make_options(HostContext* ctx, session::Story* story, const char* name
                                                                    in->struct_size, WB_SAMPLER_SETTINGS_SIZE_0_1));
   // Fields of ABI 0.2 and later exist only when the plugin's struct reaches them.
   auto has = [&](std::size_t offset, std::size_t size) { return in->struct_size >= offset + size; };
-  const bool v2 = has(offsetof(wb_sampler_settings, instrument_bin_count), sizeof(uint32_t));
+  const bool v2 = has(offsetof(wb_sampler_settings, max_seconds), sizeof(double));
   const bool music = v2 && in->mode == WB_SAMPLER_MODE_MUSIC;
   if (v2 && in->mode > WB_SAMPLER_MODE_MUSIC)
     return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, fmt::format("unknown sampler mode {}", in->mode));
@@ -403,7 +403,11 @@ wb_status make_options(HostContext* ctx, session::Story* story, const char* name
     if (music && vocab != midi::kMusicVocabSize)
       return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT,
                     fmt::format("music mode needs a {}-token music model; this one has {} tokens", midi::kMusicVocabSize, vocab));
+    if (!(in->max_seconds >= 0 && in->max_seconds <= 86400))
+      return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "max_seconds is outside 0..86400");
+    if (in->max_seconds > 0 && !music) return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "max_seconds needs mode WB_SAMPLER_MODE_MUSIC");
     opt.music = music;
+    opt.music_max_seconds = in->max_seconds;
   }
   uint32_t alts = in->alternatives == 0 ? 1 : in->alternatives;
   if (alts > 64) return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, fmt::format("alternatives {} is more than 64", alts));

@@ -338,6 +338,10 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
     music.assign(B, bias);
     shaped.resize(V);
   }
+  std::vector<double> music_ms(B, 0.0);
+  const midi::MusicScheme scheme = midi::MusicScheme::standard();
+  const double music_step_ms = scheme.wait_step_ms();
+  const int music_waits = scheme.wait_events;
   std::vector<bool> active(B, true);
   const auto t0 = std::chrono::steady_clock::now();
   std::size_t generated = 0;
@@ -367,7 +371,12 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
         continue;
       }
       samplers[i].accept(tok);
-      if (opt.music) music[i].accept(tok);
+      if (opt.music) {
+        music[i].accept(tok);
+        if (tok >= midi::MusicVocab::kFirstWait && tok < midi::MusicVocab::kFirstWait + music_waits)
+          music_ms[i] += (tok - midi::MusicVocab::kFirstWait + 1) * music_step_ms;
+        if (opt.music_max_seconds > 0 && music_ms[i] >= opt.music_max_seconds * 1000.0) stops[i] = true;
+      }
       Event e;
       e.kind = Event::Kind::token;
       e.alt = static_cast<int>(i);

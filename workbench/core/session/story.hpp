@@ -59,6 +59,7 @@ struct GenerateOptions {
   // alternative and is not stored.
   bool music = false;
   std::vector<int> music_bins;
+  double music_max_seconds = 0;  // music: an alternative ends once its waits reach this (0: no limit)
 };
 
 struct Event {

@@ -80,13 +80,16 @@ typedef struct wb_sampler_settings {
    * generated; NULL / 0 allows every bin. */
   const int32_t* instrument_bins;
   uint32_t instrument_bin_count;
+  /* MUSIC: an alternative ends once its wait tokens add up to this many
+   * seconds (0: no limit; max_tokens still bounds it). */
+  double max_seconds;
 } wb_sampler_settings;
 
 /* struct_size of a plugin built against ABI 0.1 (fields up to stop_count). */
 #define WB_SAMPLER_SETTINGS_SIZE_0_1 offsetof(wb_sampler_settings, logit_bias)
 
 #define WB_SAMPLER_SETTINGS_INIT \
-  {sizeof(wb_sampler_settings), NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0}
+  {sizeof(wb_sampler_settings), NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, 0}
 
 typedef enum wb_generate_event_kind {
   WB_GENERATE_TOKEN = 0, /* one token of alternative `alt` */
