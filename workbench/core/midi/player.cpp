@@ -1,5 +1,6 @@
 #include "core/midi/player.hpp"
 
+#include <dlfcn.h>
 #include <fluidsynth.h>
 
 #include <cstdlib>
@@ -19,6 +20,16 @@ void fluid_discard(int, const char*, void*) {}
 void route(Log* log) {
   for (int lvl : {FLUID_PANIC, FLUID_ERR, FLUID_WARN, FLUID_INFO, FLUID_DBG})
     fluid_set_log_function(lvl, log ? fluid_to_log : fluid_discard, log);
+}
+
+// FluidSynth's ALSA driver makes libasound print its own errors to stderr
+// when there is no sound card. libasound is only loaded through FluidSynth,
+// so its error hook is looked up at run time rather than linked.
+void quiet_alsa(const char*, int, const char*, int, const char*, ...) {}
+void silence_alsa() {
+  using Handler = void (*)(const char*, int, const char*, int, const char*, ...);
+  using SetHandler = int (*)(Handler);
+  if (auto set = reinterpret_cast<SetHandler>(dlsym(RTLD_DEFAULT, "snd_lib_error_set_handler"))) set(quiet_alsa);
 }
 
 }  // namespace
@@ -49,6 +60,7 @@ Result<std::unique_ptr<Player>> Player::start(const SmfFile& file, const PlayerO
   if (driver.empty())
     if (const char* env = std::getenv("WB_AUDIO_DRIVER"); env && *env) driver = env;
 
+  silence_alsa();
   route(&log);
   struct Restore {
     ~Restore() { route(nullptr); }
