@@ -49,7 +49,7 @@ wb_status parse_text(HostContext* ctx, const char* fn, const char* text, size_t 
   if (!text && len > 0) return misuse(ctx, fn, WB_ERR_INVALID_ARGUMENT, "text is NULL with len > 0");
   if (len > kMaxTextBytes) return misuse(ctx, fn, WB_ERR_INVALID_ARGUMENT, "text is longer than 64 MiB");
   auto r = vocab().parse(std::string_view(text ? text : "", len));
-  if (!r) return misuse(ctx, fn, WB_ERR_INVALID_ARGUMENT, r.error().message);
+  if (!r) return soft_fail(fn, WB_ERR_INVALID_ARGUMENT, r.error().message);  // user text: no blame
   ids = std::move(*r);
   return WB_OK;
 }
