@@ -314,13 +314,16 @@ static int open_project(composer* self, const options* o, const wb_output* out) 
   char model[4096];
   size_t len = 0;
   const char* m = o->model;
-  wb_status st = self->tree->open_project(self->host, o->project, m, o->create != 0);
-  if (st == WB_OK) return 0;
-  /* No model given and none remembered: the shipped default music model. */
-  if (!m && self->midi->default_model(self->host, model, sizeof model, &len) == WB_OK) {
-    if (self->tree->open_project(self->host, o->project, model, o->create != 0) == WB_OK) return 0;
-  }
-  return fail(self, out, "cannot open the project");
+  const wb_host_tokenizer* tok = (const wb_host_tokenizer*)self->host->get_extension(self->host, WB_EXT_TOKENIZER);
+  if (self->tree->open_project(self->host, o->project, m, o->create != 0) != WB_OK)
+    return fail(self, out, "cannot open the project");
+  /* No model given and the project has no music model (a new project): the
+   * shipped default music model, when one is installed. */
+  if (!m && tok && tok->vocab_size(self->host) != self->midi->vocab_size(self->host) &&
+      self->midi->default_model(self->host, model, sizeof model, &len) == WB_OK &&
+      self->tree->open_project(self->host, o->project, model, false) != WB_OK)
+    return fail(self, out, "cannot open the default music model");
+  return 0;
 }
 
 /* Appends --midi / --tokens under the root; sets *out to the new node. */

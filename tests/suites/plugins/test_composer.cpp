@@ -14,6 +14,7 @@
 
 #include "core/midi/music_text.hpp"
 #include "core/midi/music_vocab.hpp"
+#include "core/model/default_model.hpp"
 #include "core/project/project.hpp"
 #include "host/midi_service.hpp"
 #include "host/story_service.hpp"
@@ -455,4 +456,35 @@ TEST_CASE("ABI 0.2 keeps 0.1 plugins working: an old plugin loads, old sampler s
   s.logit_bias = &bias;
   s.logit_bias_count = 1;
   CHECK(gen->generate(host, node, &s, nullptr, nullptr, kids, 1, &n) == WB_ERR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("the composer falls back to the default music model (find_default_model(\"midi\"))", "[plugin][composer][midi]") {
+  Sandbox box("composer-default");
+  fs::path assets = box.root / "assets";
+  fs::create_directories(assets / "models");
+  // A random music model under the name the shipped one will have.
+  std::string made = music_model(box.root);
+  fs::copy_file(made, assets / "models" / "midi-rwkv7.pth");
+  ::setenv("WB_ASSETS_DIR", assets.string().c_str(), 1);
+  auto d = find_default_model("midi");
+  fs::path project = box.root / "default.wbstory";
+  Run r;
+  {
+    host::PluginHost h(box.paths(), box.log);
+    h.scan();
+    r = run_composer(h, {"--project", project.string(), "--create", "--tokens", "t10 pi:3c:8", "--continue", "-n", "5"});
+  }
+  ::unsetenv("WB_ASSETS_DIR");
+  REQUIRE(d);
+  CHECK(d->model == (assets / "models" / "midi-rwkv7.pth").string());
+  CHECK(d->tokenizer == "midi");
+  INFO(r.err << r.out);
+  REQUIRE(r.rc == 0);
+  CHECK(r.kv.count("alt0.node") == 1);
+  auto p = project::Project::open(project.string());
+  REQUIRE(p);
+  auto model = (*p)->meta("model");
+  REQUIRE(model);
+  REQUIRE(*model);
+  CHECK(**model == (assets / "models" / "midi-rwkv7.pth").string());
 }
