@@ -60,6 +60,7 @@ typedef struct composer {
   uint32_t branch_count;
   wb_node_id root;
   wb_node_id view; /* the branch the piano roll shows */
+  wb_node_id last_current; /* the story's current node when last seen */
   char* view_text;
   size_t view_len;
   double last_playhead;
@@ -542,6 +543,15 @@ static void ui_refresh_branches(composer* self) {
   self->branch_count = 0;
   if (self->tree->root(self->host, &self->root) != WB_OK) return;
   collect_leaves(self, self->root, 0);
+  /* The viewed node may be inside the tree (not a leaf): list it first. */
+  for (i = 0; i < self->branch_count && self->branches[i] != self->view; ++i) {
+  }
+  if (self->view && i == self->branch_count) {
+    if (self->branch_count == MAX_BRANCHES) --self->branch_count;
+    memmove(self->branches + 1, self->branches, self->branch_count * sizeof self->branches[0]);
+    self->branches[0] = self->view;
+    ++self->branch_count;
+  }
   for (i = 0; i < self->branch_count; ++i) {
     snprintf(labels[i], sizeof labels[i], "node %llu", (unsigned long long)self->branches[i]);
     items[i] = labels[i];
@@ -559,6 +569,16 @@ static void composer_build_panel(composer* self, const char* const* items, uint3
   wb_ui_panel panel;
   uint32_t n = 0;
   memset(w, 0, sizeof w);
+  w[n].kind = WB_UI_LIST, w[n].id = "branch", w[n].label = "Branch", w[n].items = items, w[n].item_count = count,
+  w[n].value = count ? (double)selected : -1, ++n;
+  w[n].kind = WB_UI_SLIDER, w[n].id = "zoom", w[n].label = "Zoom (pixels per second)", w[n].min = 5, w[n].max = 400,
+  w[n].value = 40, ++n;
+  w[n].kind = WB_UI_SLIDER, w[n].id = "scroll", w[n].label = "Scroll (seconds)", w[n].min = 0, w[n].max = 600,
+  w[n].value = 0, ++n;
+  w[n].kind = WB_UI_CANVAS, w[n].id = "roll", w[n].label = "Piano roll", w[n].width = ROLL_W, w[n].height = ROLL_H, ++n;
+  w[n].kind = WB_UI_BUTTON, w[n].id = "play", w[n].label = "Play", ++n;
+  w[n].kind = WB_UI_BUTTON, w[n].id = "stop", w[n].label = "Stop", ++n;
+  w[n].kind = WB_UI_LABEL, w[n].id = "status", w[n].text = "", ++n;
   w[n].kind = WB_UI_TEXT_FIELD, w[n].id = "midi", w[n].label = "MIDI file", w[n].text = "", ++n;
   w[n].kind = WB_UI_BUTTON, w[n].id = "load_midi", w[n].label = "Start from MIDI file", ++n;
   w[n].kind = WB_UI_TEXT_AREA, w[n].id = "tokens", w[n].label = "Tokens", w[n].text = "<start> ", ++n;
@@ -573,20 +593,10 @@ static void composer_build_panel(composer* self, const char* const* items, uint3
   w[n].kind = WB_UI_TEXT_FIELD, w[n].id = "seed", w[n].label = "Seed", w[n].text = "0", ++n;
   w[n].kind = WB_UI_BUTTON, w[n].id = "continue", w[n].label = "Continue the viewed branch", ++n;
   w[n].kind = WB_UI_BUTTON, w[n].id = "cancel", w[n].label = "Cancel", ++n;
-  w[n].kind = WB_UI_LIST, w[n].id = "branch", w[n].label = "Branch", w[n].items = items, w[n].item_count = count,
-  w[n].value = count ? (double)selected : -1, ++n;
-  w[n].kind = WB_UI_SLIDER, w[n].id = "zoom", w[n].label = "Zoom (pixels per second)", w[n].min = 5, w[n].max = 400,
-  w[n].value = 40, ++n;
-  w[n].kind = WB_UI_SLIDER, w[n].id = "scroll", w[n].label = "Scroll (seconds)", w[n].min = 0, w[n].max = 600,
-  w[n].value = 0, ++n;
-  w[n].kind = WB_UI_CANVAS, w[n].id = "roll", w[n].label = "Piano roll", w[n].width = ROLL_W, w[n].height = ROLL_H, ++n;
-  w[n].kind = WB_UI_BUTTON, w[n].id = "play", w[n].label = "Play", ++n;
-  w[n].kind = WB_UI_BUTTON, w[n].id = "stop", w[n].label = "Stop", ++n;
   w[n].kind = WB_UI_TEXT_FIELD, w[n].id = "export_path", w[n].label = "Export to", w[n].text = "composition.mid", ++n;
   w[n].kind = WB_UI_BUTTON, w[n].id = "export", w[n].label = "Export .mid", ++n;
   w[n].kind = WB_UI_TEXT_FIELD, w[n].id = "wav_path", w[n].label = "Render to", w[n].text = "composition.wav", ++n;
   w[n].kind = WB_UI_BUTTON, w[n].id = "render", w[n].label = "Render .wav", ++n;
-  w[n].kind = WB_UI_LABEL, w[n].id = "status", w[n].text = "", ++n;
   panel.id = PANEL;
   panel.title = "MIDI composer";
   panel.widgets = w;
@@ -653,10 +663,10 @@ static void ui_draw_roll(composer* self, double playhead) {
       size_t len = 0;
       if (!(used_bins & (1u << b))) continue;
       if (self->midi->bin_name(self->host, b, names[b], sizeof names[b], &len) != WB_OK) snprintf(names[b], sizeof names[b], "bin %u", b);
-      cmds[nc++] = (wb_ui_draw_cmd){WB_DRAW_RECT_FILLED, ROLL_W - 110, ly + 2, ROLL_W - 100, ly + 12,
+      cmds[nc++] = (wb_ui_draw_cmd){WB_DRAW_RECT_FILLED, ROLL_W - 110, ly + 4, ROLL_W - 100, ly + 14,
                                     kBinColors[b % (sizeof kBinColors / sizeof kBinColors[0])], 1, NULL};
       cmds[nc++] = (wb_ui_draw_cmd){WB_DRAW_TEXT, ROLL_W - 95, ly, 0, 0, 0xddddddff, 1, names[b]};
-      ly += 14;
+      ly += 18;  /* one line of the host font */
     }
   }
   if (playhead >= 0) {
@@ -740,7 +750,14 @@ static void ui_frame(const wb_plugin* plugin) {
   composer* self = (composer*)plugin->plugin_data;
   bool finished = false, playing = false;
   double pos = 0;
+  wb_node_id cur = 0;
   if (!self->ui) return;
+  /* The user moved in the story (or a project was opened): show where they are. */
+  if (!self->session && self->tree->current(self->host, &cur) == WB_OK && cur != self->last_current) {
+    self->last_current = cur;
+    self->view = cur;
+    ui_refresh_branches(self);
+  }
   if (self->session) {
     wb_node_id kids[MAX_ALTERNATIVES];
     size_t n = 0;
@@ -758,7 +775,7 @@ static void ui_frame(const wb_plugin* plugin) {
         ui_status(self, line);
       }
       self->session = 0;
-      if (n > 0) self->view = kids[0];
+      if (n > 0 && self->tree->switch_to(self->host, kids[0]) == WB_OK) self->view = self->last_current = kids[0];
       ui_refresh_branches(self);
     }
   }
