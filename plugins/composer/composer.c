@@ -601,7 +601,27 @@ static void composer_build_panel(composer* self, const char* const* items, uint3
   panel.title = "MIDI composer";
   panel.widgets = w;
   panel.widget_count = n;
-  self->ui->set_panel(self->host, &panel);
+  {
+    /* Republishing (to refresh the branch list) keeps what the user set. */
+    char* kept[24];
+    uint32_t i;
+    memset(kept, 0, sizeof kept);
+    for (i = 0; i < n; ++i) {
+      double v;
+      if (w[i].kind == WB_UI_BUTTON || w[i].kind == WB_UI_CANVAS || strcmp(w[i].id, "branch") == 0) continue;
+      if (w[i].kind == WB_UI_SLIDER || w[i].kind == WB_UI_LIST || w[i].kind == WB_UI_CHECKBOX) {
+        if (self->ui->get_number(self->host, PANEL, w[i].id, &v) == WB_OK) w[i].value = v;
+      } else {
+        size_t len = 0;
+        /* Only a widget that exists answers "buffer too small" to capacity 0. */
+        if (self->ui->get_text(self->host, PANEL, w[i].id, NULL, 0, &len) == WB_ERR_BUFFER_TOO_SMALL &&
+            (kept[i] = ui_text(self, w[i].id)) != NULL)
+          w[i].text = kept[i];
+      }
+    }
+    self->ui->set_panel(self->host, &panel);
+    for (i = 0; i < n; ++i) free(kept[i]);
+  }
 }
 
 static void ui_build(const wb_plugin* plugin) {

@@ -3,6 +3,7 @@
 // BlinkDL-layout RWKV-4 .pth of the same vocabulary): alternatives are
 // sibling nodes, .mid files read back by Debian's midicsv, continuing any
 // branch, instrument masks, bad input, ABI 0.1 compatibility.
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "core/midi/music_text.hpp"
 #include "core/midi/music_vocab.hpp"
@@ -487,4 +489,102 @@ TEST_CASE("the composer falls back to the default music model (find_default_mode
   REQUIRE(model);
   REQUIRE(*model);
   CHECK(**model == (assets / "models" / "midi-rwkv7.pth").string());
+}
+
+TEST_CASE("composer panel: continue from the GUI without blocking; the piano roll draws the viewed branch",
+          "[plugin][composer][ui]") {
+  Sandbox box("composer-ui");
+  std::string model = music_model(box.root);
+  fs::path project = box.root / "piece.wbstory";
+  host::PluginHost h(box.paths(), box.log);
+  h.scan();
+  Run r = ok(h, {"--project", project.string(), "--model", model, "--create", "--tokens",
+                 "t10 pi:3c:8 t20 pi:3c:0 pi:40:8 t20 pi:40:0"});
+  const tree::NodeId start = id_of(r, "start.node");
+  auto panel = [&]() -> const host::UiPanel& {
+    auto panels = h.ui().panels(kComposer);
+    REQUIRE(panels.size() == 1);
+    return *panels[0];
+  };
+  h.ui_tick();  // the panel follows the story's current node (the new piece)
+  double len = 40, unit = 1, alts = 2;
+  REQUIRE(h.ui_change(kComposer, "composer", "length", nullptr, &len));
+  REQUIRE(h.ui_change(kComposer, "composer", "unit", nullptr, &unit));  // tokens
+  REQUIRE(h.ui_change(kComposer, "composer", "alternatives", nullptr, &alts));
+  std::string seed = "11";
+  REQUIRE(h.ui_change(kComposer, "composer", "seed", &seed, nullptr));
+  REQUIRE(h.ui_press(kComposer, "composer", "continue"));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (panel().find("status")->text.rfind("done", 0) != 0 && std::chrono::steady_clock::now() < deadline) {
+    h.ui_tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  INFO(panel().find("status")->text);
+  REQUIRE(panel().find("status")->text.rfind("done: ", 0) == 0);
+  auto* story = h.services().story->story;
+  auto s = story->node(start);
+  REQUIRE(s);
+  REQUIRE(s->children.size() == 2);
+  const tree::NodeId alt0 = s->children[0];
+  CHECK(story->current() == alt0);  // the first alternative is shown and current
+  // The branch list offers both leaves.
+  const host::UiWidget* branch = panel().find("branch");
+  REQUIRE(branch);
+  CHECK(branch->items.size() == 2);
+  CHECK(branch->items.at(static_cast<size_t>(branch->value)) == "node " + std::to_string(alt0));
+
+  // The roll: one filled rectangle per note in view (plus the background),
+  // one legend swatch and name per instrument present.
+  auto* m = &host::midi_table();
+  auto ctx = host::make_host_context(h.services(), "org.test.roll", false);
+  auto count_notes = [&](tree::NodeId id, double until_s) {
+    std::string text = story->path_text(id);
+    size_t n = 0;
+    REQUIRE(m->text_notes(&ctx->table, text.data(), text.size(), nullptr, 0, &n) == WB_ERR_BUFFER_TOO_SMALL);
+    std::vector<wb_midi_note> notes(n);
+    REQUIRE(m->text_notes(&ctx->table, text.data(), text.size(), notes.data(), n, &n) == WB_OK);
+    std::set<int> bins;
+    size_t visible = 0;
+    for (const auto& nt : notes) {
+      bins.insert(nt.bin);
+      if (nt.on_s <= until_s) ++visible;
+    }
+    return std::pair<size_t, size_t>{visible, bins.size()};
+  };
+  auto roll_counts = [&]() {
+    size_t rects = 0, texts = 0;
+    for (const auto& c : panel().find("roll")->draw) {
+      rects += c.kind == WB_DRAW_RECT_FILLED;
+      texts += c.kind == WB_DRAW_TEXT;
+    }
+    return std::pair<size_t, size_t>{rects, texts};
+  };
+  auto [visible0, bins0] = count_notes(alt0, 900.0 / 40.0);
+  REQUIRE(visible0 >= 2);
+  auto [rects0, texts0] = roll_counts();
+  CHECK(texts0 == bins0);
+  CHECK(rects0 == 1 + bins0 + visible0);
+  // Pick the other branch: the roll redraws it.
+  double pick = 1;
+  REQUIRE(h.ui_change(kComposer, "composer", "branch", nullptr, &pick));
+  auto [visible1, bins1] = count_notes(s->children[1], 900.0 / 40.0);
+  auto [rects1, texts1] = roll_counts();
+  CHECK(rects1 == 1 + bins1 + visible1);
+  CHECK(texts1 == bins1);
+  // Scroll past the end: only the background and the legend remain.
+  double scroll = 600;
+  REQUIRE(h.ui_change(kComposer, "composer", "scroll", nullptr, &scroll));
+  auto [rects2, texts2] = roll_counts();
+  CHECK(rects2 == 1 + texts2);
+  // Play without an audio device reports it in the status line.
+  ::setenv("WB_AUDIO_DRIVER", "no-such-driver", 1);
+  REQUIRE(h.ui_press(kComposer, "composer", "play"));
+  ::unsetenv("WB_AUDIO_DRIVER");
+  CHECK(panel().find("status")->text.find("audio driver") != std::string::npos);
+  // Export the viewed branch.
+  std::string path = (box.root / "viewed.mid").string();
+  REQUIRE(h.ui_change(kComposer, "composer", "export_path", &path, nullptr));
+  REQUIRE(h.ui_press(kComposer, "composer", "export"));
+  CHECK(panel().find("status")->text == "exported");
+  CHECK(!csv::midicsv_events(path).empty());
 }
