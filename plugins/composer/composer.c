@@ -61,6 +61,7 @@ typedef struct composer {
   wb_node_id root;
   wb_node_id view; /* the branch the piano roll shows */
   wb_node_id last_current; /* the story's current node when last seen */
+  bool published;          /* the panel exists in the host */
   char* view_text;
   size_t view_len;
   double last_playhead;
@@ -606,7 +607,7 @@ static void composer_build_panel(composer* self, const char* const* items, uint3
     char* kept[24];
     uint32_t i;
     memset(kept, 0, sizeof kept);
-    for (i = 0; i < n; ++i) {
+    for (i = 0; i < n && self->published; ++i) {
       double v;
       if (w[i].kind == WB_UI_BUTTON || w[i].kind == WB_UI_CANVAS || strcmp(w[i].id, "branch") == 0) continue;
       if (w[i].kind == WB_UI_SLIDER || w[i].kind == WB_UI_LIST || w[i].kind == WB_UI_CHECKBOX) {
@@ -619,7 +620,7 @@ static void composer_build_panel(composer* self, const char* const* items, uint3
           w[i].text = kept[i];
       }
     }
-    self->ui->set_panel(self->host, &panel);
+    if (self->ui->set_panel(self->host, &panel) == WB_OK) self->published = true;
     for (i = 0; i < n; ++i) free(kept[i]);
   }
 }
