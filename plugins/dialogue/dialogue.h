@@ -96,12 +96,16 @@ typedef struct dlg_plugin {
    * the "NAME:" prompt), and what re-reading the speaker's whole visible
    * history would have cost. */
   size_t fed_tokens, history_tokens;
+  int panel_built; /* the panel exists, so its widgets can be read back */
 } dlg_plugin;
 
 /* ---- dialogue_store.c ---------------------------------------------------- */
 char* dlg_fetch(const dlg_plugin* self, wb_status (*fn)(const wb_host*, wb_node_id, char*, size_t, size_t*),
                 wb_node_id id, size_t* out_len);
 int dlg_is_scene(const dlg_plugin* self, wb_node_id id);
+/* Parsing a node's metadata text (no host calls; fuzzed by tests/fuzz/fuzz_dialogue_meta.cpp). */
+int dlg_scene_parse(const char* meta, size_t len, wb_node_id id, dlg_scene* out); /* 0 ok */
+int dlg_message_parse(const char* meta, size_t len, dlg_message* out); /* 1 ok, 0 not a message, -1 error */
 int dlg_scene_load(const dlg_plugin* self, wb_node_id id, dlg_scene* out);
 int dlg_scene_save(const dlg_plugin* self, const dlg_scene* sc);
 void dlg_scene_free(dlg_scene* sc);

@@ -227,26 +227,34 @@ int dlg_is_scene(const dlg_plugin* self, wb_node_id id) {
   return yes;
 }
 
-int dlg_scene_load(const dlg_plugin* self, wb_node_id id, dlg_scene* out) {
-  size_t len = 0;
-  char* meta = dlg_fetch(self, self->tree->metadata, id, &len);
+int dlg_scene_parse(const char* meta, size_t len, wb_node_id id, dlg_scene* out) {
   int ok;
   memset(out, 0, sizeof *out);
-  if (!meta) return -1;
-  if (strncmp(meta, "dlg.scene 1", 11) != 0) {
-    free(meta);
-    return -1;
-  }
+  if (len < 11 || strncmp(meta, "dlg.scene 1", 11) != 0) return -1;
   out->node = id;
   out->head = id;
   out->mode = DLG_MODE_ROUND;
   ok = each_line(meta, len, scene_line, out);
-  free(meta);
   if (!out->title) out->title = dlg_strdup("");
   if (!out->scenario) out->scenario = dlg_strdup("");
   if (!out->user) out->user = dlg_strdup("User");
   if (!out->narrator) out->narrator = dlg_strdup("Narrator");
-  return ok ? 0 : -1;
+  if (!ok || !out->title || !out->scenario || !out->user || !out->narrator) {
+    dlg_scene_free(out);
+    return -1;
+  }
+  return 0;
+}
+
+int dlg_scene_load(const dlg_plugin* self, wb_node_id id, dlg_scene* out) {
+  size_t len = 0;
+  char* meta = dlg_fetch(self, self->tree->metadata, id, &len);
+  int rc;
+  memset(out, 0, sizeof *out);
+  if (!meta) return -1;
+  rc = dlg_scene_parse(meta, len, id, out);
+  free(meta);
+  return rc;
 }
 
 int dlg_scene_save(const dlg_plugin* self, const dlg_scene* sc) {
@@ -353,26 +361,35 @@ static int message_line(void* user, const char* k, size_t kn, const char* v, siz
   return 1;
 }
 
+int dlg_message_parse(const char* meta, size_t len, dlg_message* out) {
+  memset(out, 0, sizeof *out);
+  if (len < 9 || strncmp(meta, "dlg.msg 1", 9) != 0) return 0;
+  if (!each_line(meta, len, message_line, out)) {
+    dlg_message_free(out);
+    return -1;
+  }
+  if (!out->speaker) out->speaker = dlg_strdup("");
+  if (!out->speaker) return -1;
+  return 1;
+}
+
 int dlg_message_load(const dlg_plugin* self, wb_node_id id, dlg_message* out) {
   size_t len = 0;
   char* meta;
   wb_node_info info;
+  int r;
   memset(out, 0, sizeof *out);
-  out->id = id;
   meta = dlg_fetch(self, self->tree->metadata, id, &len);
   if (!meta) return -1;
-  if (strncmp(meta, "dlg.msg 1", 9) != 0) {
-    free(meta);
-    return 0;
-  }
-  if (!each_line(meta, len, message_line, out) || self->tree->node_info(self->host, id, &info) != WB_OK) {
-    free(meta);
+  r = dlg_message_parse(meta, len, out);
+  free(meta);
+  if (r <= 0) return r;
+  out->id = id;
+  if (self->tree->node_info(self->host, id, &info) != WB_OK) {
     dlg_message_free(out);
     return -1;
   }
-  free(meta);
   out->parent = info.parent;
-  if (!out->speaker) out->speaker = dlg_strdup("");
   out->text = dlg_fetch(self, self->tree->node_text, id, &out->text_len);
   if (!out->text) {
     dlg_message_free(out);

@@ -21,6 +21,7 @@ static const char* const kTextFields[] = {"scene_title", "name", "description", 
 static char* ui_text(const dlg_plugin* self, const char* widget) {
   size_t len = 0;
   char* buf;
+  if (!self->panel_built) return dlg_strdup("");
   if (self->ui->get_text(self->host, PANEL, widget, NULL, 0, &len) != WB_ERR_BUFFER_TOO_SMALL) len = 0;
   buf = (char*)malloc(len + 1);
   if (!buf) return NULL;
@@ -31,6 +32,7 @@ static char* ui_text(const dlg_plugin* self, const char* widget) {
 
 static double ui_number(const dlg_plugin* self, const char* widget, double fallback) {
   double v = fallback;
+  if (!self->panel_built) return fallback;
   if (self->ui->get_number(self->host, PANEL, widget, &v) != WB_OK) v = fallback;
   return v;
 }
@@ -40,6 +42,20 @@ static int current_scene(dlg_plugin* self, dlg_scene* sc) {
   memset(sc, 0, sizeof *sc);
   if (dlg_latest_scene(self, &id) != 0) return 1;
   return dlg_scene_load(self, id, sc) == 0 ? 0 : 1;
+}
+
+/* Panel texts and list items are limited to WB_MAX_TEXT_LENGTH by the host:
+ * long field values are set after the panel with set_text (no such limit),
+ * list items are cut at a character boundary. */
+#define ITEM_BYTES 160
+static const char* short_text(const char* s) { return s && strlen(s) < WB_MAX_TEXT_LENGTH ? s : ""; }
+
+static void cut_item(char* s) {
+  size_t n = strlen(s);
+  if (n <= ITEM_BYTES) return;
+  n = ITEM_BYTES;
+  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) --n;
+  memcpy(s + n, "...", 4);
 }
 
 /* Publishes the panel from the scene, keeping what the user typed. */
@@ -79,9 +95,10 @@ static void refresh(dlg_plugin* self, const char* status_text) {
         dlg_sb_str(&b, body);
         free(body);
         msg_items[i] = b.data ? b.data : dlg_strdup("");
+        if (msg_items[i] && b.cap > ITEM_BYTES + 4) cut_item(msg_items[i]);
       }
     }
-    snprintf(info, sizeof info, "Scene %llu: %s - %zu characters, %zu messages, lanes %s", (unsigned long long)sc.node,
+    snprintf(info, sizeof info, "Scene %llu: %.200s - %zu characters, %zu messages, lanes %s", (unsigned long long)sc.node,
              sc.title, sc.n_cast, n_msg, sc.lanes ? "on" : "off");
   } else {
     snprintf(info, sizeof info, "No scene yet: give it a title and press New scene.");
@@ -89,7 +106,7 @@ static void refresh(dlg_plugin* self, const char* status_text) {
   memset(w, 0, sizeof w);
 #define W(kind_, id_, label_, text_) (w[nw].kind = (kind_), w[nw].id = (id_), w[nw].label = (label_), w[nw].text = (text_), &w[nw++])
   W(WB_UI_LABEL, "scene", NULL, info);
-  W(WB_UI_TEXT_FIELD, "scene_title", "Scene title", kept[0] ? kept[0] : "");
+  W(WB_UI_TEXT_FIELD, "scene_title", "Scene title", short_text(kept[0]));
   W(WB_UI_BUTTON, "new_scene", "New scene", NULL);
   {
     wb_ui_widget* m = W(WB_UI_LIST, "mode", "Turn order", NULL);
@@ -104,14 +121,14 @@ static void refresh(dlg_plugin* self, const char* status_text) {
     c->items = (const char* const*)cast_items, c->item_count = have && cast_items ? (uint32_t)sc.n_cast : 0;
     c->value = sel_cast < (double)c->item_count ? sel_cast : -1;
   }
-  W(WB_UI_TEXT_FIELD, "name", "Name", kept[1] ? kept[1] : "");
-  W(WB_UI_TEXT_AREA, "description", "Description", kept[2] ? kept[2] : "");
-  W(WB_UI_TEXT_AREA, "personality", "Personality", kept[3] ? kept[3] : "");
-  W(WB_UI_TEXT_AREA, "examples", "Example lines", kept[4] ? kept[4] : "");
-  W(WB_UI_TEXT_AREA, "greeting", "Greeting", kept[5] ? kept[5] : "");
+  W(WB_UI_TEXT_FIELD, "name", "Name", short_text(kept[1]));
+  W(WB_UI_TEXT_AREA, "description", "Description", short_text(kept[2]));
+  W(WB_UI_TEXT_AREA, "personality", "Personality", short_text(kept[3]));
+  W(WB_UI_TEXT_AREA, "examples", "Example lines", short_text(kept[4]));
+  W(WB_UI_TEXT_AREA, "greeting", "Greeting", short_text(kept[5]));
   W(WB_UI_BUTTON, "save_character", "Add / update character", NULL);
   W(WB_UI_BUTTON, "greet", "Post greeting", NULL);
-  W(WB_UI_TEXT_FIELD, "card_path", "Character card (PNG or JSON)", kept[6] ? kept[6] : "");
+  W(WB_UI_TEXT_FIELD, "card_path", "Character card (PNG or JSON)", short_text(kept[6]));
   W(WB_UI_BUTTON, "import_card", "Import card", NULL);
   {
     wb_ui_widget* m = W(WB_UI_LIST, "messages", "Conversation (select a message to continue from it)", NULL);
@@ -123,12 +140,12 @@ static void refresh(dlg_plugin* self, const char* status_text) {
     s->items = (const char* const*)speaker_items, s->item_count = have && speaker_items ? (uint32_t)sc.n_cast + 2 : 0;
     s->value = speaker_sel < (double)s->item_count ? speaker_sel : 0;
   }
-  W(WB_UI_TEXT_AREA, "message", "Your message", kept[7] ? kept[7] : "");
+  W(WB_UI_TEXT_AREA, "message", "Your message", short_text(kept[7]));
   {
     wb_ui_widget* v = W(WB_UI_LIST, "visibility", "Heard by", NULL);
     v->items = kVisNames, v->item_count = 3, v->value = vis;
   }
-  W(WB_UI_TEXT_FIELD, "whisper_to", "Whisper to (names, comma-separated)", kept[8] ? kept[8] : "");
+  W(WB_UI_TEXT_FIELD, "whisper_to", "Whisper to (names, comma-separated)", short_text(kept[8]));
   W(WB_UI_BUTTON, "post", "Post", NULL);
   W(WB_UI_BUTTON, "generate", "Generate next turn", NULL);
   W(WB_UI_BUTTON, "swipe_prev", "< Alternative", NULL);
@@ -140,7 +157,9 @@ static void refresh(dlg_plugin* self, const char* status_text) {
   panel.title = "Dialogue";
   panel.widgets = w;
   panel.widget_count = (uint32_t)nw;
-  self->ui->set_panel(self->host, &panel);
+  self->panel_built = self->ui->set_panel(self->host, &panel) == WB_OK;
+  for (i = 0; self->panel_built && i < N_TEXT_FIELDS; ++i)
+    if (kept[i] && strlen(kept[i]) >= WB_MAX_TEXT_LENGTH) self->ui->set_text(self->host, PANEL, kTextFields[i], kept[i]);
   for (i = 0; i < N_TEXT_FIELDS; ++i) free(kept[i]);
   if (msg_items)
     for (i = 0; i < n_msg; ++i) free(msg_items[i]);

@@ -179,6 +179,7 @@ TEST_CASE("dialogue: cast from cards and the four turn modes", "[dialogue][plugi
   CHECK(back->name == "Alice");
   CHECK(back->personality == "dry, brave");
   CHECK(back->mes_example == "Alice: The lamp never sleeps.");
+  CHECK(!box.logged("host service misuse"));
 }
 
 TEST_CASE("dialogue: per-character lanes read only what each character witnessed", "[dialogue][plugin][lanes]") {
@@ -513,4 +514,5 @@ TEST_CASE("dialogue: the panel edits the cast, posts, generates and swipes", "[d
   REQUIRE(swiped.size() == 2);
   REQUIRE(h.ui_press(kDialogue, "dialogue", "swipe_prev"));
   CHECK(panel().find("messages")->items[1] == items[1]);
+  CHECK(!box.logged("host service misuse"));
 }
