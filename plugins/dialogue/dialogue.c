@@ -128,12 +128,14 @@ static char* card_field(dlg_plugin* self, const char* json, size_t len, const ch
 
 /* Reads a card file into the five fields a scene keeps (malloc'ed). Nothing
  * is changed anywhere; a broken card only fills err. */
-int dlg_card_fields(dlg_plugin* self, const char* path, char* f[DLG_F_COUNT], char* err, size_t err_cap) {
+int dlg_card_fields(dlg_plugin* self, const char* path, char* f[DLG_F_COUNT], char** json_out, char* err,
+                    size_t err_cap) {
   static const char* const keys[DLG_F_COUNT] = {"display_name", "description", "personality", "mes_example", "first_mes"};
   size_t len = 0, k;
   char* json;
   wb_status st;
   for (k = 0; k < DLG_F_COUNT; ++k) f[k] = NULL;
+  if (json_out) *json_out = NULL;
   if (!self->cards) {
     set_err(err, err_cap, "the host offers no character cards (wb.cards/1)", NULL);
     return 1;
@@ -160,12 +162,16 @@ int dlg_card_fields(dlg_plugin* self, const char* path, char* f[DLG_F_COUNT], ch
       return 1;
     }
   }
-  free(json);
   if (!f[DLG_F_NAME][0]) {
     snprintf(err, err_cap, "card %s has no name", path);
     for (k = 0; k < DLG_F_COUNT; ++k) free(f[k]), f[k] = NULL;
+    free(json);
     return 1;
   }
+  /* Kept with the scene for a lossless export, unless it would crowd the
+   * scene's metadata (large lorebooks, embedded assets). */
+  if (json_out) *json_out = len <= DLG_MAX_FIELD ? json : NULL;
+  if (!json_out || len > DLG_MAX_FIELD) free(json);
   return 0;
 }
 

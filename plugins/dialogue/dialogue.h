@@ -10,7 +10,8 @@
  * Storage (all in the project, through wb.tree/1):
  *   scene node    child of the root, text "Scene: TITLE\n\n", metadata lines
  *                 "dlg.scene 1", "title ...", "lanes 0|1", "mode ...", "head ID",
- *                 "char NAME\tDESCRIPTION\tPERSONALITY\tEXAMPLES\tGREETING", ...
+ *                 "char NAME\tDESCRIPTION\tPERSONALITY\tEXAMPLES\tGREETING", ...,
+ *                 "card NAME\tJSON" (the imported card, so an exported card keeps its extensions)
  *   message node  text "NAME: line\n\n"; metadata "dlg.msg 1", "speaker NAME",
  *                 "role ...", "vis all|whisper|aside", "to A\tB", "prompt ID",
  *                 "lane KEY\tNODE" (the state of lane KEY after this message)
@@ -52,6 +53,7 @@ char* dlg_strndup(const char* s, size_t n);
 
 typedef struct dlg_character {
   char* f[DLG_F_COUNT];
+  char* card; /* the card it came from as normalised JSON (unknown fields kept), or NULL */
 } dlg_character;
 
 typedef struct dlg_lane_ref {
@@ -138,7 +140,8 @@ void dlg_gen_opts_init(dlg_gen_opts* o);
 int dlg_new_scene(dlg_plugin* self, const char* title, const char* scenario, const char* user, int lanes, int mode,
                   wb_node_id* out, char* err, size_t err_cap);
 int dlg_latest_scene(dlg_plugin* self, wb_node_id* out); /* 0 found */
-int dlg_card_fields(dlg_plugin* self, const char* path, char* f[DLG_F_COUNT], char* err, size_t err_cap);
+/* *json (may be NULL) gets the card as normalised JSON, malloc'ed. */
+int dlg_card_fields(dlg_plugin* self, const char* path, char* f[DLG_F_COUNT], char** json, char* err, size_t err_cap);
 int dlg_post(dlg_plugin* self, dlg_scene* sc, const char* speaker, const char* text, int vis, char** to, size_t n_to,
              wb_node_id* out, char* err, size_t err_cap);
 /* Picks the next speaker by the scene's mode (or `forced`); *out is malloc'ed.

@@ -285,13 +285,37 @@ static int export_card(dlg_plugin* self, const dlg_scene* sc, const char* name, 
     snprintf(err, cap, "the host offers no character cards (wb.cards/1)");
     return 1;
   }
-  ok = dlg_sb_str(&b, "{\"spec\":\"chara_card_v3\",\"spec_version\":\"3.0\",\"data\":{");
-  for (k = 0; ok && k < DLG_F_COUNT; ++k)
-    ok = dlg_sb_str(&b, k ? ",\"" : "\"") && dlg_sb_str(&b, keys[k]) && dlg_sb_str(&b, "\":\"") &&
-         dlg_sb_json(&b, c->f[k]) && dlg_sb_str(&b, "\"");
-  ok = ok && dlg_sb_str(&b, "}}");
+  if (c->card) {
+    /* The imported card with the scene's fields laid over it: unknown fields
+     * and extensions survive. */
+    ok = dlg_sb_str(&b, c->card);
+    for (k = 0; ok && k < DLG_F_COUNT; ++k) {
+      size_t n = 0;
+      char* next;
+      if (self->cards->set_field(self->host, b.data, b.len, keys[k], c->f[k], NULL, 0, &n) != WB_ERR_BUFFER_TOO_SMALL ||
+          !(next = (char*)malloc(n + 1))) {
+        ok = 0;
+        break;
+      }
+      if (self->cards->set_field(self->host, b.data, b.len, keys[k], c->f[k], next, n + 1, &n) != WB_OK) {
+        free(next);
+        ok = 0;
+        break;
+      }
+      free(b.data);
+      b.data = next;
+      b.len = n;
+      b.cap = n + 1;
+    }
+  } else {
+    ok = dlg_sb_str(&b, "{\"spec\":\"chara_card_v3\",\"spec_version\":\"3.0\",\"data\":{");
+    for (k = 0; ok && k < DLG_F_COUNT; ++k)
+      ok = dlg_sb_str(&b, k ? ",\"" : "\"") && dlg_sb_str(&b, keys[k]) && dlg_sb_str(&b, "\":\"") &&
+           dlg_sb_json(&b, c->f[k]) && dlg_sb_str(&b, "\"");
+    ok = ok && dlg_sb_str(&b, "}}");
+  }
   if (!ok || self->cards->save(self->host, b.data, b.len, path) != WB_OK) {
-    snprintf(err, cap, "writing card %s: %s", path, ok ? self->host->last_error(self->host) : "out of memory");
+    snprintf(err, cap, "writing card %s: %s", path, self->host->last_error(self->host));
     free(b.data);
     return 1;
   }
@@ -456,6 +480,7 @@ static int32_t dialogue_run(const wb_plugin* plugin, uint32_t argc, const char* 
   dlg_scene sc;
   char err[1200];
   char* card_fields[MAX_LIST][DLG_F_COUNT];
+  char* card_json[MAX_LIST];
   size_t i, k, n_loaded = 0;
   int rc;
   memset(&sc, 0, sizeof sc);
@@ -470,10 +495,11 @@ static int32_t dialogue_run(const wb_plugin* plugin, uint32_t argc, const char* 
   }
   /* Every card is read and checked before anything changes. */
   for (i = 0; i < o.n_cards; ++i, ++n_loaded) {
-    if (dlg_card_fields(self, o.cards[i], card_fields[i], err, sizeof err) != 0) {
+    if (dlg_card_fields(self, o.cards[i], card_fields[i], &card_json[i], err, sizeof err) != 0) {
       for (k = 0; k < n_loaded; ++k) {
         size_t f;
         for (f = 0; f < DLG_F_COUNT; ++f) free(card_fields[k][f]);
+        free(card_json[k]);
       }
       fail(out, err);
       return 1;
@@ -517,9 +543,16 @@ static int32_t dialogue_run(const wb_plugin* plugin, uint32_t argc, const char* 
   if (o.lanes >= 0) sc.lanes = o.lanes;
   if (o.mode >= 0) sc.mode = o.mode;
   for (i = 0; i < n_loaded; ++i) {
+    dlg_character* c;
     if (!dlg_add_character(&sc, (const char* const*)card_fields[i])) {
       rc = fail(out, "out of memory");
       goto done;
+    }
+    c = (dlg_character*)dlg_find_character(&sc, card_fields[i][DLG_F_NAME]);
+    if (c && card_json[i]) {
+      free(c->card);
+      c->card = card_json[i];
+      card_json[i] = NULL;
     }
     put_kv(out, "character", card_fields[i][DLG_F_NAME]);
   }
@@ -665,8 +698,10 @@ static int32_t dialogue_run(const wb_plugin* plugin, uint32_t argc, const char* 
     put_kv(out, "card", o.card_out);
   }
 done:
-  for (i = 0; i < n_loaded; ++i)
+  for (i = 0; i < n_loaded; ++i) {
     for (k = 0; k < DLG_F_COUNT; ++k) free(card_fields[i][k]);
+    free(card_json[i]);
+  }
   dlg_scene_free(&sc);
   return rc;
 }

@@ -214,7 +214,18 @@ static int scene_line(void* user, const char* k, size_t kn, const char* v, size_
     }
     sc->cast = c;
     for (i = 0; i < DLG_F_COUNT; ++i) c[sc->n_cast].f[i] = f[i] ? f[i] : dlg_strdup("");
+    c[sc->n_cast].card = NULL;
     ++sc->n_cast;
+  } else if (key_is(k, kn, "card")) {
+    char* f[2] = {NULL, NULL};
+    size_t got = split_fields(v, vn, f, 2);
+    for (i = 0; got == 2 && f[0] && f[1] && i < sc->n_cast; ++i)
+      if (strcmp(sc->cast[i].f[DLG_F_NAME], f[0]) == 0 && !sc->cast[i].card) {
+        sc->cast[i].card = f[1];
+        f[1] = NULL;
+      }
+    free(f[0]);
+    free(f[1]);
   }
   return 1;
 }
@@ -275,6 +286,10 @@ int dlg_scene_save(const dlg_plugin* self, const dlg_scene* sc) {
     ok = dlg_sb_str(&b, "\nchar ");
     for (k = 0; ok && k < DLG_F_COUNT; ++k) ok = (k == 0 || dlg_sb_str(&b, "\t")) && dlg_sb_esc(&b, sc->cast[i].f[k]);
   }
+  for (i = 0; ok && i < sc->n_cast; ++i)
+    if (sc->cast[i].card)
+      ok = dlg_sb_str(&b, "\ncard ") && dlg_sb_esc(&b, sc->cast[i].f[DLG_F_NAME]) && dlg_sb_str(&b, "\t") &&
+           dlg_sb_esc(&b, sc->cast[i].card);
   ok = ok && dlg_sb_str(&b, "\n") && self->tree->set_metadata(self->host, sc->node, b.data) == WB_OK;
   free(b.data);
   return ok ? 0 : -1;
@@ -286,8 +301,10 @@ void dlg_scene_free(dlg_scene* sc) {
   free(sc->scenario);
   free(sc->user);
   free(sc->narrator);
-  for (i = 0; i < sc->n_cast; ++i)
+  for (i = 0; i < sc->n_cast; ++i) {
     for (k = 0; k < DLG_F_COUNT; ++k) free(sc->cast[i].f[k]);
+    free(sc->cast[i].card);
+  }
   free(sc->cast);
   lanes_free(sc->roots, sc->n_roots);
   memset(sc, 0, sizeof *sc);
@@ -311,9 +328,12 @@ int dlg_add_character(dlg_scene* sc, const char* const f[DLG_F_COUNT]) {
       return 0;
     }
   }
+  c.card = NULL;
   for (i = 0; i < sc->n_cast; ++i)
     if (strcmp(sc->cast[i].f[DLG_F_NAME], f[DLG_F_NAME]) == 0) {
+      /* Edited in the panel: the card it came from stays (its extensions). */
       for (k = 0; k < DLG_F_COUNT; ++k) free(sc->cast[i].f[k]);
+      c.card = sc->cast[i].card;
       sc->cast[i] = c;
       return 1;
     }

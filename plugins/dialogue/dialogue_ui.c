@@ -258,11 +258,16 @@ static void ui_event(const wb_plugin* plugin, const wb_ui_event* ev) {
       char* path = ui_text(self, "card_path");
       char* f[DLG_F_COUNT];
       size_t k;
-      if (path && dlg_card_fields(self, path, f, err, sizeof err) == 0) {
-        if (dlg_add_character(&sc, (const char* const*)f) && dlg_scene_save(self, &sc) == 0)
-          snprintf(err, sizeof err, "imported %s", f[0]);
+      char* json = NULL;
+      if (path && dlg_card_fields(self, path, f, &json, err, sizeof err) == 0) {
+        if (dlg_add_character(&sc, (const char* const*)f)) {
+          dlg_character* c = (dlg_character*)dlg_find_character(&sc, f[0]);
+          if (c && json) free(c->card), c->card = json, json = NULL;
+          if (dlg_scene_save(self, &sc) == 0) snprintf(err, sizeof err, "imported %s", f[0]);
+        }
         for (k = 0; k < DLG_F_COUNT; ++k) free(f[k]);
       }
+      free(json);
       free(path);
       refresh(self, err);
     } else if (strcmp(id, "greet") == 0 || strcmp(id, "post") == 0) {

@@ -82,6 +82,7 @@ void make_cards(const fs::path& dir) {
   a.personality = "dry, brave";
   a.first_mes = "Mind the stairs.";
   a.mes_example = "Alice: The lamp never sleeps.";
+  a.extensions_json = R"({"depth_prompt":{"prompt":"Stay in character.","depth":4}})";
   REQUIRE(card::save_card(a, (dir / "alice.json").string()));
   card::Card b;
   b.name = "Bob";
@@ -179,6 +180,7 @@ TEST_CASE("dialogue: cast from cards and the four turn modes", "[dialogue][plugi
   CHECK(back->name == "Alice");
   CHECK(back->personality == "dry, brave");
   CHECK(back->mes_example == "Alice: The lamp never sleeps.");
+  CHECK(back->extensions_json.find("Stay in character.") != std::string::npos);  // kept from the imported card
   CHECK(!box.logged("host service misuse"));
 }
 
