@@ -507,19 +507,26 @@ done:
 
 /* ---- generation ---------------------------------------------------------------- */
 
+static const char* const kStops[] = {SEP};
+
+void dlg_sampler_settings(const dlg_gen_opts* o, unsigned long long default_seed, wb_sampler_settings* s) {
+  wb_sampler_settings init = WB_SAMPLER_SETTINGS_INIT;
+  *s = init;
+  s->preset = o->preset;
+  s->alternatives = (uint32_t)o->alternatives;
+  s->set = WB_SAMPLER_MAX_TOKENS | WB_SAMPLER_SEED;
+  s->max_tokens = (int32_t)o->n_tokens;
+  s->seed = o->have_seed ? o->seed : default_seed;
+  s->stop = kStops;
+  s->stop_count = 1;
+  if (o->have_temp) s->set |= WB_SAMPLER_TEMPERATURE, s->temperature = (float)o->temp;
+  if (o->have_top_p) s->set |= WB_SAMPLER_TOP_P, s->top_p = (float)o->top_p;
+}
+
 static int run_generation(dlg_plugin* self, wb_node_id from, const dlg_gen_opts* o, unsigned long long default_seed,
                           wb_node_id* kids, size_t* n, char* err, size_t err_cap) {
-  static const char* const stops[] = {SEP};
-  wb_sampler_settings s = WB_SAMPLER_SETTINGS_INIT;
-  s.preset = o->preset;
-  s.alternatives = (uint32_t)o->alternatives;
-  s.set = WB_SAMPLER_MAX_TOKENS | WB_SAMPLER_SEED;
-  s.max_tokens = (int32_t)o->n_tokens;
-  s.seed = o->have_seed ? o->seed : default_seed;
-  s.stop = stops;
-  s.stop_count = 1;
-  if (o->have_temp) s.set |= WB_SAMPLER_TEMPERATURE, s.temperature = (float)o->temp;
-  if (o->have_top_p) s.set |= WB_SAMPLER_TOP_P, s.top_p = (float)o->top_p;
+  wb_sampler_settings s;
+  dlg_sampler_settings(o, default_seed, &s);
   if (self->gen->generate(self->host, from, &s, NULL, NULL, kids, DLG_MAX_ALTERNATIVES, n) != WB_OK)
     return host_fail(self, err, err_cap, "generating");
   if (*n > DLG_MAX_ALTERNATIVES) *n = DLG_MAX_ALTERNATIVES;
@@ -550,26 +557,57 @@ int dlg_publish(dlg_plugin* self, dlg_scene* sc, wb_node_id parent, const char* 
   return rc;
 }
 
-int dlg_generate(dlg_plugin* self, dlg_scene* sc, const char* speaker, const dlg_gen_opts* o, wb_node_id* out,
-                 size_t* n_out, char* err, size_t err_cap) {
+int dlg_turn_prepare(dlg_plugin* self, dlg_scene* sc, const char* speaker, dlg_turn* t, char* err, size_t err_cap) {
   dlg_message* path = NULL;
-  size_t n = 0, i, k = 0;
-  const char* key = lane_key(sc, speaker);
-  wb_node_id lane, prompt, kids[DLG_MAX_ALTERNATIVES], parent = sc->head;
+  size_t n = 0;
+  wb_node_id lane;
   int rc = 1;
-  *n_out = 0;
+  memset(t, 0, sizeof *t);
   if (dlg_path(self, sc, sc->head, &path, &n) != 0) return host_fail(self, err, err_cap, "reading the conversation");
-  if (dlg_lane_catch_up(self, sc, path, n, key, &lane, err, err_cap) != 0) goto done;
-  if (dlg_prompt_node(self, lane, speaker, &prompt, err, err_cap) != 0) goto done;
-  if (run_generation(self, prompt, o, 1 + (unsigned long long)n, kids, &k, err, err_cap) != 0) goto done;
+  t->speaker = dlg_strdup(speaker);
+  t->key = dlg_strdup(lane_key(sc, speaker));
+  t->parent = sc->head;
+  t->scene = sc->node;
+  t->seed = 1 + (unsigned long long)n;
+  if (!t->speaker || !t->key) set_err(err, err_cap, "out of memory", NULL);
+  else if (dlg_lane_catch_up(self, sc, path, n, t->key, &lane, err, err_cap) == 0 &&
+           dlg_prompt_node(self, lane, speaker, &t->prompt, err, err_cap) == 0)
+    rc = 0;
+  dlg_messages_free(path, n);
+  if (rc != 0) dlg_turn_free(t);
+  return rc;
+}
+
+int dlg_turn_publish(dlg_plugin* self, dlg_scene* sc, const dlg_turn* t, const wb_node_id* kids, size_t k,
+                     wb_node_id* out, size_t* n_out, char* err, size_t err_cap) {
+  size_t i;
+  *n_out = 0;
   for (i = 0; i < k; ++i) {
-    if (dlg_publish(self, sc, parent, speaker, key, prompt, kids[i], &out[*n_out], err, err_cap) != 0) goto done;
+    if (dlg_publish(self, sc, t->parent, t->speaker, t->key, t->prompt, kids[i], &out[*n_out], err, err_cap) != 0)
+      return 1;
     ++*n_out;
   }
   if (*n_out > 0) sc->head = out[0];
-  rc = dlg_scene_save(self, sc) == 0 ? 0 : host_fail(self, err, err_cap, "writing the scene");
-done:
-  dlg_messages_free(path, n);
+  return dlg_scene_save(self, sc) == 0 ? 0 : host_fail(self, err, err_cap, "writing the scene");
+}
+
+void dlg_turn_free(dlg_turn* t) {
+  free(t->speaker);
+  free(t->key);
+  memset(t, 0, sizeof *t);
+}
+
+int dlg_generate(dlg_plugin* self, dlg_scene* sc, const char* speaker, const dlg_gen_opts* o, wb_node_id* out,
+                 size_t* n_out, char* err, size_t err_cap) {
+  dlg_turn t;
+  wb_node_id kids[DLG_MAX_ALTERNATIVES];
+  size_t k = 0;
+  int rc = 1;
+  *n_out = 0;
+  if (dlg_turn_prepare(self, sc, speaker, &t, err, err_cap) != 0) return 1;
+  if (run_generation(self, t.prompt, o, t.seed, kids, &k, err, err_cap) == 0)
+    rc = dlg_turn_publish(self, sc, &t, kids, k, out, n_out, err, err_cap);
+  dlg_turn_free(&t);
   return rc;
 }
 

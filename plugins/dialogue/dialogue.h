@@ -84,6 +84,17 @@ typedef struct dlg_message {
   size_t text_len;
 } dlg_message;
 
+/* A turn in two halves, so that the panel can generate on a host worker
+ * (wb.generate/1 start/poll/finish) between them: dlg_turn_prepare feeds the
+ * speaker's lane and writes its "NAME:" prompt; dlg_turn_publish writes the
+ * generated lane nodes as visible messages. */
+typedef struct dlg_turn {
+  char* speaker;
+  char* key; /* the lane */
+  wb_node_id scene, prompt, parent;
+  unsigned long long seed; /* default seed when the options name none */
+} dlg_turn;
+
 typedef struct dlg_plugin {
   wb_plugin plugin;
   const wb_host* host;
@@ -99,6 +110,9 @@ typedef struct dlg_plugin {
    * history would have cost. */
   size_t fed_tokens, history_tokens;
   int panel_built; /* the panel exists, so its widgets can be read back */
+  /* The panel's turn generating on a host worker (session 0: none). */
+  wb_session_id session;
+  dlg_turn turn;
 } dlg_plugin;
 
 /* ---- dialogue_store.c ---------------------------------------------------- */
@@ -155,6 +169,12 @@ int dlg_swipe(dlg_plugin* self, dlg_scene* sc, wb_node_id msg, const dlg_gen_opt
               char* err, size_t err_cap);
 int dlg_edit(dlg_plugin* self, dlg_scene* sc, wb_node_id msg, const char* text, wb_node_id* out, char* err,
              size_t err_cap);
+int dlg_turn_prepare(dlg_plugin* self, dlg_scene* sc, const char* speaker, dlg_turn* t, char* err, size_t err_cap);
+int dlg_turn_publish(dlg_plugin* self, dlg_scene* sc, const dlg_turn* t, const wb_node_id* kids, size_t k,
+                     wb_node_id* out, size_t* n_out, char* err, size_t err_cap);
+void dlg_turn_free(dlg_turn* t);
+void dlg_sampler_settings(const dlg_gen_opts* o, unsigned long long default_seed, wb_sampler_settings* s);
+
 /* The message siblings of `msg` (itself included), in tree order. */
 int dlg_siblings(dlg_plugin* self, wb_node_id msg, wb_node_id** out, size_t* n);
 int dlg_export(dlg_plugin* self, dlg_scene* sc, const char* path, char* err, size_t err_cap);

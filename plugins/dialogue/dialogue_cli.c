@@ -734,7 +734,12 @@ static bool dialogue_init(const wb_plugin* plugin) {
   return true;
 }
 
-static void dialogue_destroy(const wb_plugin* plugin) { free(plugin->plugin_data); }
+static void dialogue_destroy(const wb_plugin* plugin) {
+  dlg_plugin* self = (dlg_plugin*)plugin->plugin_data;
+  /* A running session is cancelled by the host when the plugin unloads. */
+  dlg_turn_free(&self->turn);
+  free(self);
+}
 
 static const void* dialogue_get_extension(const wb_plugin* plugin, const char* id) {
   (void)plugin;

@@ -2,8 +2,9 @@
  * personality, example lines, greeting; card import), the conversation as a
  * list (selecting a message continues from there: a fork), speaker pick,
  * post, generate, swipe between alternatives. Same actions as headless.
- * Generation here blocks the frame for the length of one turn (a turn is
- * short; a worker session like the novel plugin's is future work). */
+ * "Generate" feeds the speaker's lane at once and generates the line on a
+ * host worker (ui_frame publishes it); "New alternative" still blocks for
+ * one line. */
 #include "dialogue.h"
 
 #include <stdio.h>
@@ -310,15 +311,28 @@ static void ui_event(const wb_plugin* plugin, const wb_ui_event* ev) {
       size_t n = 0;
       dlg_gen_opts_init(&o);
       self->fed_tokens = self->history_tokens = 0;
-      if (strcmp(id, "generate") == 0) {
+      if (self->session) {
+        snprintf(err, sizeof err, "%s is still speaking", self->turn.speaker ? self->turn.speaker : "someone");
+      } else if (strcmp(id, "generate") == 0) {
+        /* The lane is fed now (quick); the line is generated on a host worker
+         * and published by ui_frame when it is done. */
         long pick = (long)ui_number(self, "speaker", 0);
         const char* forced = pick >= 1 && (size_t)pick <= sc.n_cast ? sc.cast[pick - 1].f[DLG_F_NAME]
                              : (size_t)pick == sc.n_cast + 1 ? sc.narrator : NULL;
         char* speaker = NULL;
+        wb_sampler_settings s;
         if (dlg_pick_speaker(self, &sc, forced, &speaker, NULL, NULL, err, sizeof err) == 0 &&
-            dlg_generate(self, &sc, speaker, &o, out, &n, err, sizeof err) == 0)
-          snprintf(err, sizeof err, "%s spoke; the model read %zu new tokens (re-reading would be %zu)", speaker,
-                   self->fed_tokens, self->history_tokens);
+            dlg_turn_prepare(self, &sc, speaker, &self->turn, err, sizeof err) == 0) {
+          dlg_sampler_settings(&o, self->turn.seed, &s);
+          if (self->gen->start(self->host, self->turn.prompt, &s, &self->session) != WB_OK) {
+            snprintf(err, sizeof err, "generating: %s", self->host->last_error(self->host));
+            self->session = 0;
+            dlg_turn_free(&self->turn);
+          } else {
+            snprintf(err, sizeof err, "%s is speaking...", speaker);
+          }
+          dlg_scene_save(self, &sc); /* the round-robin position moved */
+        }
         free(speaker);
       } else if (dlg_swipe(self, &sc, sc.head, &o, out, &n, err, sizeof err) == 0) {
         snprintf(err, sizeof err, "new alternative");
@@ -331,4 +345,32 @@ static void ui_event(const wb_plugin* plugin, const wb_ui_event* ev) {
   dlg_scene_free(&sc);
 }
 
-const wb_plugin_ui dlg_ui = {ui_build, ui_event, NULL};
+/* Publishes the panel's turn once its worker is done (never blocks). */
+static void ui_frame(const wb_plugin* plugin) {
+  dlg_plugin* self = (dlg_plugin*)plugin->plugin_data;
+  bool finished = false;
+  wb_node_id kids[DLG_MAX_ALTERNATIVES], out[DLG_MAX_ALTERNATIVES];
+  size_t k = 0, n = 0;
+  char err[1024];
+  dlg_scene sc;
+  if (!self->session || !self->ui) return;
+  if (self->gen->poll(self->host, self->session, NULL, NULL, &finished) != WB_OK) finished = true;
+  if (!finished) return;
+  err[0] = '\0';
+  if (self->gen->finish(self->host, self->session, kids, DLG_MAX_ALTERNATIVES, &k) != WB_OK) {
+    snprintf(err, sizeof err, "generating: %s", self->host->last_error(self->host));
+    k = 0;
+  }
+  self->session = 0;
+  if (k > DLG_MAX_ALTERNATIVES) k = DLG_MAX_ALTERNATIVES;
+  if (k > 0 && dlg_scene_load(self, self->turn.scene, &sc) == 0) {
+    if (dlg_turn_publish(self, &sc, &self->turn, kids, k, out, &n, err, sizeof err) == 0)
+      snprintf(err, sizeof err, "%s spoke; the model read %zu new tokens (re-reading would be %zu)", self->turn.speaker,
+               self->fed_tokens, self->history_tokens);
+    dlg_scene_free(&sc);
+  }
+  dlg_turn_free(&self->turn);
+  refresh(self, err);
+}
+
+const wb_plugin_ui dlg_ui = {ui_build, ui_event, ui_frame};

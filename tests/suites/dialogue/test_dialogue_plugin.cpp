@@ -4,7 +4,9 @@
 // (wb.cards/1, wb.score/1, wb.transcript/1).
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cmath>
+#include <thread>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -505,6 +507,12 @@ TEST_CASE("dialogue: the panel edits the cast, posts, generates and swipes", "[d
   REQUIRE(h.ui_change(kDialogue, "dialogue", "message", &msg, nullptr));
   REQUIRE(h.ui_press(kDialogue, "dialogue", "post"));
   REQUIRE(h.ui_press(kDialogue, "dialogue", "generate"));
+  CHECK(panel().find("status")->text == "Mira is speaking...");  // on a host worker: the press returned at once
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (panel().find("status")->text.rfind("Mira spoke", 0) != 0 && std::chrono::steady_clock::now() < deadline) {
+    h.ui_tick();  // one GUI frame
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   INFO(panel().find("status")->text);
   CHECK(panel().find("status")->text.rfind("Mira spoke", 0) == 0);
   auto items = panel().find("messages")->items;
