@@ -26,6 +26,9 @@ std::string preview(const tree::Node& n) {
 void draw_node(App& app, NodeId id, const std::vector<NodeId>& path, NodeId& to_select, NodeId& to_delete) {
   const tree::Node* n = app.tree.find(id);
   if (!n) return;
+  // Plugins' hidden machinery (the dialogue plugin's memory lanes: label
+  // prefix "dlg.lane") is not a story branch; its subtrees stay out of view.
+  if (n->label.rfind("dlg.lane", 0) == 0) return;
   bool on_path = std::find(path.begin(), path.end(), id) != path.end();
   ImGuiTreeNodeFlags f = ImGuiTreeNodeFlags_OpenOnArrow | ImGuiTreeNodeFlags_SpanAvailWidth;
   if (n->children.empty()) f |= ImGuiTreeNodeFlags_Leaf;

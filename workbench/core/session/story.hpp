@@ -115,6 +115,11 @@ class Story {
   // The state after `id` (or after `pos` tokens of its path); for tests, benchmarks and plugins.
   Result<tree::Restored> state_at(NodeId id, std::optional<std::size_t> pos = std::nullopt);
 
+  // Natural-log likelihood of each token sequence read right after `id`,
+  // decoded as one batch (step t feeds token t of every sequence still
+  // going). Defined in story_score.cpp.
+  Result<std::vector<double>> score(NodeId id, const std::vector<std::vector<int32_t>>& continuations);
+
   // Generates opt.alternatives continuations of `from` as one batch. Blocks;
   // `on_event` is called on this thread. `cancel` (may be null) is checked
   // between tokens; what was generated before a cancel is kept.

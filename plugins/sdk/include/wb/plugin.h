@@ -51,7 +51,8 @@
  *
  * Extension headers: wb/ext/log.h, wb/ext/presets.h, wb/ext/ui.h,
  * wb/ext/headless.h, wb/ext/tokenizer.h, wb/ext/tree.h, wb/ext/generate.h,
- * wb/ext/midi.h (0.2); wb/plugin_all.h includes them all.
+ * wb/ext/midi.h, wb/ext/cards.h, wb/ext/score.h, wb/ext/transcript.h (0.2);
+ * wb/plugin_all.h includes them all.
  * History: CHANGELOG.md next to this folder.
  */
 #ifndef WB_PLUGIN_H
