@@ -205,3 +205,80 @@ TEST_CASE("vulkan: v6 honours rescale_every_n_layers", "[gpu][vulkan][rwkv][offi
   CHECK(max_abs_diff(make(true), expected) <= 2e-3);
   CHECK(max_abs_diff(make(false), expected) > 0.05);
 }
+
+TEST_CASE("vulkan: states stay on the device; forks copy device memory; the host copy comes on request",
+          "[gpu][vulkan][state]") {
+  for (const TinyModel& tm : tiny_models()) {
+    INFO(tm.id);
+    const std::string path = tiny_path(tm, "FP32");
+    auto cpu = must_load(path);
+    State sc;
+    const std::vector<int32_t> more = {105, 110, 32};
+    const auto want = run_serial(*cpu, {34, 105, 110, 32}, &sc);
+
+    auto gpu = vk_load(path, {});
+    const auto* vm = vk::as_vulkan(*gpu);
+    REQUIRE(vm);
+    State s = gpu->new_state();
+    CHECK(s.store() == nullptr);
+    std::vector<float> lg(256);
+    REQUIRE(gpu->prefill(std::vector<int32_t>{34}, s, lg).ok());
+    CHECK(s.store() != nullptr);  // resident in the model's state pool
+    CHECK(s.host_stale());        // nothing was copied back to the host
+    State fork = s;               // a device-side copy
+    CHECK(fork.store() != nullptr);
+    CHECK(fork.store() != s.store());
+    CHECK(fork.host_stale());
+    for (State* st : {&s, &fork}) {
+      State* sp = st;
+      for (int32_t t : more) REQUIRE(gpu->decode(std::span<const int32_t>(&t, 1), std::span<State* const>(&sp, 1), lg).ok());
+      CHECK(max_abs_diff(lg, want) <= 1e-4);
+      CHECK(st->host_stale());
+      const State& view = *st;
+      CHECK(state_diff(view, sc) <= 1e-4);  // read back on request (const: stays resident)
+      CHECK(st->store() != nullptr);
+    }
+    // Two pool slots for two live states (plus the arena).
+    CHECK(vm->memory().states > 0);
+    // Writing through data() hands the state back to the host; the next call uploads it.
+    State edited = s;
+    std::span<float> d = edited.data();
+    CHECK(edited.store() == nullptr);
+    std::fill(d.begin(), d.end(), 0.0f);
+    const State fresh = gpu->new_state();
+    std::copy(fresh.data().begin(), fresh.data().end(), d.begin());  // v4: -1e30 max exponents
+    State* ep = &edited;
+    const int32_t t0 = 34;
+    REQUIRE(gpu->decode(std::span<const int32_t>(&t0, 1), std::span<State* const>(&ep, 1), lg).ok());
+    CHECK(max_abs_diff(lg, run_serial(*cpu, {34})) <= 1e-4);
+    // The CPU backend takes a device-resident state as it is.
+    State to_cpu = s;
+    State* cp = &to_cpu;
+    const int32_t t1 = 10;
+    std::vector<float> lc(256);
+    REQUIRE(cpu->decode(std::span<const int32_t>(&t1, 1), std::span<State* const>(&cp, 1), lc).ok());
+    CHECK(to_cpu.store() == nullptr);
+    State sc2 = sc;
+    State* cp2 = &sc2;
+    REQUIRE(cpu->decode(std::span<const int32_t>(&t1, 1), std::span<State* const>(&cp2, 1), lg).ok());
+    CHECK(max_abs_diff(lc, lg) <= 1e-4);
+    // A state outliving its model is still readable.
+    gpu.reset();
+    CHECK(state_diff(fork, sc) <= 1e-4);
+  }
+}
+
+TEST_CASE("vulkan: an absurd allocation is a recoverable error", "[gpu][vulkan]") {
+  const std::string path = tiny_path(tiny_models()[4], "FP32");
+  vk::VulkanModelOptions huge;
+  huge.max_batch = 1u << 22;  // a state arena of ~800 GB
+  auto tf = read_tensor_file(path);
+  REQUIRE(tf.ok());
+  auto m = vk::build_vulkan_model(*tf, Arch::v7, huge);
+  REQUIRE(!m.ok());
+  INFO(m.error().message);
+  CHECK((m.error().code == Errc::device || m.error().code == Errc::unsupported || m.error().code == Errc::limit));
+  // The process and the device are fine afterwards.
+  auto ok = vk_load(path, {});
+  CHECK(max_abs_diff(run_sequence(*ok, kPrompt), expected_logits(tiny_models()[4])) <= 1e-4);
+}

@@ -142,7 +142,7 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
 
   // Time mixing.
   WB_CHECK(o.layer_norm(cs, x_, 0, C, xln_, 0, C, y.ln1_w, y.ln1_b, C, n, kLayerNormEps));
-  WB_CHECK(o.token_mix(cs, xln_, state_arena_, y.att_mix, xmix_, {C, n, T, 6, base + kAttShift * C, slot}));
+  WB_CHECK(o.token_mix(cs, xln_, *state_buf_, y.att_mix, xmix_, {C, n, T, 6, base + kAttShift * C, slot}));
   WB_CHECK(save_shift(xln_, base + kAttShift * C, T, n_seq));
   auto slot_off = [&](uint32_t m) { return m * nC; };
   WB_CHECK(o.matmul(cs, y.wr, xmix_, slot_off(0), C, r_, 0, C, n));
@@ -161,13 +161,13 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
     WB_CHECK(o.matmul(cs, y.v2, lora_, 0, dv, vl_, 0, C, n));
   }
   WB_CHECK(o.rwkv7_prep(cs, k_, v_, w_, a_, vl_, vfirst_, kk_, y.prep, C, n, l == 0));
-  const Buffer* bufs[10] = {&r_, &w_, &k_, &v_, &kk_, &a_, &g_, &state_arena_, &y.wkv, &att_};
+  const Buffer* bufs[10] = {&r_, &w_, &k_, &v_, &kk_, &a_, &g_, state_buf_, &y.wkv, &att_};
   WB_CHECK(o.wkv7(cs, bufs, {C, N_, T, n, base + 2 * C, slot, info_.group_norm_eps, 0}, n_seq));
   WB_CHECK(o.matmul(cs, y.wo, att_, 0, C, x_, 0, C, n, Act::none, true));
 
   // Channel mixing.
   WB_CHECK(o.layer_norm(cs, x_, 0, C, xln_, 0, C, y.ln2_w, y.ln2_b, C, n, kLayerNormEps));
-  WB_CHECK(o.token_mix(cs, xln_, state_arena_, y.ffn_mix, xmix_, {C, n, T, 1, base + kFfnShift * C, slot}));
+  WB_CHECK(o.token_mix(cs, xln_, *state_buf_, y.ffn_mix, xmix_, {C, n, T, 1, base + kFfnShift * C, slot}));
   WB_CHECK(save_shift(xln_, base + kFfnShift * C, T, n_seq));
   WB_CHECK(o.matmul(cs, y.fk, xmix_, 0, C, ffk_, 0, F_, n, Act::relu_sq));
   WB_CHECK(o.matmul(cs, y.fv, ffk_, 0, F_, x_, 0, C, n, Act::none, true));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 
 namespace wb::vk {
@@ -115,9 +116,119 @@ Result<std::unique_ptr<Context>> make_context(const VulkanModelOptions& opt) {
   return Context::create(co);
 }
 
+// ---------------------------------------------------------------- state pool
+
+// Device buffers cut into fixed-size state slots. Shared (shared_ptr) by the
+// model and every State stored in it, so a State outliving its model can
+// still be read back or copied.
+class StatePool {
+ public:
+  struct Slot {
+    uint32_t chunk = 0, index = 0;
+  };
+
+  StatePool(std::shared_ptr<Context> ctx, uint64_t slot_floats)
+      : ctx_(std::move(ctx)), slot_floats_(slot_floats), cs_(*ctx_) {
+    const uint64_t range = ctx_->device().max_storage_buffer_range;
+    per_chunk_ = static_cast<uint32_t>(std::clamp<uint64_t>(range / (slot_floats_ * 4), 1, 16));
+  }
+
+  const Buffer& buffer(Slot s) const { return chunks_[s.chunk]; }
+  // Float offset of the slot in its buffer.
+  uint32_t base(Slot s) const { return static_cast<uint32_t>(s.index * slot_floats_); }
+  uint64_t slot_bytes() const { return slot_floats_ * 4; }
+  uint64_t bytes() const {
+    std::lock_guard lock(mu_);
+    return uint64_t{static_cast<uint32_t>(chunks_.size())} * per_chunk_ * slot_bytes();
+  }
+  size_t in_use() const {
+    std::lock_guard lock(mu_);
+    return in_use_;
+  }
+
+  Result<Slot> acquire() {
+    std::lock_guard lock(mu_);
+    if (free_.empty()) {
+      if (slot_floats_ * 4 > ctx_->device().max_storage_buffer_range)
+        return make_error(Errc::unsupported, "vulkan: a state of {} bytes exceeds the device's buffer range",
+                          slot_floats_ * 4);
+      WB_TRY(b, ctx_->make_buffer(uint64_t{per_chunk_} * slot_bytes(), Memory::device));
+      chunks_.push_back(std::move(b));
+      for (uint32_t i = per_chunk_; i-- > 0;) free_.push_back({static_cast<uint32_t>(chunks_.size() - 1), i});
+    }
+    Slot s = free_.back();
+    free_.pop_back();
+    ++in_use_;
+    return s;
+  }
+  void release(Slot s) {
+    std::lock_guard lock(mu_);
+    free_.push_back(s);
+    --in_use_;
+  }
+
+  Status write(Slot s, std::span<const float> v) {
+    return ctx_->upload(chunks_[s.chunk], uint64_t{base(s)} * 4, v.data(), v.size_bytes());
+  }
+  Status read(Slot s, std::span<float> v) const {
+    return ctx_->download(chunks_[s.chunk], uint64_t{base(s)} * 4, v.data(), v.size_bytes());
+  }
+  // A device-side copy (forking), submitted on its own and waited for.
+  Status copy(Slot from, Slot to) {
+    std::lock_guard lock(copy_mu_);
+    WB_CHECK(cs_.begin());
+    WB_CHECK(cs_.copy(chunks_[from.chunk], uint64_t{base(from)} * 4, chunks_[to.chunk], uint64_t{base(to)} * 4,
+                      slot_bytes()));
+    return cs_.submit_and_wait();
+  }
+
+ private:
+  std::shared_ptr<Context> ctx_;
+  uint64_t slot_floats_;
+  uint32_t per_chunk_ = 1;
+  mutable std::mutex mu_;  // chunks_ only grows; buffers never move (std::deque)
+  std::deque<Buffer> chunks_;
+  std::vector<Slot> free_;
+  size_t in_use_ = 0;
+  std::mutex copy_mu_;
+  CommandStream cs_;
+};
+
+namespace {
+
+class VkStateStore final : public StateStore {
+ public:
+  VkStateStore(std::shared_ptr<StatePool> pool, StatePool::Slot slot) : pool_(std::move(pool)), slot_(slot) {}
+  ~VkStateStore() override { pool_->release(slot_); }
+
+  std::unique_ptr<StateStore> clone() const override {
+    auto s = pool_->acquire();
+    if (!s) return nullptr;
+    auto copy = std::make_unique<VkStateStore>(pool_, *s);
+    if (!pool_->copy(slot_, *s)) return nullptr;
+    return copy;
+  }
+  Status read(std::span<float> out) const override { return pool_->read(slot_, out); }
+
+  const StatePool* pool() const { return pool_.get(); }
+  StatePool::Slot slot() const { return slot_; }
+
+ private:
+  std::shared_ptr<StatePool> pool_;
+  StatePool::Slot slot_;
+};
+
+// The store of a State resident in `pool`, else nullptr.
+const VkStateStore* resident_in(const State& s, const StatePool* pool) {
+  auto* st = dynamic_cast<const VkStateStore*>(s.store());
+  return st && st->pool() == pool ? st : nullptr;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------- model
 
-RwkvVulkan::RwkvVulkan(std::unique_ptr<Context> ctx, ModelInfo info, const VulkanModelOptions& opt)
+RwkvVulkan::RwkvVulkan(std::shared_ptr<Context> ctx, ModelInfo info, const VulkanModelOptions& opt)
     : ctx_(std::move(ctx)), ops_(*ctx_), cs_(*ctx_), info_(std::move(info)), opt_(opt) {}
 
 State RwkvVulkan::new_state() const {
@@ -129,7 +240,7 @@ State RwkvVulkan::new_state() const {
 VulkanMemory RwkvVulkan::memory() const {
   VulkanMemory m;
   m.weights = weight_bytes_;
-  m.states = state_arena_.size() + state_stage_.size();
+  m.states = state_arena_.size() + (pool_ ? pool_->bytes() : 0);
   m.scratch = ctx_->allocated_bytes() - weight_bytes_ - m.states;
   m.validation_errors = ctx_->validation_errors();
   m.device = ctx_->device().name;
@@ -199,10 +310,10 @@ Status RwkvVulkan::load(const TensorFile& tf) {
   WB_TRY(lg, ctx_->make_buffer(uint64_t{batch_} * info_.n_vocab * 4, Memory::host));
   logits_ = std::move(lg);
   WB_CHECK(scratch(uint64_t{batch_} * state_floats() * 4, state_arena_));
-  if (!state_arena_.mapped()) {
-    WB_TRY(st, ctx_->make_buffer(state_arena_.size(), Memory::host));
-    state_stage_ = std::move(st);
-  }
+  if (state_arena_.size() > ctx_->device().max_storage_buffer_range)
+    return make_error(Errc::unsupported, "{}: {} states of {} bytes exceed the device's buffer range; lower max_batch",
+                      tf.path, batch_, state_floats() * 4);
+  pool_ = std::make_shared<StatePool>(ctx_, state_floats());
   return {};
 }
 
@@ -230,7 +341,7 @@ Result<RkvFfn> RwkvVulkan::load_rkv_ffn(WeightLoader& L, int layer, bool v6_name
 Status RwkvVulkan::save_shift(const Buffer& src, uint32_t off, uint32_t T, uint32_t n_seq) {
   const uint64_t C = C_;
   for (uint32_t s = 0; s < n_seq; ++s)
-    WB_CHECK(cs_.copy(src, (uint64_t{s} * T + T - 1) * C * 4, state_arena_, (uint64_t{s} * state_floats() + off) * 4,
+    WB_CHECK(cs_.copy(src, (uint64_t{s} * T + T - 1) * C * 4, *state_buf_, (uint64_t{s} * state_floats() + off) * 4,
                       C * 4));
   return {};
 }
@@ -248,8 +359,8 @@ Status RwkvVulkan::record_rkv_ffn(const RkvFfn& f, uint32_t l, uint32_t T, uint3
 }
 
 Status RwkvVulkan::check_state(const State& s) const {
-  if (s.data().size() != state_floats())
-    return make_error(Errc::invalid_argument, "state has {} floats; this {} model needs {}", s.data().size(),
+  if (s.byte_size() != state_floats() * 4)
+    return make_error(Errc::invalid_argument, "state has {} floats; this {} model needs {}", s.byte_size() / 4,
                       arch_name(info_.arch), state_floats());
   return {};
 }
@@ -315,6 +426,18 @@ Status RwkvVulkan::embed(std::span<const int32_t> tokens, float* dst) const {
   return {};
 }
 
+Status RwkvVulkan::make_resident(std::span<State* const> states) {
+  for (State* st : states) {
+    if (resident_in(*st, pool_.get())) continue;
+    WB_TRY(slot, pool_->acquire());
+    auto store = std::make_unique<VkStateStore>(pool_, slot);
+    const State& host = *st;  // const: reads a foreign store back without dropping it first
+    WB_CHECK(pool_->write(slot, host.data()));
+    st->attach_store(std::move(store));
+  }
+  return {};
+}
+
 Status RwkvVulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<State* const> states,
                        std::span<float> logits) {
   const uint32_t n_seq = static_cast<uint32_t>(states.size());
@@ -322,15 +445,21 @@ Status RwkvVulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<St
   const uint32_t C = C_, V = static_cast<uint32_t>(info_.n_vocab);
   if (n != T * n_seq || n > max_vec_) return make_error(Errc::internal, "vulkan rwkv: bad batch shape");
   WB_CHECK(embed(tokens, static_cast<float*>(in_.mapped())));
-  // States travel inside the same submit: copied straight into a mapped arena, or
-  // through a host-visible stage with copies recorded around the work.
+  WB_CHECK(make_resident(states));
+  std::vector<const VkStateStore*> slots(n_seq);
+  for (uint32_t s = 0; s < n_seq; ++s) slots[s] = resident_in(*states[s], pool_.get());
   const uint64_t sbytes = state_floats() * 4;
-  Buffer& host_side = state_arena_.mapped() ? state_arena_ : state_stage_;
-  for (uint32_t s = 0; s < n_seq; ++s)
-    std::memcpy(static_cast<uint8_t*>(host_side.mapped()) + s * sbytes, states[s]->data().data(), sbytes);
 
   WB_CHECK(cs_.begin());
-  if (state_stage_) WB_CHECK(cs_.copy(state_stage_, 0, state_arena_, 0, n_seq * sbytes));
+  // Gathered into the arena's contiguous slots by device copies (and scattered
+  // back below). Binding a pool slot in place for one sequence would save two
+  // copies, but gave wrong RWKV-5/6 results on lavapipe from the second call on
+  // (not understood yet; the gathered path is what the tests hold).
+  for (uint32_t s = 0; s < n_seq; ++s)
+    WB_CHECK(cs_.copy(pool_->buffer(slots[s]->slot()), uint64_t{pool_->base(slots[s]->slot())} * 4, state_arena_,
+                      s * sbytes, sbytes));
+  state_buf_ = &state_arena_;
+  state_base_ = 0;
   WB_CHECK(ops_.layer_norm(cs_, in_, 0, C, x_, 0, C, ln0_w_, ln0_b_, C, n, kLayerNormEps));
   for (uint32_t l = 0; l < static_cast<uint32_t>(info_.n_layer); ++l) {
     WB_CHECK(record_layer(l, T, n_seq));
@@ -343,11 +472,14 @@ Status RwkvVulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<St
     WB_CHECK(ops_.layer_norm(cs_, x_, (T - 1) * C, T * C, xln_, 0, C, lnout_w_, lnout_b_, C, n_seq, kLayerNormEps));
     WB_CHECK(ops_.matmul(cs_, head_, xln_, 0, C, logits_, 0, V, n_seq));
   }
-  if (state_stage_) WB_CHECK(cs_.copy(state_arena_, 0, state_stage_, 0, n_seq * sbytes));
-  WB_CHECK(cs_.submit_and_wait());
-
   for (uint32_t s = 0; s < n_seq; ++s)
-    std::memcpy(states[s]->data().data(), static_cast<const uint8_t*>(host_side.mapped()) + s * sbytes, sbytes);
+      WB_CHECK(cs_.copy(state_arena_, s * sbytes, pool_->buffer(slots[s]->slot()),
+                        uint64_t{pool_->base(slots[s]->slot())} * 4, sbytes));
+  state_buf_ = nullptr;
+  const Status done = cs_.submit_and_wait();
+  // Whatever happened on the device, the host copies are no longer current.
+  for (State* st : states) st->mark_store_newer();
+  WB_CHECK(done);
   if (!logits.empty()) WB_CHECK(ctx_->download(logits_, 0, logits.data(), uint64_t{n_seq} * V * 4));
   return {};
 }

@@ -13,9 +13,14 @@
 //
 // Activations: n = T * n_seq vectors of C floats, sequence-major (vector v is
 // token v % T of sequence v / T). Prefill runs one sequence of up to max_chunk
-// tokens, decode up to max_batch sequences of one token. States: each call
-// copies the host States into a device arena (slot s = sequence s) and back
-// inside the same submit.
+// tokens, decode up to max_batch sequences of one token.
+//
+// States live on the device: the first call on a State uploads it into a slot
+// of the model's StatePool and attaches that slot to it (State::attach_store);
+// each call copies the slots of its states into a contiguous arena and back
+// with device copies, never through the host.
+// Copying a State copies its slot on the device; data() reads it back only
+// when someone asks (state tree snapshots, saving, the CPU backend).
 #pragma once
 #include <memory>
 #include <mutex>
@@ -68,9 +73,11 @@ struct RkvFfn {
   DeviceMatrix key, value, receptance;
 };
 
+class StatePool;
+
 class RwkvVulkan : public VulkanModel {
  public:
-  RwkvVulkan(std::unique_ptr<Context> ctx, ModelInfo info, const VulkanModelOptions& opt);
+  RwkvVulkan(std::shared_ptr<Context> ctx, ModelInfo info, const VulkanModelOptions& opt);
 
   const ModelInfo& info() const override { return info_; }
   std::string_view backend() const override { return "vulkan"; }
@@ -98,8 +105,9 @@ class RwkvVulkan : public VulkanModel {
   Status scratch(uint64_t bytes, Buffer& b);
   // Bytes of max_vec_ vectors of `width` floats (set before load_layers runs).
   uint64_t vec_bytes(uint32_t width) const { return uint64_t{max_vec_} * width * 4; }
-  // Float offset of layer l's state in sequence slot 0 of the arena.
-  uint32_t layer_base(uint32_t l) const { return static_cast<uint32_t>(l * layer_stride()); }
+  // Float offset of layer l's state of sequence 0 in *state_buf_ (sequence s
+  // adds s * state_floats(): the arena's stride).
+  uint32_t layer_base(uint32_t l) const { return state_base_ + static_cast<uint32_t>(l * layer_stride()); }
   // Copies each sequence's last vector of `src` (n_seq x T x C) into its state at `off`.
   Status save_shift(const Buffer& src, uint32_t off, uint32_t T, uint32_t n_seq);
   // Reads meta["rescale_every_n_layers"] and meta["group_norm_eps"] (GGUF / HF conversions).
@@ -108,7 +116,7 @@ class RwkvVulkan : public VulkanModel {
   Result<RkvFfn> load_rkv_ffn(WeightLoader& L, int layer, bool v6_names);
   Status record_rkv_ffn(const RkvFfn& f, uint32_t l, uint32_t T, uint32_t n_seq);
 
-  std::unique_ptr<Context> ctx_;
+  std::shared_ptr<Context> ctx_;
   Ops ops_;
   CommandStream cs_;
   ModelInfo info_;
@@ -120,13 +128,19 @@ class RwkvVulkan : public VulkanModel {
   // copy, the token-shift mixes (mix_slots() x C per vector), FFN hidden (F)
   // and two C-wide temporaries the FFN uses (free for time mixing too).
   Buffer x_, xln_, xmix_, ffk_, tmp_a_, tmp_b_;
-  Buffer state_arena_;
+  // Where the states of the call being recorded are (the arena; sequence s at
+  // state_base_ + s * state_floats()).
+  const Buffer* state_buf_ = nullptr;
+  uint32_t state_base_ = 0;
 
  private:
   Status check_state(const State& s) const;
   Status check_logits(std::span<float> logits, size_t n) const;
   Status embed(std::span<const int32_t> tokens, float* dst) const;
   Status run(std::span<const int32_t> tokens, uint32_t T, std::span<State* const> states, std::span<float> logits);
+
+  // Makes each State resident in this model's pool (uploading host-only ones).
+  Status make_resident(std::span<State* const> states);
 
   std::mutex mu_;
   uint64_t weight_bytes_ = 0;
@@ -135,7 +149,8 @@ class RwkvVulkan : public VulkanModel {
   Buffer ln0_w_, ln0_b_, lnout_w_, lnout_b_;
   DeviceMatrix head_;
   Buffer in_, logits_;
-  Buffer state_stage_;  // host-visible mirror of the arena when the arena is not mapped (discrete GPUs)
+  Buffer state_arena_;  // batch_ contiguous state slots for batched decode
+  std::shared_ptr<StatePool> pool_;
 };
 
 // Per-version builders (rwkv4_vulkan.cpp ... rwkv7_vulkan.cpp).
