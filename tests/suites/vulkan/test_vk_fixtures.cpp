@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <utility>
 
 #include "../rwkv/official_convention.hpp"
 #include "../rwkv/rwkv_helpers.hpp"
@@ -281,4 +282,29 @@ TEST_CASE("vulkan: an absurd allocation is a recoverable error", "[gpu][vulkan]"
   // The process and the device are fine afterwards.
   auto ok = vk_load(path, {});
   CHECK(max_abs_diff(run_sequence(*ok, kPrompt), expected_logits(tiny_models()[4])) <= 1e-4);
+}
+
+TEST_CASE("vulkan: RWKV-4/5/6 runs raise no validation-layer errors", "[gpu][vulkan][validation]") {
+  for (const TinyModel& tm : tiny_models()) {
+    if (std::string(tm.id) == "7v0-834K") continue;  // test_vk_rwkv7.cpp covers v7
+    for (int config : {0, 1}) {
+      INFO(tm.id << " config " << config);
+      vk::VulkanModelOptions opt = config_options(config);
+      opt.validation = true;
+      opt.max_chunk = 2;
+      auto m = vk_load(tiny_path(tm, "FP16"), opt);
+      State s = m->new_state();
+      std::vector<float> lg(256);
+      REQUIRE(m->prefill(kPrompt, s, lg).ok());
+      State fork = s;  // a device copy
+      std::vector<State*> ptrs = {&s, &fork};
+      std::vector<int32_t> toks = {32, 116};
+      std::vector<float> lg2(2 * 256);
+      REQUIRE(m->decode(toks, ptrs, lg2).ok());
+      (void)std::as_const(fork).data();  // read back
+      const auto* vm = vk::as_vulkan(*m);
+      REQUIRE(vm);
+      CHECK(vm->memory().validation_errors == 0);
+    }
+  }
 }
