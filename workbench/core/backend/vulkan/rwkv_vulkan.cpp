@@ -133,7 +133,11 @@ class StatePool {
     per_chunk_ = static_cast<uint32_t>(std::clamp<uint64_t>(range / (slot_floats_ * 4), 1, 16));
   }
 
-  const Buffer& buffer(Slot s) const { return chunks_[s.chunk]; }
+  // Locked: another thread may be adding a chunk (a fork); references stay valid.
+  const Buffer& buffer(Slot s) const {
+    std::lock_guard lock(mu_);
+    return chunks_[s.chunk];
+  }
   // Float offset of the slot in its buffer.
   uint32_t base(Slot s) const { return static_cast<uint32_t>(s.index * slot_floats_); }
   uint64_t slot_bytes() const { return slot_floats_ * 4; }
@@ -168,17 +172,21 @@ class StatePool {
   }
 
   Status write(Slot s, std::span<const float> v) {
-    return ctx_->upload(chunks_[s.chunk], uint64_t{base(s)} * 4, v.data(), v.size_bytes());
+    Buffer* b;
+    {
+      std::lock_guard lock(mu_);
+      b = &chunks_[s.chunk];
+    }
+    return ctx_->upload(*b, uint64_t{base(s)} * 4, v.data(), v.size_bytes());
   }
   Status read(Slot s, std::span<float> v) const {
-    return ctx_->download(chunks_[s.chunk], uint64_t{base(s)} * 4, v.data(), v.size_bytes());
+    return ctx_->download(buffer(s), uint64_t{base(s)} * 4, v.data(), v.size_bytes());
   }
   // A device-side copy (forking), submitted on its own and waited for.
   Status copy(Slot from, Slot to) {
     std::lock_guard lock(copy_mu_);
     WB_CHECK(cs_.begin());
-    WB_CHECK(cs_.copy(chunks_[from.chunk], uint64_t{base(from)} * 4, chunks_[to.chunk], uint64_t{base(to)} * 4,
-                      slot_bytes()));
+    WB_CHECK(cs_.copy(buffer(from), uint64_t{base(from)} * 4, buffer(to), uint64_t{base(to)} * 4, slot_bytes()));
     return cs_.submit_and_wait();
   }
 
