@@ -1,6 +1,7 @@
 // `wb logits / info --backend vulkan` end to end on lavapipe.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -39,18 +40,52 @@ TEST_CASE("wb info --backend vulkan reports device memory", "[gpu][vulkan][cli]"
   CHECK(!j["device"].get<std::string>().empty());
 }
 
-TEST_CASE("wb with a Vulkan device that does not exist, or an architecture it lacks, fails cleanly",
+TEST_CASE("wb with a Vulkan device that does not exist fails cleanly, or falls back with --backend auto",
           "[gpu][vulkan][cli]") {
   const std::string v7 = fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin");
   auto r = run_wb("logits '" + v7 + "' --tokens 1 --backend vulkan --device 63");
   CHECK(r.exit_code != 0);
   CHECK(r.out.find("device 63") != std::string::npos);
-  const std::string v5 = fixture("rwkv-cpp-tiny/tiny-rwkv-5v2-730K-FP32.bin");
-  r = run_wb("logits '" + v5 + "' --tokens 1 --backend vulkan");
+  // With no Vulkan driver at all (the loader pointed at a file that does not
+  // exist), "vulkan" says so and "auto" falls back to the CPU.
+  ::setenv("VK_DRIVER_FILES", "/nonexistent-wb-test-icd.json", 1);
+  ::setenv("VK_ICD_FILENAMES", "/nonexistent-wb-test-icd.json", 1);
+  r = run_wb("info '" + v7 + "' --backend vulkan");
+  auto r_auto = run_wb("info '" + v7 + "' --backend auto");
+  ::unsetenv("VK_DRIVER_FILES");
+  ::unsetenv("VK_ICD_FILENAMES");
+  INFO(r.out);
   CHECK(r.exit_code != 0);
-  CHECK(r.out.find("--backend cpu") != std::string::npos);
-  // "auto" falls back to the CPU for what Vulkan cannot run.
-  r = run_wb("info '" + v5 + "' --backend auto");
-  CHECK(r.exit_code == 0);
-  CHECK(r.out.find("\"backend\":\"cpu\"") != std::string::npos);
+  CHECK(r.out.find("no Vulkan driver") != std::string::npos);
+  INFO(r_auto.out);
+  CHECK(r_auto.exit_code == 0);
+  CHECK(r_auto.out.find("\"backend\":\"cpu\"") != std::string::npos);
+}
+
+TEST_CASE("wb logits and info --backend vulkan on RWKV-4, 5.1, 5.2 and 6", "[gpu][vulkan][cli]") {
+  for (const char* id : {"4v0-660K", "5v1-730K", "5v2-730K", "6v0-1m"}) {
+    INFO(id);
+    const std::string dir = std::string(id) == "6v0-1m" ? "rwkv-cpp-tiny/history-6v0-1m/" : "rwkv-cpp-tiny/";
+    const std::string model = fixture(dir + "tiny-rwkv-" + id + "-FP32.bin");
+    const auto tmp = temp_dir("vk_cli_archs");
+    const std::string out = (tmp / "l.bin").string();
+    auto r = run_wb("logits '" + model + "' --tokens 34,105,110 --backend vulkan --out '" + out + "'");
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    auto got = read_bytes(out), want = read_bytes(fixture(dir + "expected-logits-" + id + ".bin"));
+    REQUIRE(got.size() == 1024);
+    REQUIRE(want.size() == 1024);
+    float g[256], w[256];
+    std::memcpy(g, got.data(), 1024);
+    std::memcpy(w, want.data(), 1024);
+    float worst = 0;
+    for (int i = 0; i < 256; ++i) worst = std::max(worst, std::fabs(g[i] - w[i]));
+    CHECK(worst <= 1e-4f);
+    r = run_wb("info '" + model + "' --backend vulkan");
+    REQUIRE(r.exit_code == 0);
+    auto j = nlohmann::json::parse(r.out);
+    CHECK(j["backend"] == "vulkan");
+    CHECK(j["memory"]["weights"].get<uint64_t>() > 1000000);
+    CHECK(j["memory"]["states"].get<uint64_t>() == j["state_bytes"].get<uint64_t>() * 16);  // max_batch slots
+  }
 }

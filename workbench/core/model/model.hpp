@@ -11,6 +11,7 @@
 // a known byte size, so the state tree can snapshot, compare and store it.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,20 +42,60 @@ struct ModelInfo {
   std::string model_key;
 };
 
+// Where a backend keeps a State's numbers between its calls (a Vulkan device
+// buffer), so decoding step after step never moves them through host memory.
+// Implemented by backends; a State owns at most one.
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  // The same numbers in new storage (a fork copies device memory), or nullptr
+  // when that fails (out of device memory): the State then copies via the host.
+  virtual std::unique_ptr<StateStore> clone() const = 0;
+  // Copies the stored numbers to host memory (out.size() floats).
+  virtual Status read(std::span<float> out) const = 0;
+};
+
 // The recurrent state after some text: per layer, token-shift vectors and the
 // WKV state. Layout is fixed by the architecture (see the arch sources).
+//
+// A State may live on a device (store() != nullptr): the backend that ran it
+// keeps it there, forks (copies) copy device memory, and the host copy is
+// filled only when data() is asked for (the state tree's snapshots, saving,
+// another backend). data() through a non-const State hands the numbers back to
+// the host for good (the caller may change them; the next Vulkan call uploads
+// them again). Like any value, one State must not be used from two threads at once.
 class State {
  public:
   State() = default;
   explicit State(std::size_t n_floats, float fill = 0.0f) : data_(n_floats, fill) {}
+  State(const State& o);
+  State& operator=(const State& o);
+  State(State&&) noexcept = default;
+  State& operator=(State&&) noexcept = default;
 
-  std::span<float> data() { return data_; }
-  std::span<const float> data() const { return data_; }
+  std::span<float> data();
+  std::span<const float> data() const;
   std::size_t byte_size() const { return data_.size() * sizeof(float); }
-  bool operator==(const State& o) const { return data_ == o.data_; }
+  bool operator==(const State& o) const;
+
+  // ---- for backends
+  StateStore* store() const { return store_.get(); }
+  // The store now holds exactly the host numbers (just uploaded).
+  void attach_store(std::unique_ptr<StateStore> s) {
+    store_ = std::move(s);
+    host_stale_ = false;
+  }
+  // The backend changed the stored numbers; the host copy is out of date.
+  void mark_store_newer() { host_stale_ = store_ != nullptr; }
+  bool host_stale() const { return host_stale_; }
 
  private:
-  std::vector<float> data_;
+  // Fills the host copy from the store when it is out of date. A failed read
+  // (device lost) leaves NaNs, which every consumer can see.
+  void sync() const;
+  mutable std::vector<float> data_;
+  std::unique_ptr<StateStore> store_;
+  mutable bool host_stale_ = false;
 };
 
 class Model {

@@ -65,7 +65,8 @@ std::vector<float> token_mix(std::span<const float> x, std::span<const float> st
   return out;
 }
 
-std::vector<float> eltwise(std::span<const float> a, std::span<const float> b, EltOp op) {
+std::vector<float> eltwise(std::span<const float> a, std::span<const float> b, EltOp op,
+                           std::span<const float> y0) {
   std::vector<float> y(a.size());
   for (size_t i = 0; i < a.size(); ++i) {
     double r = 0;
@@ -76,6 +77,8 @@ std::vector<float> eltwise(std::span<const float> a, std::span<const float> b, E
       case EltOp::tanh: r = std::tanh(double{a[i]}); break;
       case EltOp::relu_sq: r = a[i] > 0 ? double{a[i]} * a[i] : 0.0; break;
       case EltOp::mul_sigmoid: r = a[i] * sigm(b[i]); break;
+      case EltOp::add_sigmoid_mul: r = y0[i] + sigm(a[i]) * b[i]; break;
+      case EltOp::half: r = 0.5 * a[i]; break;
     }
     y[i] = static_cast<float>(r);
   }
@@ -136,6 +139,88 @@ std::vector<float> wkv7(const Rwkv7Vectors& in, std::vector<float>& state, std::
         for (uint32_t i = 0; i < N; ++i) {
           const double y = (o[i] - mean) * rstd * p[C + h * N + i] + p[2 * C + h * N + i] + bonus * in.v[base + i];
           out[base + i] = static_cast<float>(y * in.g[base + i]);
+        }
+      }
+    }
+  return out;
+}
+
+std::vector<float> token_mix_dd(std::span<const float> x, std::span<const float> state, std::span<const float> mix,
+                                std::span<const float> delta, const TokenMixPush& p) {
+  const size_t nC = size_t{p.n_vec} * p.C;
+  std::vector<float> out(size_t{p.n_mix} * nC);
+  for (uint32_t v = 0; v < p.n_vec; ++v)
+    for (uint32_t c = 0; c < p.C; ++c) {
+      const size_t i = size_t{v} * p.C + c;
+      const double prev = v % p.T == 0 ? state[size_t{v / p.T} * p.state_stride + p.state_off + c] : x[i - p.C];
+      for (uint32_t m = 0; m < p.n_mix; ++m)
+        out[m * nC + i] = static_cast<float>(x[i] + (prev - x[i]) * (double{mix[size_t{m} * p.C + c]} + delta[m * nC + i]));
+    }
+  return out;
+}
+
+std::vector<float> wkv4(std::span<const float> k, std::span<const float> v, std::span<const float> r,
+                        std::vector<float>& state, std::span<const float> params, const Wkv4Push& p,
+                        uint32_t n_seq) {
+  const uint32_t C = p.C;
+  std::vector<float> out(size_t{n_seq} * p.T * C);
+  for (uint32_t s = 0; s < n_seq; ++s)
+    for (uint32_t c = 0; c < C; ++c) {
+      float* st = state.data() + size_t{s} * p.state_stride + p.state_off + c;
+      double aa = st[0], bb = st[C], pp = st[2 * C];
+      const double w = params[c], u = params[C + c];
+      for (uint32_t t = 0; t < p.T; ++t) {
+        const size_t i = (size_t{s} * p.T + t) * C + c;
+        double ww = u + k[i], q = std::max(pp, ww);
+        double e1 = std::exp(pp - q), e2 = std::exp(ww - q);
+        out[i] = static_cast<float>(sigm(r[i]) * (e1 * aa + e2 * v[i]) / (e1 * bb + e2));
+        ww = pp + w;
+        q = std::max(ww, double{k[i]});
+        e1 = std::exp(ww - q);
+        e2 = std::exp(k[i] - q);
+        aa = e1 * aa + e2 * v[i];
+        bb = e1 * bb + e2;
+        pp = q;
+      }
+      st[0] = static_cast<float>(aa), st[C] = static_cast<float>(bb), st[2 * C] = static_cast<float>(pp);
+    }
+  return out;
+}
+
+std::vector<float> wkv5(const Wkv5Vectors& in, std::vector<float>& state, std::span<const float> p,
+                        const Wkv5Push& pc, uint32_t n_seq) {
+  const uint32_t C = pc.C, N = pc.N, H = C / N;
+  std::vector<float> out(size_t{n_seq} * pc.T * C);
+  std::vector<double> y(N), w(N);
+  for (uint32_t s = 0; s < n_seq; ++s)
+    for (uint32_t h = 0; h < H; ++h) {
+      float* S = state.data() + size_t{s} * pc.state_stride + pc.state_off + size_t{h} * N * N;
+      for (uint32_t t = 0; t < pc.T; ++t) {
+        const size_t base = (size_t{s} * pc.T + t) * C + size_t{h} * N;
+        for (uint32_t i = 0; i < N; ++i) {
+          const double d = p[h * N + i];
+          w[i] = (pc.mode & kWkv5DataDecay) ? std::exp(-std::exp(d + in.wd[base + i])) : d;
+        }
+        for (uint32_t j = 0; j < N; ++j) {
+          double acc = 0;
+          for (uint32_t i = 0; i < N; ++i) {
+            const double kv = double{in.k[base + i]} * in.v[base + j];
+            float& sij = S[i * N + j];
+            acc += in.r[base + i] * (p[C + h * N + i] * kv + sij);
+            sij = static_cast<float>(sij * w[i] + kv);
+          }
+          y[j] = acc;
+        }
+        double mean = 0, var = 0;
+        for (uint32_t j = 0; j < N; ++j) mean += y[j];
+        mean /= N;
+        for (uint32_t j = 0; j < N; ++j) var += (y[j] - mean) * (y[j] - mean);
+        var /= N;
+        const double rstd = 1.0 / std::sqrt(var + pc.eps);
+        for (uint32_t j = 0; j < N; ++j) {
+          double o = (y[j] - mean) * rstd * p[2 * C + h * N + j] + p[3 * C + h * N + j];
+          if (pc.mode & kWkv5Gate) o *= in.g[base + j] * sigm(in.g[base + j]);
+          out[base + j] = static_cast<float>(o);
         }
       }
     }

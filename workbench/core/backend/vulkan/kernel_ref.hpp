@@ -21,7 +21,22 @@ std::vector<float> group_norm(std::span<const float> x, std::span<const float> w
 // out[m][v][c]; prev of the first token of sequence s is state[s*stride + off + c].
 std::vector<float> token_mix(std::span<const float> x, std::span<const float> state, std::span<const float> mix,
                              const TokenMixPush& p);
-std::vector<float> eltwise(std::span<const float> a, std::span<const float> b, EltOp op);
+// `y0`: y before the op (read by add_sigmoid_mul only).
+std::vector<float> eltwise(std::span<const float> a, std::span<const float> b, EltOp op,
+                           std::span<const float> y0 = {});
+// out[m][v][c] with mix offsets mix[m][c] + delta[m][v][c] (token_mix_dd.comp).
+std::vector<float> token_mix_dd(std::span<const float> x, std::span<const float> state, std::span<const float> mix,
+                                std::span<const float> delta, const TokenMixPush& p);
+// RWKV-4 WKV over n_seq sequences of T tokens; advances `state`; returns out[n_vec*C] (wkv4.comp).
+std::vector<float> wkv4(std::span<const float> k, std::span<const float> v, std::span<const float> r,
+                        std::vector<float>& state, std::span<const float> params, const Wkv4Push& p,
+                        uint32_t n_seq);
+// RWKV-5/6 WKV + per-head group norm (+ silu gate); advances `state` (wkv5.comp).
+struct Wkv5Vectors {
+  std::vector<float> r, k, v, wd, g;  // n_vec*C each; wd / g only for the modes that read them
+};
+std::vector<float> wkv5(const Wkv5Vectors& in, std::vector<float>& state, std::span<const float> params,
+                        const Wkv5Push& p, uint32_t n_seq);
 
 struct Rwkv7Vectors {
   std::vector<float> r, w, k, v, kk, a, g;  // n_vec*C each, as wkv7 reads them

@@ -1,6 +1,6 @@
-// RWKV-7 on the Vulkan backend: the wb::Model interface, weights uploaded once,
-// every layer of a prefill chunk or a decode step recorded into one command
-// buffer and submitted once.
+// RWKV-7 on the Vulkan backend, and the options / memory report every Vulkan
+// model shares (the common machinery: rwkv_vulkan.hpp; v4-v6: rwkv4_vulkan.cpp
+// ... rwkv6_vulkan.cpp; pick by architecture with vulkan_backend.hpp).
 //
 //   WB_TRY(tf, wb::read_tensor_file(path));
 //   WB_TRY(model, wb::vk::load_rwkv7_vulkan(tf, {.device_index = 0}));

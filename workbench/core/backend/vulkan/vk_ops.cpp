@@ -326,4 +326,25 @@ Status Ops::wkv7(CommandStream& cs, std::span<const Buffer* const> bufs, const W
   return cs.dispatch(*p, bufs, &push, sizeof push, push.C / push.N, n_seq);
 }
 
+Status Ops::token_mix_dd(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix,
+                         const Buffer& delta, const Buffer& out, const TokenMixPush& push) {
+  WB_TRY(p, ctx_->pipeline("token_mix_dd", 5, sizeof(TokenMixPush)));
+  return cs.dispatch(*p, {&x, &state, &mix, &delta, &out}, &push, sizeof push,
+                     groups(uint64_t{push.n_vec} * push.C, 64));
+}
+
+Status Ops::wkv4(CommandStream& cs, std::span<const Buffer* const> bufs, const Wkv4Push& push, uint32_t n_seq) {
+  if (bufs.size() != 6) return make_error(Errc::internal, "vulkan wkv4: 6 buffers expected");
+  WB_TRY(p, ctx_->pipeline("wkv4", 6, sizeof(Wkv4Push)));
+  return cs.dispatch(*p, bufs, &push, sizeof push, groups(push.C, 64), n_seq);
+}
+
+Status Ops::wkv5(CommandStream& cs, std::span<const Buffer* const> bufs, const Wkv5Push& push, uint32_t n_seq) {
+  if (push.N == 0 || push.N > 64 || push.C % push.N != 0)
+    return make_error(Errc::unsupported, "vulkan wkv5: head size {} (C {}) is not supported (1..64)", push.N, push.C);
+  if (bufs.size() != 8) return make_error(Errc::internal, "vulkan wkv5: 8 buffers expected");
+  WB_TRY(p, ctx_->pipeline("wkv5", 8, sizeof(Wkv5Push)));
+  return cs.dispatch(*p, bufs, &push, sizeof push, push.C / push.N, n_seq);
+}
+
 }  // namespace wb::vk

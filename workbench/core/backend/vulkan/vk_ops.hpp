@@ -48,8 +48,18 @@ static_assert(sizeof(Rwkv7PrepPush) == 16);
 struct Wkv7Push { uint32_t C, N, T, n_vec, state_off, state_stride; float eps; uint32_t pad; };
 static_assert(sizeof(Wkv7Push) == 32);
 
+struct Wkv4Push { uint32_t C, T, state_off, state_stride; };
+static_assert(sizeof(Wkv4Push) == 16);
+
+// mode bit 0: data-dependent decay (RWKV-6); bit 1: silu gate (5.2 and 6).
+struct Wkv5Push { uint32_t C, N, T, state_off, state_stride; float eps; uint32_t mode, pad; };
+static_assert(sizeof(Wkv5Push) == 32);
+enum : uint32_t { kWkv5DataDecay = 1, kWkv5Gate = 2 };
+
 enum class Act : uint32_t { none = 0, tanh = 1, sigmoid = 2, relu_sq = 3 };
-enum class EltOp : uint32_t { add = 0, mul = 1, sigmoid = 2, tanh = 3, relu_sq = 4, mul_sigmoid = 5 };
+// add_sigmoid_mul: y += sigmoid(a) * b (reads y); half: y = a / 2.
+enum class EltOp : uint32_t { add = 0, mul = 1, sigmoid = 2, tanh = 3, relu_sq = 4, mul_sigmoid = 5,
+                              add_sigmoid_mul = 6, half = 7 };
 
 // Weight storage on the device. f16 stays f16, q8_0 stays Q8_0 (split into
 // codes + scales); f32, bf16 and the other quantised types become f32, or f16
@@ -109,6 +119,13 @@ class Ops {
                     uint32_t n_vec, bool layer0);
   Status wkv7(CommandStream& cs, std::span<const Buffer* const> bufs /* r w k v kk a g state params out */,
               const Wkv7Push& p, uint32_t n_seq);
+  // RWKV-6 token shift with per-token mix offsets (token_mix_dd.comp).
+  Status token_mix_dd(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix, const Buffer& delta,
+                      const Buffer& out, const TokenMixPush& p);
+  Status wkv4(CommandStream& cs, std::span<const Buffer* const> bufs /* k v r state params out */,
+              const Wkv4Push& p, uint32_t n_seq);
+  Status wkv5(CommandStream& cs, std::span<const Buffer* const> bufs /* r k v wd g state params out */,
+              const Wkv5Push& p, uint32_t n_seq);
 
  private:
   Context* ctx_;

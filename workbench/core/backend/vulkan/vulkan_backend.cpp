@@ -1,13 +1,22 @@
 #include "core/backend/vulkan/vulkan_backend.hpp"
 
+#include "core/backend/vulkan/rwkv_vulkan.hpp"
+
 namespace wb::vk {
 
 Result<std::unique_ptr<Model>> build_vulkan_model(const TensorFile& tf, Arch arch, const VulkanModelOptions& opt) {
-  if (arch != Arch::v7)
-    return make_error(Errc::unsupported, "{}: the Vulkan backend runs RWKV-7 only so far ({} needs --backend cpu)",
-                      tf.path, arch_name(arch));
-  WB_TRY(m, load_rwkv7_vulkan(tf, opt));
-  return std::unique_ptr<Model>(std::move(m));
+  auto m = [&]() -> Result<std::unique_ptr<VulkanModel>> {
+    switch (arch) {
+      case Arch::v4: return load_rwkv4_vulkan(tf, opt);
+      case Arch::v5_1:
+      case Arch::v5_2: return load_rwkv5_vulkan(tf, opt, arch);
+      case Arch::v6: return load_rwkv6_vulkan(tf, opt);
+      case Arch::v7: return load_rwkv7_vulkan(tf, opt);
+    }
+    return make_error(Errc::internal, "unhandled architecture");
+  }();
+  if (!m) return m.take_error();
+  return std::unique_ptr<Model>(std::move(*m));
 }
 
 const VulkanModel* as_vulkan(const Model& m) {

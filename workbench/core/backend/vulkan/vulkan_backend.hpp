@@ -5,8 +5,8 @@
 //   WB_TRY(model, wb::vk::build_vulkan_model(tf, arch, {.device_index = 0}));
 //
 // Errors: Errc::device when there is no usable Vulkan device (the caller may
-// fall back to the CPU), Errc::unsupported for an architecture the Vulkan
-// backend does not run yet, Errc::format for inconsistent tensors.
+// fall back to the CPU), Errc::unsupported for shapes the kernels do not
+// take (head size > 64, n_embd not a multiple of 8), Errc::format for inconsistent tensors.
 #pragma once
 #include <memory>
 
