@@ -4,14 +4,15 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/util/data_dirs.hpp"
+
 namespace wb {
 
 std::optional<DefaultModel> find_default_model() {
   namespace fs = std::filesystem;
   std::vector<fs::path> bases;
   if (const char* env = std::getenv("WB_ASSETS_DIR"); env && *env) bases.push_back(fs::path(env) / "models");
-  bases.push_back(fs::path(WB_SOURCE_DIR) / "assets/models");
-  bases.push_back("/usr/share/rwkv-workbench/models");
+  for (const fs::path& dir : shared_data_dirs()) bases.push_back(dir / "models");
   for (const fs::path& base : bases) {
     std::error_code ec;
     if (fs::exists(base / "prose-rwkv7.pth", ec) && fs::exists(base / "prose.model", ec))
