@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/model/load.hpp"
+#include "core/util/data_dirs.hpp"
 
 namespace wb::cli {
 
@@ -35,7 +36,7 @@ Result<sampling::Settings> sampler_from_args(Args& args) {
   if (preset) {
     std::string path = *preset;
     if (path.find('/') == std::string::npos && path.find('.') == std::string::npos)
-      path = (std::filesystem::path(WB_SOURCE_DIR) / "presets" / "sampling" / (path + ".txt")).string();
+      path = find_shared_data("presets/sampling/" + path + ".txt").value_or(path + ".txt").string();
     WB_TRY(p, sampling::load_preset(path));
     s = std::move(p);
   }

@@ -57,3 +57,38 @@ TEST_CASE("the plugin template builds out of tree against the installed SDK and 
   CHECK(out == "Hello, Ada! (2 arguments)\n");
   CHECK(box.logged("[org.example.hello] said hello"));
 }
+
+TEST_CASE("cmake --install puts the tools, presets, default models and shipped plugins where they are looked up",
+          "[plugin][install]") {
+  Sandbox box("install");
+  fs::path prefix = box.root / "prefix", log = box.root / "log.txt";
+  std::string cmake = std::string("'") + WB_CMAKE_COMMAND + "'";
+  for (const char* component : {"app", "plugins"}) {
+    INFO("install " << component << ": " << slurp(log));
+    REQUIRE(sh(cmake + " --install '" + WB_BUILD_DIR + "' --component " + component + " --prefix '" +
+                   prefix.string() + "'",
+               log) == 0);
+  }
+  // The layout core/util/data_dirs and the host's system folders expect.
+  fs::path data = prefix / "share" / "rwkv-workbench";
+  CHECK(fs::exists(prefix / "bin" / "wb"));
+  CHECK(fs::exists(data / "presets" / "sampling" / "default.txt"));
+  CHECK(fs::exists(data / "presets" / "sampling" / "creative.txt"));
+  CHECK(fs::exists(data / "models" / "prose-rwkv7.pth"));
+  CHECK(fs::exists(data / "models" / "prose.model"));
+  CHECK_FALSE(fs::exists(data / "models" / "prose-parity.json"));  // test data, not shipped
+  bool novel = false;
+  for (const auto& e : fs::recursive_directory_iterator(prefix))
+    if (e.path().filename() == "novel.so" && e.path().parent_path().filename() == "plugins" &&
+        fs::exists(e.path().parent_path() / "novel.wbplugin.json"))
+      novel = true;
+  CHECK(novel);
+
+  // The installed data folder, named through WB_DATA_DIR, serves `wb generate` its default model and
+  // a preset by name.
+  std::string cmd = "WB_DATA_DIR='" + data.string() + "' '" + (prefix / "bin" / "wb").string() +
+                    "' generate --prompt 'The rain' -n 4 --preset creative --seed 1";
+  INFO(slurp(log));
+  REQUIRE(sh(cmd, log) == 0);
+  CHECK(slurp(log).find("generated 4 tokens") != std::string::npos);
+}

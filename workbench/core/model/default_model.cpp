@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/util/data_dirs.hpp"
+
 namespace wb {
 
 namespace {
@@ -12,8 +14,7 @@ std::vector<std::filesystem::path> model_folders() {
   namespace fs = std::filesystem;
   std::vector<fs::path> bases;
   if (const char* env = std::getenv("WB_ASSETS_DIR"); env && *env) bases.push_back(fs::path(env) / "models");
-  bases.push_back(fs::path(WB_SOURCE_DIR) / "assets/models");
-  bases.push_back("/usr/share/rwkv-workbench/models");
+  for (const fs::path& dir : shared_data_dirs()) bases.push_back(dir / "models");
   return bases;
 }
 

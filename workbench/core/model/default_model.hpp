@@ -14,8 +14,9 @@ struct DefaultModel {
   std::string tokenizer;  // assets/models/prose.model
 };
 
-// Looks in $WB_ASSETS_DIR/models, the source tree's assets/models, then
-// /usr/share/rwkv-workbench/models; nullopt when none holds both files.
+// Looks in $WB_ASSETS_DIR/models, then models/ under each shared data folder
+// (core/util/data_dirs: the source tree's assets/, the installed data folder);
+// nullopt when none holds both files.
 std::optional<DefaultModel> find_default_model();
 
 // A default model of one kind: "prose" (as above) or "midi"
