@@ -27,6 +27,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rwkv7 import RWKV7, RWKV7Config, count_params  # noqa: E402
 
 
+def load_ready_tokens(run, vocab):
+    """Token files already written into the run (scripts/train/prepare_midi.py): no tokenizer here."""
+    out = {}
+    for split in ("train", "val"):
+        path = os.path.join(run, f"tokens-{split}.npy")
+        if not os.path.exists(path):
+            sys.exit(f"train: --tokens-ready needs {path} (run prepare_midi.py first)")
+        out[split] = np.load(path, mmap_mode="r")
+    with open(os.path.join(run, "tokens-val.json")) as f:
+        val_meta = json.load(f)
+    return out["train"], out["val"], val_meta, vocab
+
+
 def encode_corpus(run, text_dir, tokenizer):
     import sentencepiece as spm
     sp = spm.SentencePieceProcessor(model_file=tokenizer)
@@ -102,8 +115,10 @@ def evaluate(model, val, args):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", required=True)
-    ap.add_argument("--text-dir", required=True)
-    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--text-dir", default="", help="prepared text (prepare_corpus.py); with --tokenizer")
+    ap.add_argument("--tokenizer", default="", help="SentencePiece model for --text-dir")
+    ap.add_argument("--tokens-ready", type=int, default=0, metavar="VOCAB",
+                    help="the run already holds tokens-{train,val}.npy (prepare_midi.py) of this vocabulary size")
     ap.add_argument("--n-layer", type=int, default=6)
     ap.add_argument("--n-embd", type=int, default=256)
     ap.add_argument("--head-size", type=int, default=64)
@@ -129,7 +144,12 @@ def main():
 
     torch.set_num_threads(args.threads)
     os.makedirs(args.run, exist_ok=True)
-    train, val, val_meta, vocab = encode_corpus(args.run, args.text_dir, args.tokenizer)
+    if args.tokens_ready:
+        train, val, val_meta, vocab = load_ready_tokens(args.run, args.tokens_ready)
+    elif args.text_dir and args.tokenizer:
+        train, val, val_meta, vocab = encode_corpus(args.run, args.text_dir, args.tokenizer)
+    else:
+        sys.exit("train: give --text-dir and --tokenizer, or --tokens-ready VOCAB")
     ckpt_path = os.path.join(args.run, "last.pt")
 
     cfg = RWKV7Config(n_layer=args.n_layer, n_embd=args.n_embd, vocab_size=vocab, head_size=args.head_size)
@@ -153,12 +173,13 @@ def main():
 
     with open(os.path.join(args.run, "config.json"), "w") as f:
         json.dump({"model": cfg.to_dict(), "train": vars(args), "params": count_params(model),
-                   "train_tokens": int(len(train)), "val_tokens": int(len(val)), "val_chars": val_meta["chars"]},
+                   "train_tokens": int(len(train)), "val_tokens": int(len(val)), "val_chars": val_meta.get("chars")},
                   f, indent=1)
     print(f"train: {count_params(model)/1e6:.2f} M params, {len(train)} train tokens, {len(val)} val tokens, "
           f"vocab {vocab}, blas={torch.__config__.show().count('BLAS')>0}", flush=True)
     log = open(os.path.join(args.run, "log.jsonl"), "a")
-    chars_per_token = val_meta["chars"] / val_meta["tokens"]
+    # Bits per character only means something for text; token-only corpora (MIDI) report bits per token.
+    chars_per_token = val_meta["chars"] / val_meta["tokens"] if "chars" in val_meta else None
 
     def save():
         tmp = ckpt_path + ".tmp"
@@ -169,11 +190,16 @@ def main():
 
     def validate():
         loss, n = evaluate(model, val, args)
-        rec = {"step": step, "val_loss": loss, "val_bpc": loss / math.log(2) / chars_per_token,
-               "val_tokens": n, "elapsed": round(elapsed, 1)}
+        rec = {"step": step, "val_loss": loss, "val_tokens": n, "elapsed": round(elapsed, 1)}
+        if chars_per_token:
+            rec["val_bpc"] = loss / math.log(2) / chars_per_token
+        else:
+            rec["val_bits_per_token"] = loss / math.log(2)
         log.write(json.dumps(rec) + "\n")
         log.flush()
-        print(f"val step {step}: loss {loss:.4f} bpc {rec['val_bpc']:.4f}", flush=True)
+        print(f"val step {step}: loss {loss:.4f} " +
+              (f"bpc {rec['val_bpc']:.4f}" if chars_per_token else f"bits/token {rec['val_bits_per_token']:.4f}"),
+              flush=True)
 
     last_ckpt = time.time()
     t_prev = time.time()
