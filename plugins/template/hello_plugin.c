@@ -48,45 +48,4 @@ static const wb_plugin_descriptor hello_descriptor = {
     WB_ABI_VERSION_INIT, HELLO_ID, "Hello", "Example vendor", "1.0.0",
     "Template plugin: greets and counts its arguments", hello_features};
 
-static uint32_t factory_count(const wb_plugin_factory* f) {
-  (void)f;
-  return 1;
-}
-
-static const wb_plugin_descriptor* factory_descriptor(const wb_plugin_factory* f, uint32_t i) {
-  (void)f;
-  return i == 0 ? &hello_descriptor : NULL;
-}
-
-static const wb_plugin* factory_create(const wb_plugin_factory* f, const wb_host* host, const char* id) {
-  hello* self;
-  (void)f;
-  if (!host || !id || strcmp(id, HELLO_ID) != 0) return NULL;
-  self = (hello*)calloc(1, sizeof *self);
-  if (!self) return NULL;
-  self->host = host;
-  self->plugin.desc = &hello_descriptor;
-  self->plugin.plugin_data = self;
-  self->plugin.init = hello_init;
-  self->plugin.destroy = hello_destroy;
-  self->plugin.get_extension = hello_get_extension;
-  return &self->plugin;
-}
-
-static const wb_plugin_factory hello_factory = {factory_count, factory_descriptor, factory_create};
-
-static bool entry_init(const wb_host* host, const char* path) {
-  (void)host;
-  (void)path;
-  return true;
-}
-
-static void entry_deinit(void) {}
-
-static const void* entry_get_factory(const char* id) {
-  return id && strcmp(id, WB_PLUGIN_FACTORY_ID) == 0 ? &hello_factory : NULL;
-}
-
-static const wb_plugin_entry hello_entry = {WB_ABI_VERSION_INIT, entry_init, entry_deinit, entry_get_factory};
-
-WB_EXTERN_C WB_EXPORT const wb_plugin_entry* wb_get_plugin_entry(void) { return &hello_entry; }
+WB_SINGLE_PLUGIN(hello, hello_descriptor, hello_init, hello_destroy, hello_get_extension)

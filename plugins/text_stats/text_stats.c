@@ -404,43 +404,4 @@ static const void* plugin_get_extension(const wb_plugin* plugin, const char* id)
   return NULL;
 }
 
-static uint32_t factory_count(const wb_plugin_factory* f) {
-  (void)f;
-  return 1;
-}
-
-static const wb_plugin_descriptor* factory_descriptor(const wb_plugin_factory* f, uint32_t index) {
-  (void)f;
-  return index == 0 ? &descriptor : NULL;
-}
-
-static const wb_plugin* factory_create(const wb_plugin_factory* f, const wb_host* host, const char* id) {
-  instance* self;
-  (void)f;
-  if (!host || !id || strcmp(id, PLUGIN_ID) != 0) return NULL;
-  self = (instance*)calloc(1, sizeof *self);
-  if (!self) return NULL;
-  self->host = host;
-  self->plugin.desc = &descriptor;
-  self->plugin.plugin_data = self;
-  self->plugin.init = plugin_init;
-  self->plugin.destroy = plugin_destroy;
-  self->plugin.get_extension = plugin_get_extension;
-  return &self->plugin;
-}
-
-static const wb_plugin_factory factory = {factory_count, factory_descriptor, factory_create};
-
-static bool entry_init(const wb_host* host, const char* path) {
-  (void)host;
-  (void)path;
-  return true;
-}
-static void entry_deinit(void) {}
-static const void* entry_get_factory(const char* id) {
-  return id && strcmp(id, WB_PLUGIN_FACTORY_ID) == 0 ? &factory : NULL;
-}
-
-static const wb_plugin_entry entry = {WB_ABI_VERSION_INIT, entry_init, entry_deinit, entry_get_factory};
-
-WB_EXTERN_C WB_EXPORT const wb_plugin_entry* wb_get_plugin_entry(void) { return &entry; }
+WB_SINGLE_PLUGIN(instance, descriptor, plugin_init, plugin_destroy, plugin_get_extension)

@@ -17,5 +17,6 @@
 #include "ext/transcript.h"
 #include "ext/tree.h"
 #include "ext/ui.h"
+#include "single_plugin.h"
 
 #endif /* WB_PLUGIN_ALL_H */
