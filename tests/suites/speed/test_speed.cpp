@@ -152,6 +152,23 @@ TEST_CASE("batched decode of four states equals four single decodes", "[speed][b
   }
 }
 
+TEST_CASE("a prefill longer than one chunk equals token-by-token decoding", "[speed][batch]") {
+  // 300 tokens: two full 128-token chunks (the GEMM path) and a 44-token tail.
+  const std::string p = synth_file("f16");
+  auto m = load_model(p);
+  REQUIRE(m.ok());
+  Model& model = **m;
+  std::vector<int32_t> toks(300);
+  for (size_t i = 0; i < toks.size(); ++i) toks[i] = int32_t((i * 37 + 11) % 512);
+  State a = model.new_state(), b = model.new_state();
+  std::vector<float> la(model.info().n_vocab), lb(model.info().n_vocab);
+  REQUIRE(model.prefill(toks, a, la).ok());
+  State* bp = &b;
+  for (int32_t t : toks) REQUIRE(model.decode({&t, 1}, {&bp, 1}, lb).ok());
+  CHECK(rel_err(lb, la) < 1e-4);
+  CHECK(rel_err({b.data().begin(), b.data().end()}, {a.data().begin(), a.data().end()}) < 1e-4);
+}
+
 TEST_CASE("wb synth and wb bench run end to end", "[speed][cli]") {
   const std::string dir = test::temp_dir("speed-cli").string();
   auto r = test::run_wb("synth --arch rwkv7 --layers 1 --embd 64 --vocab 256 --dtype q8_0 --out " + dir + "/m.gguf");

@@ -368,12 +368,90 @@ const char* simd_level_name(SimdLevel l) {
   return l == SimdLevel::avx512 ? "avx512" : l == SimdLevel::avx2 ? "avx2" : "scalar";
 }
 
+namespace {
+
+// Below this many columns the row kernels (weights streamed, converted in
+// registers) win; from here on the register-tiled GEMM does.
+constexpr int kGemmMinColumns = 16;
+
+// Packs columns [j0, j0 + nn) of x for the GEMM kernels (layout in
+// simd_kernels.hpp), then runs the row blocks on all threads.
+void gemm(const Mat& w, int code, SimdLevel level, const float* x, int n, float* y, ThreadPool& pool, int threads) {
+  const bool wide = level == SimdLevel::avx512;
+  const int MR = wide ? simd::kGemmRowsAvx512 : simd::kGemmRowsAvx2;
+  const int TG = wide ? simd::kGemmTokensAvx512 : simd::kGemmTokensAvx2;
+  auto kernel = wide ? &simd::avx512_gemm : &simd::avx2_gemm;
+  const simd::MatRef m{code, w.data, w.row_bytes, w.rows, w.cols};
+  const int64_t K = w.cols;
+  const int64_t blocks = (w.rows + MR - 1) / MR;
+  thread_local std::vector<float> xt;
+  for (int j0 = 0; j0 < n; j0 += simd::kGemmMaxTokens) {
+    const int nn = std::min(n - j0, simd::kGemmMaxTokens);
+    const int groups = (nn + TG - 1) / TG;
+    xt.resize(size_t(groups) * TG * K);
+    float* const xtd = xt.data();  // workers see the caller's buffer (xt is per thread)
+    const float* xj = x + int64_t(j0) * K;
+    // Transpose in 64-wide slices of k per group (each slice is a task).
+    constexpr int64_t kSlice = 64;
+    const int64_t slices = (K + kSlice - 1) / kSlice;
+    auto pack = [&](int64_t t) {
+      const int64_t g = t / slices, k0 = t % slices * kSlice, k1 = std::min(K, k0 + kSlice);
+      float* dst = xtd + size_t(g) * TG * K;
+      for (int c = 0; c < TG; ++c) {
+        const int64_t j = g * TG + c;
+        if (j < nn) {
+          const float* src = xj + j * K;
+          for (int64_t k = k0; k < k1; ++k) dst[k * TG + c] = src[k];
+        } else {
+          for (int64_t k = k0; k < k1; ++k) dst[k * TG + c] = 0.0f;
+        }
+      }
+    };
+    float* yj = y + int64_t(j0) * w.rows;
+    // A few blocks per task so a thread slowed by the shared machine does not hold the others up.
+    const int64_t n_tasks = std::min<int64_t>(blocks, int64_t(threads) * 8);
+    const int64_t per = (blocks + n_tasks - 1) / n_tasks;
+    auto task = [&](int64_t t) {
+      const int64_t b0 = t * per, b1 = std::min(blocks, b0 + per);
+      if (b0 < b1) kernel(m, xtd, nn, groups * TG, yj, b0, b1);
+    };
+    if (threads == 1) {
+      for (int64_t t = 0; t < groups * slices; ++t) pack(t);
+      kernel(m, xtd, nn, groups * TG, yj, 0, blocks);
+    } else {
+      pool.parallel_for(groups * slices, pack);
+      pool.parallel_for(n_tasks, task);
+    }
+  }
+}
+
+}  // namespace
+
+void wkv7_step(float* S, int N, const float* r, const float* w, const float* k, const float* v, const float* kk,
+               const float* kka, float* y) {
+  const SimdLevel level = simd_level();
+  if (level != SimdLevel::scalar && N % 16 == 0) {
+    (level == SimdLevel::avx512 ? simd::avx512_wkv7 : simd::avx2_wkv7)(S, N, r, w, k, v, kk, kka, y);
+    return;
+  }
+  for (int i = 0; i < N; ++i) {
+    float* row = S + size_t(i) * N;
+    const float sa = -dot(row, kk, N);
+    for (int j = 0; j < N; ++j) row[j] = row[j] * w[j] + sa * kka[j] + v[i] * k[j];
+    y[i] = dot(row, r, N);
+  }
+}
+
 void matmul(const Mat& w, const float* x, int n, float* y, ThreadPool& pool) {
   if (w.rows <= 0 || w.cols <= 0 || n <= 0) return;
   const int64_t work = w.rows * w.cols * std::max(1, n);
   const int threads = work < (int64_t(1) << 15) ? 1 : pool.size();
   const SimdLevel level = simd_level();
   const int code = simd_code(w.dtype);
+  if (level != SimdLevel::scalar && code >= 0 && n >= kGemmMinColumns) {
+    gemm(w, code, level, x, n, y, pool, threads);
+    return;
+  }
   if (level != SimdLevel::scalar && code >= 0) {
     // Fused path: rows in multiples of 4 per task, a few tasks per thread so a
     // thread slowed by the shared machine does not hold the others up.

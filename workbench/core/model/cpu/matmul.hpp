@@ -77,4 +77,10 @@ void matmul(const Mat& w, const float* x, int n, float* y, ThreadPool& pool);
 
 float half_to_float(uint16_t h);
 
+// One RWKV-7 WKV step of one head (N x N state S[i][j], i value index, j key
+// index): sa = -(S[i] . kk); S[i][j] = S[i][j] w[j] + sa kka[j] + v[i] k[j];
+// y[i] = S[i] . r. SIMD when N is a multiple of 16, else scalar.
+void wkv7_step(float* S, int N, const float* r, const float* w, const float* k, const float* v, const float* kk,
+               const float* kka, float* y);
+
 }  // namespace wb::cpu

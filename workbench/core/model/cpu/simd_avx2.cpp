@@ -12,6 +12,10 @@ namespace wb::cpu::simd {
 using V = __m256;
 #define WB_SIMD_W 8
 #define WB_SIMD_ENTRY avx2_rows
+#define WB_SIMD_GEMM avx2_gemm
+#define WB_SIMD_WKV7 avx2_wkv7
+#define WB_GEMM_MR 4
+#define WB_GEMM_NV 3
 
 namespace {
 inline V vzero() { return _mm256_setzero_ps(); }
@@ -43,5 +47,8 @@ inline float scalar_f16(const uint8_t* p) {
 }  // namespace
 
 #include "core/model/cpu/simd_kernels.inc"
+
+static_assert(WB_GEMM_MR == kGemmRowsAvx2 && WB_GEMM_NV * WB_SIMD_W == kGemmTokensAvx2);
+static_assert(kGemmMaxTokens % kGemmTokensAvx2 == 0);
 
 }  // namespace wb::cpu::simd

@@ -19,6 +19,10 @@ namespace wb::cpu::simd {
 using V = __m512;
 #define WB_SIMD_W 16
 #define WB_SIMD_ENTRY avx512_rows
+#define WB_SIMD_GEMM avx512_gemm
+#define WB_SIMD_WKV7 avx512_wkv7
+#define WB_GEMM_MR 12
+#define WB_GEMM_NV 2
 
 namespace {
 inline V vzero() { return _mm512_setzero_ps(); }
@@ -46,5 +50,8 @@ inline float scalar_f16(const uint8_t* p) {
 }  // namespace
 
 #include "core/model/cpu/simd_kernels.inc"
+
+static_assert(WB_GEMM_MR == kGemmRowsAvx512 && WB_GEMM_NV * WB_SIMD_W == kGemmTokensAvx512);
+static_assert(kGemmMaxTokens % kGemmTokensAvx512 == 0);
 
 }  // namespace wb::cpu::simd

@@ -28,4 +28,25 @@ struct MatRef {
 void avx512_rows(const MatRef& m, const float* x, int n, float* y, int64_t r0, int64_t r1);
 void avx2_rows(const MatRef& m, const float* x, int n, float* y, int64_t r0, int64_t r1);
 
+// Sequence GEMM (prefill chunks): y = W x for n >= ~16 columns. Register tiles
+// of kGemmRows rows x kGemmTokens columns: weights are converted to f32 once per
+// 512-column slice of a row block into an L1 buffer and broadcast, activations
+// come packed ("xt") so a tile's columns are one contiguous vector load:
+//   xt[(g * cols + k) * kGemmTokens + t] = x[g * kGemmTokens + t][k]
+// (zero for columns at or past n; n_pad = groups * kGemmTokens <= kGemmMaxTokens).
+// Computes row blocks [b0, b1) (block b = rows b*kGemmRows ...) for all n columns.
+constexpr int kGemmRowsAvx512 = 12, kGemmTokensAvx512 = 32;
+constexpr int kGemmRowsAvx2 = 4, kGemmTokensAvx2 = 24;
+constexpr int kGemmMaxTokens = 288;  // a multiple of both token groups
+void avx512_gemm(const MatRef& m, const float* xt, int n, int n_pad, float* y, int64_t b0, int64_t b1);
+void avx2_gemm(const MatRef& m, const float* xt, int n, int n_pad, float* y, int64_t b0, int64_t b1);
+
+// One RWKV-7 WKV step of one head with N x N state S (S[i][j], i value index,
+// j key index; N a multiple of 16):
+//   sa = -(S[i] . kk);  S[i][j] = S[i][j] w[j] + sa kka[j] + v[i] k[j];  y[i] = S[i] . r
+void avx512_wkv7(float* S, int N, const float* r, const float* w, const float* k, const float* v, const float* kk,
+                 const float* kka, float* y);
+void avx2_wkv7(float* S, int N, const float* r, const float* w, const float* k, const float* v, const float* kk,
+               const float* kka, float* y);
+
 }  // namespace wb::cpu::simd
