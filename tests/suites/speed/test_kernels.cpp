@@ -141,3 +141,33 @@ TEST_CASE("the SIMD WKV-7 step matches the scalar step over many steps", "[speed
     CHECK(sa != s0);  // the state really moved
   }
 }
+
+TEST_CASE("vector exp and sigmoid match libm", "[speed][kernels]") {
+  LevelGuard guard;
+  std::vector<float> xs;
+  for (int i = -8000; i <= 8000; ++i) xs.push_back(float(i) * 0.0107f);  // -85.6 .. 85.6, odd steps
+  for (float v : {0.0f, -0.0f, 1e-8f, -1e-8f, 87.0f, -87.0f}) xs.push_back(v);
+  for (SimdLevel l : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512}) {
+    limit_simd_level(l);
+    if (simd_level() != l) continue;
+    INFO("level " << simd_level_name(l));
+    for (size_t len : {xs.size(), size_t(5), size_t(17)}) {  // tails shorter than a vector too
+      std::vector<float> e(xs.begin(), xs.begin() + len), s = e;
+      exp_inplace(e.data(), int64_t(len));
+      sigmoid_inplace(s.data(), int64_t(len));
+      double worst_e = 0, worst_s = 0;
+      for (size_t i = 0; i < len; ++i) {
+        const double re = std::exp(double(xs[i])), rs = 1.0 / (1.0 + std::exp(-double(xs[i])));
+        worst_e = std::max(worst_e, std::fabs(e[i] - re) / re);
+        worst_s = std::max(worst_s, std::fabs(s[i] - rs) / std::max(rs, 1e-30));
+      }
+      CHECK(worst_e < 4e-7);  // a few ulp
+      CHECK(worst_s < 4e-7);
+    }
+  }
+  // Far outside the range the inputs are clamped, never inf or NaN.
+  float big[2] = {1000.0f, -1000.0f};
+  exp_inplace(big, 2);
+  CHECK(std::isfinite(big[0]));
+  CHECK(big[1] >= 0.0f);
+}

@@ -173,13 +173,17 @@ TEST_CASE("wb synth and wb bench run end to end", "[speed][cli]") {
   const std::string dir = test::temp_dir("speed-cli").string();
   auto r = test::run_wb("synth --arch rwkv7 --layers 1 --embd 64 --vocab 256 --dtype q8_0 --out " + dir + "/m.gguf");
   REQUIRE(r.exit_code == 0);
-  r = test::run_wb("bench " + dir + "/m.gguf -p 8 -n 4 -r 1 -t 1 --batch 2");
+  r = test::run_wb("bench " + dir + "/m.gguf -p 8 -n 4 -r 1 -t 1 --batch 2 --bw-mib 8");
   REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("read_bandwidth_gbs ") != std::string::npos);
+  CHECK(r.out.find("bandwidth_fraction ") != std::string::npos);
   CHECK(r.out.find("pp8 ") != std::string::npos);
   CHECK(r.out.find("tg4 ") != std::string::npos);
   CHECK(r.out.find("tg4_batch2 ") != std::string::npos);
   r = test::run_wb("synth --arch rwkv6 --out " + dir + "/x.gguf");
   CHECK(r.exit_code != 0);
   r = test::run_wb("bench " + dir + "/missing.gguf");
+  CHECK(r.exit_code != 0);
+  r = test::run_wb("bench " + dir + "/m.gguf --bw-mib 99999");
   CHECK(r.exit_code != 0);
 }

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/model/cpu/simd_kernels.hpp"
@@ -426,6 +427,20 @@ void gemm(const Mat& w, int code, SimdLevel level, const float* x, int n, float*
 }
 
 }  // namespace
+
+void exp_inplace(float* x, int64_t n) {
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512) return simd::avx512_exp(x, n);
+  if (level == SimdLevel::avx2) return simd::avx2_exp(x, n);
+  for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+}
+
+void sigmoid_inplace(float* x, int64_t n) {
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512) return simd::avx512_sigmoid(x, n);
+  if (level == SimdLevel::avx2) return simd::avx2_sigmoid(x, n);
+  for (int64_t i = 0; i < n; ++i) x[i] = 1.0f / (1.0f + std::exp(-x[i]));
+}
 
 void wkv7_step(float* S, int N, const float* r, const float* w, const float* k, const float* v, const float* kk,
                const float* kka, float* y) {

@@ -77,6 +77,11 @@ void matmul(const Mat& w, const float* x, int n, float* y, ThreadPool& pool);
 
 float half_to_float(uint16_t h);
 
+// In place over n floats: exp, and the logistic sigmoid 1 / (1 + exp(-x)).
+// SIMD (a ~1 ulp polynomial exp, inputs clamped to [-87, 88]) or libm.
+void exp_inplace(float* x, int64_t n);
+void sigmoid_inplace(float* x, int64_t n);
+
 // One RWKV-7 WKV step of one head (N x N state S[i][j], i value index, j key
 // index): sa = -(S[i] . kk); S[i][j] = S[i][j] w[j] + sa kka[j] + v[i] k[j];
 // y[i] = S[i] . r. SIMD when N is a multiple of 16, else scalar.

@@ -41,6 +41,12 @@ constexpr int kGemmMaxTokens = 288;  // a multiple of both token groups
 void avx512_gemm(const MatRef& m, const float* xt, int n, int n_pad, float* y, int64_t b0, int64_t b1);
 void avx2_gemm(const MatRef& m, const float* xt, int n, int n_pad, float* y, int64_t b0, int64_t b1);
 
+// In place: x[i] = exp(x[i]) (inputs clamped to [-87, 88]); x[i] = 1 / (1 + exp(-x[i])).
+void avx512_exp(float* x, int64_t n);
+void avx2_exp(float* x, int64_t n);
+void avx512_sigmoid(float* x, int64_t n);
+void avx2_sigmoid(float* x, int64_t n);
+
 // One RWKV-7 WKV step of one head with N x N state S (S[i][j], i value index,
 // j key index; N a multiple of 16):
 //   sa = -(S[i] . kk);  S[i][j] = S[i][j] w[j] + sa kka[j] + v[i] k[j];  y[i] = S[i] . r
