@@ -460,7 +460,10 @@ void wkv7_step(float* S, int N, const float* r, const float* w, const float* k, 
 void matmul(const Mat& w, const float* x, int n, float* y, ThreadPool& pool) {
   if (w.rows <= 0 || w.cols <= 0 || n <= 0) return;
   const int64_t work = w.rows * w.cols * std::max(1, n);
-  const int threads = work < (int64_t(1) << 15) ? 1 : pool.size();
+  // Small products (the RWKV-7 LoRA matrices in decode) stay on the calling
+  // thread: a thread hand-off costs more than the work, and on a loaded machine
+  // each one risks waiting for a descheduled worker.
+  const int threads = work < (int64_t(1) << 17) ? 1 : pool.size();
   const SimdLevel level = simd_level();
   const int code = simd_code(w.dtype);
   if (level != SimdLevel::scalar && code >= 0 && n >= kGemmMinColumns) {
