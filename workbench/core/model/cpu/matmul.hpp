@@ -6,10 +6,12 @@
 //   wb::cpu::Mat w = ...;                          // rows = outputs, cols = inputs
 //   wb::cpu::matmul(w, x, n, y, pool);             // x: n x cols, y: n x rows
 //
-// One token is n = 1 (mat-vec); a prefill chunk or a decode batch is n > 1, and
-// each weight row is then read once and used for all n vectors. f32, f16, q8_0
-// and q4_0 rows are converted in registers (AVX-512 or AVX2/FMA/F16C, chosen
-// at run time: simd_kernels.hpp); other types are decoded into a row buffer.
+// One token is n = 1 (mat-vec); a decode batch is n > 1, and each weight row
+// is then read once and used for all n vectors. From 16 columns on (prefill
+// chunks) f32/f16/q8_0/q4_0 go through a register-tiled GEMM instead. f32,
+// f16, q8_0 and q4_0 rows are converted in registers (AVX-512 or
+// AVX2/FMA/F16C, chosen at run time: simd_kernels.hpp); other types are
+// decoded into a row buffer.
 // The scalar path gives the same values up to float summation order.
 #pragma once
 #include <atomic>

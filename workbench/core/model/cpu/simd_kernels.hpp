@@ -9,6 +9,8 @@
 // Each weight row is read once straight from the file map and converted in
 // registers; four rows go at once (four memory streams in flight for decode)
 // and up to four activation columns share every converted weight vector.
+// Prefill uses the GEMM entry points below; the WKV-7 step and a vector
+// exp/sigmoid live here too so nothing else needs an ISA-specific file.
 #pragma once
 #include <cstdint>
 
