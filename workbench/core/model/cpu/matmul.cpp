@@ -371,59 +371,24 @@ const char* simd_level_name(SimdLevel l) {
 
 namespace {
 
-// Below this many columns the row kernels (weights streamed, converted in
-// registers) win; from here on the register-tiled GEMM does.
-constexpr int kGemmMinColumns = 16;
+// From this many columns on the register-tiled GEMM beats the row kernels
+// (both give bit-identical outputs, so the switch is invisible in results).
+constexpr int kGemmMinColumns = 5;
 
-// Packs columns [j0, j0 + nn) of x for the GEMM kernels (layout in
-// simd_kernels.hpp), then runs the row blocks on all threads.
 void gemm(const Mat& w, int code, SimdLevel level, const float* x, int n, float* y, ThreadPool& pool, int threads) {
   const bool wide = level == SimdLevel::avx512;
   const int MR = wide ? simd::kGemmRowsAvx512 : simd::kGemmRowsAvx2;
-  const int TG = wide ? simd::kGemmTokensAvx512 : simd::kGemmTokensAvx2;
   auto kernel = wide ? &simd::avx512_gemm : &simd::avx2_gemm;
   const simd::MatRef m{code, w.data, w.row_bytes, w.rows, w.cols};
-  const int64_t K = w.cols;
   const int64_t blocks = (w.rows + MR - 1) / MR;
-  thread_local std::vector<float> xt;
-  for (int j0 = 0; j0 < n; j0 += simd::kGemmMaxTokens) {
-    const int nn = std::min(n - j0, simd::kGemmMaxTokens);
-    const int groups = (nn + TG - 1) / TG;
-    xt.resize(size_t(groups) * TG * K);
-    float* const xtd = xt.data();  // workers see the caller's buffer (xt is per thread)
-    const float* xj = x + int64_t(j0) * K;
-    // Transpose in 64-wide slices of k per group (each slice is a task).
-    constexpr int64_t kSlice = 64;
-    const int64_t slices = (K + kSlice - 1) / kSlice;
-    auto pack = [&](int64_t t) {
-      const int64_t g = t / slices, k0 = t % slices * kSlice, k1 = std::min(K, k0 + kSlice);
-      float* dst = xtd + size_t(g) * TG * K;
-      for (int c = 0; c < TG; ++c) {
-        const int64_t j = g * TG + c;
-        if (j < nn) {
-          const float* src = xj + j * K;
-          for (int64_t k = k0; k < k1; ++k) dst[k * TG + c] = src[k];
-        } else {
-          for (int64_t k = k0; k < k1; ++k) dst[k * TG + c] = 0.0f;
-        }
-      }
-    };
-    float* yj = y + int64_t(j0) * w.rows;
-    // A few blocks per task so a thread slowed by the shared machine does not hold the others up.
-    const int64_t n_tasks = std::min<int64_t>(blocks, int64_t(threads) * 8);
-    const int64_t per = (blocks + n_tasks - 1) / n_tasks;
-    auto task = [&](int64_t t) {
-      const int64_t b0 = t * per, b1 = std::min(blocks, b0 + per);
-      if (b0 < b1) kernel(m, xtd, nn, groups * TG, yj, b0, b1);
-    };
-    if (threads == 1) {
-      for (int64_t t = 0; t < groups * slices; ++t) pack(t);
-      kernel(m, xtd, nn, groups * TG, yj, 0, blocks);
-    } else {
-      pool.parallel_for(groups * slices, pack);
-      pool.parallel_for(n_tasks, task);
-    }
-  }
+  if (threads == 1) return kernel(m, x, n, y, 0, blocks);
+  // A few blocks per task so a thread slowed by the shared machine does not hold the others up.
+  const int64_t n_tasks = std::min<int64_t>(blocks, int64_t(threads) * 8);
+  const int64_t per = (blocks + n_tasks - 1) / n_tasks;
+  pool.parallel_for(n_tasks, [&](int64_t t) {
+    const int64_t b0 = t * per, b1 = std::min(blocks, b0 + per);
+    if (b0 < b1) kernel(m, x, n, y, b0, b1);
+  });
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ using V = __m256;
 #define WB_SIMD_EXP avx2_exp
 #define WB_SIMD_SIGMOID avx2_sigmoid
 #define WB_GEMM_MR 4
-#define WB_GEMM_NV 3
+#define WB_GEMM_NB 2
 
 namespace {
 inline V vzero() { return _mm256_setzero_ps(); }
@@ -59,7 +59,6 @@ inline float scalar_f16(const uint8_t* p) {
 
 #include "core/model/cpu/simd_kernels.inc"
 
-static_assert(WB_GEMM_MR == kGemmRowsAvx2 && WB_GEMM_NV * WB_SIMD_W == kGemmTokensAvx2);
-static_assert(kGemmMaxTokens % kGemmTokensAvx2 == 0);
+static_assert(WB_GEMM_MR == kGemmRowsAvx2 && WB_GEMM_NB == kGemmColsAvx2 && kGemmPassColumns % WB_GEMM_NB == 0);
 
 }  // namespace wb::cpu::simd

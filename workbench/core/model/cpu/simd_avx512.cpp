@@ -23,8 +23,8 @@ using V = __m512;
 #define WB_SIMD_WKV7 avx512_wkv7
 #define WB_SIMD_EXP avx512_exp
 #define WB_SIMD_SIGMOID avx512_sigmoid
-#define WB_GEMM_MR 12
-#define WB_GEMM_NV 2
+#define WB_GEMM_MR 4
+#define WB_GEMM_NB 6
 
 namespace {
 inline V vzero() { return _mm512_setzero_ps(); }
@@ -59,7 +59,6 @@ inline float scalar_f16(const uint8_t* p) {
 
 #include "core/model/cpu/simd_kernels.inc"
 
-static_assert(WB_GEMM_MR == kGemmRowsAvx512 && WB_GEMM_NV * WB_SIMD_W == kGemmTokensAvx512);
-static_assert(kGemmMaxTokens % kGemmTokensAvx512 == 0);
+static_assert(WB_GEMM_MR == kGemmRowsAvx512 && WB_GEMM_NB == kGemmColsAvx512 && kGemmPassColumns % WB_GEMM_NB == 0);
 
 }  // namespace wb::cpu::simd

@@ -30,18 +30,14 @@ struct MatRef {
 void avx512_rows(const MatRef& m, const float* x, int n, float* y, int64_t r0, int64_t r1);
 void avx2_rows(const MatRef& m, const float* x, int n, float* y, int64_t r0, int64_t r1);
 
-// Sequence GEMM (prefill chunks): y = W x for n >= ~16 columns. Register tiles
-// of kGemmRows rows x kGemmTokens columns: weights are converted to f32 once per
-// 512-column slice of a row block into an L1 buffer and broadcast, activations
-// come packed ("xt") so a tile's columns are one contiguous vector load:
-//   xt[(g * cols + k) * kGemmTokens + t] = x[g * kGemmTokens + t][k]
-// (zero for columns at or past n; n_pad = groups * kGemmTokens <= kGemmMaxTokens).
-// Computes row blocks [b0, b1) (block b = rows b*kGemmRows ...) for all n columns.
-constexpr int kGemmRowsAvx512 = 12, kGemmTokensAvx512 = 32;
-constexpr int kGemmRowsAvx2 = 4, kGemmTokensAvx2 = 24;
-constexpr int kGemmMaxTokens = 288;  // a multiple of both token groups
-void avx512_gemm(const MatRef& m, const float* xt, int n, int n_pad, float* y, int64_t b0, int64_t b1);
-void avx2_gemm(const MatRef& m, const float* xt, int n, int n_pad, float* y, int64_t b0, int64_t b1);
+// Sequence GEMM (prefill chunks, batches over 4 columns): the same y = W x as
+// the *_rows kernels and bit-identical to them per output, for row blocks
+// [b0, b1) (block b = rows b*kGemmRows ...), all n columns.
+constexpr int kGemmRowsAvx512 = 4, kGemmColsAvx512 = 6;
+constexpr int kGemmRowsAvx2 = 4, kGemmColsAvx2 = 2;
+constexpr int kGemmPassColumns = 96;  // columns per pass; a multiple of both column groups
+void avx512_gemm(const MatRef& m, const float* x, int n, float* y, int64_t b0, int64_t b1);
+void avx2_gemm(const MatRef& m, const float* x, int n, float* y, int64_t b0, int64_t b1);
 
 // In place: x[i] = exp(x[i]) (inputs clamped to [-87, 88]); x[i] = 1 / (1 + exp(-x[i])).
 void avx512_exp(float* x, int64_t n);
