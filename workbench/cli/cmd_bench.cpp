@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/verbs.hpp"
+#include "core/model/cpu/bandwidth.hpp"
 #include "core/model/load.hpp"
 
 namespace wb::cli {
@@ -33,7 +34,8 @@ double dtype_bytes(const std::string& d) {
 
 }  // namespace
 
-// wb bench MODEL [--backend cpu] [-p 512] [-n 128] [-t THREADS] [--batch B] [-r REPS]
+// wb bench MODEL [--backend cpu] [-p 512] [-n 128] [-t THREADS] [--batch B] [-r REPS] [--bw-mib M]
+// (--bw-mib: size of the read-bandwidth buffer, 0 skips that measurement)
 // Like llama-bench: pp = one prefill of p tokens from a fresh state (logits of
 // the last token only); tg = n single-token decodes, each with full logits.
 int cmd_bench(Args& args) {
@@ -49,15 +51,18 @@ int cmd_bench(Args& args) {
   if (!batch) return fail(batch.error());
   auto reps = args.integer("-r");
   if (!reps) return fail(reps.error());
+  auto bw_mib = args.integer("--bw-mib");
+  if (!bw_mib) return fail(bw_mib.error());
   if (auto st = args.reject_unknown(); !st) return fail(st.error());
   const auto pos = args.positionals();
   if (pos.size() != 1)
     return fail(make_error(Errc::invalid_argument,
-                           "usage: wb bench MODEL [--backend cpu] [-p 512] [-n 128] [-t THREADS] [--batch B] [-r REPS]"));
+                           "usage: wb bench MODEL [--backend cpu] [-p 512] [-n 128] [-t THREADS] [--batch B] [-r REPS] [--bw-mib M]"));
   const int64_t P = p->value_or(512), NT = n->value_or(128), B = batch->value_or(0), R = reps->value_or(3);
-  if (P < 0 || P > 1000000 || NT < 0 || NT > 1000000 || B < 0 || B > 256 || R < 1 || R > 1000 ||
+  const int64_t BW = bw_mib->value_or(1024);
+  if (P < 0 || P > 1000000 || NT < 0 || NT > 1000000 || B < 0 || B > 256 || R < 1 || R > 1000 || BW < 0 || BW > 16384 ||
       (*t && (**t < 1 || **t > 1024)))
-    return fail(make_error(Errc::invalid_argument, "bench: -p/-n 0..1000000, --batch 0..256, -r 1..1000, -t 1..1024"));
+    return fail(make_error(Errc::invalid_argument, "bench: -p/-n 0..1000000, --batch 0..256, -r 1..1000, -t 1..1024, --bw-mib 0..16384"));
   LoadOptions opt;
   if (*backend) opt.backend = **backend;
   if (*t) opt.threads = static_cast<int>(**t);
@@ -115,6 +120,15 @@ int cmd_bench(Args& args) {
       const double bytes = double(sb.st_size) - emb + 2.0 * double(m.new_state().byte_size());
       std::printf("bytes_per_token %.0f\n", bytes);
       std::printf("bandwidth_gbs %.2f\n", bytes * tg / 1e9);
+      // What the memory delivers right now to a plain streaming read with the
+      // same threads (1 GiB by default, beyond the caches): the decode bound.
+      if (m.backend() == "cpu" && BW > 0) {
+        auto bw = cpu::measure_read_bandwidth(opt.threads, std::size_t(BW) << 20);
+        if (!bw) return fail(bw.error());
+        std::printf("read_bandwidth_gbs %.2f\n", *bw);
+        std::printf("decode_bound_tps %.2f\n", *bw * 1e9 / bytes);
+        std::printf("bandwidth_fraction %.3f\n", bytes * tg / 1e9 / *bw);
+      }
     }
     if (B > 0) {
       auto tbr = decode_rate(B);

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/model/cpu/simd_kernels.hpp"
@@ -368,12 +369,72 @@ const char* simd_level_name(SimdLevel l) {
   return l == SimdLevel::avx512 ? "avx512" : l == SimdLevel::avx2 ? "avx2" : "scalar";
 }
 
+namespace {
+
+// From this many columns on the register-tiled GEMM beats the row kernels
+// (both give bit-identical outputs, so the switch is invisible in results).
+constexpr int kGemmMinColumns = 5;
+
+void gemm(const Mat& w, int code, SimdLevel level, const float* x, int n, float* y, ThreadPool& pool, int threads) {
+  const bool wide = level == SimdLevel::avx512;
+  const int MR = wide ? simd::kGemmRowsAvx512 : simd::kGemmRowsAvx2;
+  auto kernel = wide ? &simd::avx512_gemm : &simd::avx2_gemm;
+  const simd::MatRef m{code, w.data, w.row_bytes, w.rows, w.cols};
+  const int64_t blocks = (w.rows + MR - 1) / MR;
+  if (threads == 1) return kernel(m, x, n, y, 0, blocks);
+  // A few blocks per task so a thread slowed by the shared machine does not hold the others up.
+  const int64_t n_tasks = std::min<int64_t>(blocks, int64_t(threads) * 8);
+  const int64_t per = (blocks + n_tasks - 1) / n_tasks;
+  pool.parallel_for(n_tasks, [&](int64_t t) {
+    const int64_t b0 = t * per, b1 = std::min(blocks, b0 + per);
+    if (b0 < b1) kernel(m, x, n, y, b0, b1);
+  });
+}
+
+}  // namespace
+
+void exp_inplace(float* x, int64_t n) {
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512) return simd::avx512_exp(x, n);
+  if (level == SimdLevel::avx2) return simd::avx2_exp(x, n);
+  for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+}
+
+void sigmoid_inplace(float* x, int64_t n) {
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512) return simd::avx512_sigmoid(x, n);
+  if (level == SimdLevel::avx2) return simd::avx2_sigmoid(x, n);
+  for (int64_t i = 0; i < n; ++i) x[i] = 1.0f / (1.0f + std::exp(-x[i]));
+}
+
+void wkv7_step(float* S, int N, const float* r, const float* w, const float* k, const float* v, const float* kk,
+               const float* kka, float* y) {
+  const SimdLevel level = simd_level();
+  if (level != SimdLevel::scalar && N % 16 == 0) {
+    (level == SimdLevel::avx512 ? simd::avx512_wkv7 : simd::avx2_wkv7)(S, N, r, w, k, v, kk, kka, y);
+    return;
+  }
+  for (int i = 0; i < N; ++i) {
+    float* row = S + size_t(i) * N;
+    const float sa = -dot(row, kk, N);
+    for (int j = 0; j < N; ++j) row[j] = row[j] * w[j] + sa * kka[j] + v[i] * k[j];
+    y[i] = dot(row, r, N);
+  }
+}
+
 void matmul(const Mat& w, const float* x, int n, float* y, ThreadPool& pool) {
   if (w.rows <= 0 || w.cols <= 0 || n <= 0) return;
   const int64_t work = w.rows * w.cols * std::max(1, n);
-  const int threads = work < (int64_t(1) << 15) ? 1 : pool.size();
+  // Small products (the RWKV-7 LoRA matrices in decode) stay on the calling
+  // thread: a thread hand-off costs more than the work, and on a loaded machine
+  // each one risks waiting for a descheduled worker.
+  const int threads = work < (int64_t(1) << 17) ? 1 : pool.size();
   const SimdLevel level = simd_level();
   const int code = simd_code(w.dtype);
+  if (level != SimdLevel::scalar && code >= 0 && n >= kGemmMinColumns) {
+    gemm(w, code, level, x, n, y, pool, threads);
+    return;
+  }
   if (level != SimdLevel::scalar && code >= 0) {
     // Fused path: rows in multiples of 4 per task, a few tasks per thread so a
     // thread slowed by the shared machine does not hold the others up.

@@ -6,10 +6,12 @@
 //   wb::cpu::Mat w = ...;                          // rows = outputs, cols = inputs
 //   wb::cpu::matmul(w, x, n, y, pool);             // x: n x cols, y: n x rows
 //
-// One token is n = 1 (mat-vec); a prefill chunk or a decode batch is n > 1, and
-// each weight row is then read once and used for all n vectors. f32, f16, q8_0
-// and q4_0 rows are converted in registers (AVX-512 or AVX2/FMA/F16C, chosen
-// at run time: simd_kernels.hpp); other types are decoded into a row buffer.
+// One token is n = 1 (mat-vec); a decode batch is n > 1, and each weight row
+// is then read once and used for all n vectors. From 16 columns on (prefill
+// chunks) f32/f16/q8_0/q4_0 go through a register-tiled GEMM instead. f32,
+// f16, q8_0 and q4_0 rows are converted in registers (AVX-512 or
+// AVX2/FMA/F16C, chosen at run time: simd_kernels.hpp); other types are
+// decoded into a row buffer.
 // The scalar path gives the same values up to float summation order.
 #pragma once
 #include <atomic>
@@ -76,5 +78,16 @@ float dot(const float* a, const float* b, int64_t n);
 void matmul(const Mat& w, const float* x, int n, float* y, ThreadPool& pool);
 
 float half_to_float(uint16_t h);
+
+// In place over n floats: exp, and the logistic sigmoid 1 / (1 + exp(-x)).
+// SIMD (a ~1 ulp polynomial exp, inputs clamped to [-87, 88]) or libm.
+void exp_inplace(float* x, int64_t n);
+void sigmoid_inplace(float* x, int64_t n);
+
+// One RWKV-7 WKV step of one head (N x N state S[i][j], i value index, j key
+// index): sa = -(S[i] . kk); S[i][j] = S[i][j] w[j] + sa kka[j] + v[i] k[j];
+// y[i] = S[i] . r. SIMD when N is a multiple of 16, else scalar.
+void wkv7_step(float* S, int N, const float* r, const float* w, const float* k, const float* v, const float* kk,
+               const float* kka, float* y);
 
 }  // namespace wb::cpu

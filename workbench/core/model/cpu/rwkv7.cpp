@@ -9,7 +9,9 @@
 // vector is PyTorch's vector @ w1; official checkpoints keep six (1,1,C)
 // vectors and (C,D)/(D,C) matrices used as x @ w1. Layer 0's value-residual
 // LoRA (v0, v1, v2) is unused and may be absent.
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "core/model/cpu/cpu_model.hpp"
 
@@ -37,6 +39,18 @@ class Rwkv7 final : public CpuModel {
   Result<Mat> lora_out(WeightReader& wr, const std::string& name, int64_t d);
   void time_mix(const Layer7& L, int li, float* x, int n, State* const* st, float* vfirst);
   void channel_mix(const Layer7& L, int li, float* x, int n, State* const* st);
+  void per_column(int n, const std::function<void(int64_t)>& fn);
+  // Activation buffers kept between calls (grown, never shrunk): a prefill
+  // chunk needs ~20 of n x C floats per layer, and fresh zeroed allocations
+  // cost page faults and memsets on every call.
+  struct Scratch {
+    std::vector<float> xa, prev, xr, xw, xk, xv, xa_, xg, r, k, v, w, a, g, lo, vmix, kk, kka, y, out, h, vfirst;
+  };
+  static float* grow(std::vector<float>& b, size_t n) {
+    if (b.size() < n) b.resize(n);
+    return b.data();
+  }
+  Scratch scratch_;
   std::vector<Layer7> layers_;
   int H_ = 0, N_ = 0;
 };
@@ -131,126 +145,151 @@ Status Rwkv7::init() {
 }
 
 void Rwkv7::run_blocks(float* x, int n, State* const* st) {
-  std::vector<float> vfirst(size_t(n) * C_);
+  float* vfirst = grow(scratch_.vfirst, size_t(n) * C_);
   for (int li = 0; li < info_.n_layer; ++li) {
-    time_mix(layers_[li], li, x, n, st, vfirst.data());
+    time_mix(layers_[li], li, x, n, st, vfirst);
     channel_mix(layers_[li], li, x, n, st);
     rescale_after_block(li, x, n);
   }
 }
 
+// Runs fn(c) for every column: on all threads for a prefill chunk or a batch,
+// so the per-token element work does not leave the other cores idle between
+// matrix products.
+void Rwkv7::per_column(int n, const std::function<void(int64_t)>& fn) {
+  if (n >= 4 && pool_.size() > 1)
+    pool_.parallel_for(n, fn);
+  else
+    for (int c = 0; c < n; ++c) fn(c);
+}
+
 void Rwkv7::time_mix(const Layer7& L, int li, float* x, int n, State* const* st, float* vfirst) {
   const size_t C = C_, nC = size_t(n) * C;
   const size_t base = size_t(li) * stride();
-  std::vector<float> xa(nC), prev(nC);
-  layer_norm(x, xa.data(), n, L.ln1_w, L.ln1_b);
-  token_shift(xa.data(), n, st, base + C, prev.data());
-  std::vector<float> xr(nC), xw(nC), xk(nC), xv(nC), xa_(nC), xg(nC);
-  for (size_t c = 0; c < nC; ++c) {
-    const size_t i = c % C;
-    const float d = prev[c] - xa[c];
-    xr[c] = xa[c] + d * L.x_r[i];
-    xw[c] = xa[c] + d * L.x_w[i];
-    xk[c] = xa[c] + d * L.x_k[i];
-    xv[c] = xa[c] + d * L.x_v[i];
-    xa_[c] = xa[c] + d * L.x_a[i];
-    xg[c] = xa[c] + d * L.x_g[i];
-  }
-  std::vector<float> r(nC), k(nC), v(nC), w(nC), a(nC), g(nC);
-  mm(L.wr, xr.data(), n, r.data());
-  mm(L.wk, xk.data(), n, k.data());
-  mm(L.wv, xv.data(), n, v.data());
+  Scratch& s = scratch_;
+  float *xa = grow(s.xa, nC), *prev = grow(s.prev, nC);
+  per_column(n, [&](int64_t c) { layer_norm(x + c * C, xa + c * C, 1, L.ln1_w, L.ln1_b); });
+  token_shift(xa, n, st, base + C, prev);
+  float *xr = grow(s.xr, nC), *xw = grow(s.xw, nC), *xk = grow(s.xk, nC), *xv = grow(s.xv, nC);
+  float *xa_ = grow(s.xa_, nC), *xg = grow(s.xg, nC);
+  per_column(n, [&](int64_t c) {
+    for (size_t i = 0, o = c * C; i < C; ++i, ++o) {
+      const float d = prev[o] - xa[o];
+      xr[o] = xa[o] + d * L.x_r[i];
+      xw[o] = xa[o] + d * L.x_w[i];
+      xk[o] = xa[o] + d * L.x_k[i];
+      xv[o] = xa[o] + d * L.x_v[i];
+      xa_[o] = xa[o] + d * L.x_a[i];
+      xg[o] = xa[o] + d * L.x_g[i];
+    }
+  });
+  float *r = grow(s.r, nC), *k = grow(s.k, nC), *v = grow(s.v, nC), *w = grow(s.w, nC), *a = grow(s.a, nC);
+  float* g = grow(s.g, nC);
+  mm(L.wr, xr, n, r);
+  mm(L.wk, xk, n, k);
+  mm(L.wv, xv, n, v);
   {
-    std::vector<float> lo(size_t(n) * L.w1.rows);
-    mm(L.w1, xw.data(), n, lo.data());
-    for (float& t : lo) t = std::tanh(t);
-    mm(L.w2, lo.data(), n, w.data());
+    float* lo = grow(s.lo, size_t(n) * L.w1.rows);
+    mm(L.w1, xw, n, lo);
+    for (size_t t = 0; t < size_t(n) * L.w1.rows; ++t) lo[t] = std::tanh(lo[t]);
+    mm(L.w2, lo, n, w);
   }
   {
-    std::vector<float> lo(size_t(n) * L.a1.rows);
-    mm(L.a1, xa_.data(), n, lo.data());
-    mm(L.a2, lo.data(), n, a.data());
+    float* lo = grow(s.lo, size_t(n) * L.a1.rows);
+    mm(L.a1, xa_, n, lo);
+    mm(L.a2, lo, n, a);
   }
   {
-    std::vector<float> lo(size_t(n) * L.g1.rows);
-    mm(L.g1, xg.data(), n, lo.data());
-    for (float& t : lo) t = sigmoid(t);
-    mm(L.g2, lo.data(), n, g.data());
+    float* lo = grow(s.lo, size_t(n) * L.g1.rows);
+    mm(L.g1, xg, n, lo);
+    sigmoid_inplace(lo, int64_t(n) * L.g1.rows);
+    mm(L.g2, lo, n, g);
   }
-  std::vector<float> vmix;
+  float* vmix = nullptr;
   if (li > 0) {
-    std::vector<float> lo(size_t(n) * L.v1.rows);
-    vmix.resize(nC);
-    mm(L.v1, xv.data(), n, lo.data());
-    mm(L.v2, lo.data(), n, vmix.data());
+    float* lo = grow(s.lo, size_t(n) * L.v1.rows);
+    vmix = grow(s.vmix, nC);
+    mm(L.v1, xv, n, lo);
+    mm(L.v2, lo, n, vmix);
   }
-  std::vector<float> kk(nC);
-  for (size_t c = 0; c < nC; ++c) {
-    const size_t i = c % C;
-    w[c] = std::exp(-0.606531f * sigmoid(L.w0[i] + w[c]));
-    a[c] = sigmoid(L.a0[i] + a[c]);
-    kk[c] = k[c] * L.k_k[i];
-    k[c] = k[c] * (1.0f + (a[c] - 1.0f) * L.k_a[i]);
-    if (li == 0)
-      vfirst[c] = v[c];
-    else
-      v[c] = v[c] + (vfirst[c] - v[c]) * sigmoid(L.v0[i] + vmix[c]);
-  }
-  // kk: unit length per head (F.normalize, eps 1e-12).
-  for (size_t hc = 0; hc < size_t(n) * H_; ++hc) {
-    float* q = kk.data() + hc * N_;
-    double ss = 0;
-    for (int j = 0; j < N_; ++j) ss += double(q[j]) * q[j];
-    const float inv = 1.0f / std::max(static_cast<float>(std::sqrt(ss)), 1e-12f);
-    for (int j = 0; j < N_; ++j) q[j] *= inv;
-  }
+  float *kk = grow(s.kk, nC), *kka = grow(s.kka, nC);
+  per_column(n, [&](int64_t c) {
+    // The transcendental parts go through the vector exp/sigmoid in place.
+    float *wc = w + c * C, *ac = a + c * C, *vm = li > 0 ? vmix + c * C : nullptr;
+    for (size_t i = 0; i < C; ++i) wc[i] += L.w0[i], ac[i] += L.a0[i];
+    sigmoid_inplace(wc, int64_t(C));
+    for (size_t i = 0; i < C; ++i) wc[i] *= -0.606531f;
+    exp_inplace(wc, int64_t(C));
+    sigmoid_inplace(ac, int64_t(C));
+    if (vm) {
+      for (size_t i = 0; i < C; ++i) vm[i] += L.v0[i];
+      sigmoid_inplace(vm, int64_t(C));
+    }
+    for (size_t i = 0, o = c * C; i < C; ++i, ++o) {
+      kk[o] = k[o] * L.k_k[i];
+      k[o] = k[o] * (1.0f + (a[o] - 1.0f) * L.k_a[i]);
+      if (li == 0)
+        vfirst[o] = v[o];
+      else
+        v[o] = v[o] + (vfirst[o] - v[o]) * vmix[o];
+    }
+    // kk: unit length per head (F.normalize, eps 1e-12).
+    for (int h = 0; h < H_; ++h) {
+      float* q = kk + c * C + size_t(h) * N_;
+      double ss = 0;
+      for (int j = 0; j < N_; ++j) ss += double(q[j]) * q[j];
+      const float inv = 1.0f / std::max(static_cast<float>(std::sqrt(ss)), 1e-12f);
+      for (int j = 0; j < N_; ++j) q[j] *= inv;
+    }
+    for (size_t i = 0, o = c * C; i < C; ++i, ++o) kka[o] = kk[o] * a[o];
+  });
   // The WKV recurrence runs column after column (it is sequential in time);
   // heads are independent, so threads split the heads.
-  std::vector<float> y(nC), kka(nC);
-  for (size_t c = 0; c < nC; ++c) kka[c] = kk[c] * a[c];
+  float* y = grow(s.y, nC);
   auto wkv_head = [&](int64_t h) {
     for (int c = 0; c < n; ++c) {
       float* Sh = st[c]->data().data() + base + 2 * C + size_t(h) * N_ * N_;
       const size_t ho = size_t(c) * C + size_t(h) * N_;
-      const float *kkh = kk.data() + ho, *kah = kka.data() + ho, *wh = w.data() + ho, *kh = k.data() + ho;
-      const float* rh = r.data() + ho;
-      for (int i = 0; i < N_; ++i) {
-        float* row = Sh + size_t(i) * N_;
-        const float sa = -dot(row, kkh, N_);
-        const float vi = v[ho + i];
-        for (int j = 0; j < N_; ++j) row[j] = row[j] * wh[j] + sa * kah[j] + vi * kh[j];
-        y[ho + i] = dot(row, rh, N_);
-      }
+      wkv7_step(Sh, N_, r + ho, w + ho, k + ho, v + ho, kk + ho, kka + ho, y + ho);
     }
   };
   if (n * H_ >= 8)
     pool_.parallel_for(H_, wkv_head);
   else
     for (int h = 0; h < H_; ++h) wkv_head(h);
-  group_norm(y.data(), n, H_, L.lnx_w, L.lnx_b, info_.group_norm_eps);
-  for (int c = 0; c < n; ++c)
+  per_column(n, [&](int64_t c) {
+    group_norm(y + c * C, 1, H_, L.lnx_w, L.lnx_b, info_.group_norm_eps);
     for (int h = 0; h < H_; ++h) {
       const size_t ho = size_t(c) * C + size_t(h) * N_;
-      float s = 0;
-      for (int j = 0; j < N_; ++j) s += r[ho + j] * k[ho + j] * L.r_k[size_t(h) * N_ + j];
-      for (int j = 0; j < N_; ++j) y[ho + j] = (y[ho + j] + s * v[ho + j]) * g[ho + j];
+      float t = 0;
+      for (int j = 0; j < N_; ++j) t += r[ho + j] * k[ho + j] * L.r_k[size_t(h) * N_ + j];
+      for (int j = 0; j < N_; ++j) y[ho + j] = (y[ho + j] + t * v[ho + j]) * g[ho + j];
     }
-  std::vector<float> out(nC);
-  mm(L.wo, y.data(), n, out.data());
+  });
+  float* out = grow(s.out, nC);
+  mm(L.wo, y, n, out);
   for (size_t c = 0; c < nC; ++c) x[c] += out[c];
 }
 
 void Rwkv7::channel_mix(const Layer7& L, int li, float* x, int n, State* const* st) {
-  const size_t C = C_, nC = size_t(n) * C;
+  const size_t C = C_, nC = size_t(n) * C, F = size_t(info_.n_ffn);
   const size_t base = size_t(li) * stride();
-  std::vector<float> xf(nC), prev(nC);
-  layer_norm(x, xf.data(), n, L.ln2_w, L.ln2_b);
-  token_shift(xf.data(), n, st, base, prev.data());
-  for (size_t c = 0; c < nC; ++c) xf[c] += (prev[c] - xf[c]) * L.ffn_x_k[c % C];
-  std::vector<float> h(size_t(n) * info_.n_ffn), out(nC);
-  mm(L.fk, xf.data(), n, h.data());
-  for (float& t : h) t = t > 0 ? t * t : 0.0f;
-  mm(L.fv, h.data(), n, out.data());
+  Scratch& s = scratch_;
+  float *xf = grow(s.xa, nC), *prev = grow(s.prev, nC);
+  per_column(n, [&](int64_t c) { layer_norm(x + c * C, xf + c * C, 1, L.ln2_w, L.ln2_b); });
+  token_shift(xf, n, st, base, prev);
+  for (size_t c = 0, o = 0; c < size_t(n); ++c)
+    for (size_t i = 0; i < C; ++i, ++o) xf[o] += (prev[o] - xf[o]) * L.ffn_x_k[i];
+  float *h = grow(s.h, size_t(n) * F), *out = grow(s.out, nC);
+  mm(L.fk, xf, n, h);
+  per_column(n, [&](int64_t c) {
+    // Branch-free (signs are random, a branch mispredicts half the time) and vectorisable.
+    for (size_t i = c * F; i < (c + 1) * F; ++i) {
+      const float t = std::max(h[i], 0.0f);
+      h[i] = t * t;
+    }
+  });
+  mm(L.fv, h, n, out);
   for (size_t c = 0; c < nC; ++c) x[c] += out[c];
 }
 

@@ -12,6 +12,12 @@ namespace wb::cpu::simd {
 using V = __m256;
 #define WB_SIMD_W 8
 #define WB_SIMD_ENTRY avx2_rows
+#define WB_SIMD_GEMM avx2_gemm
+#define WB_SIMD_WKV7 avx2_wkv7
+#define WB_SIMD_EXP avx2_exp
+#define WB_SIMD_SIGMOID avx2_sigmoid
+#define WB_GEMM_MR 4
+#define WB_GEMM_NB 2
 
 namespace {
 inline V vzero() { return _mm256_setzero_ps(); }
@@ -35,6 +41,15 @@ inline float vhsum(V v) {
   lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
   return _mm_cvtss_f32(lo);
 }
+inline V vdiv(V a, V b) { return _mm256_div_ps(a, b); }
+inline V vmax(V a, V b) { return _mm256_max_ps(a, b); }
+inline V vmin(V a, V b) { return _mm256_min_ps(a, b); }
+inline V vround(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+// y * 2^n for integral n in [-126, 127] (the caller clamps): n added to the exponent field.
+inline V vscale2(V y, V n) {
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
 inline float scalar_f16(const uint8_t* p) {
   uint16_t h;
   __builtin_memcpy(&h, p, 2);
@@ -43,5 +58,7 @@ inline float scalar_f16(const uint8_t* p) {
 }  // namespace
 
 #include "core/model/cpu/simd_kernels.inc"
+
+static_assert(WB_GEMM_MR == kGemmRowsAvx2 && WB_GEMM_NB == kGemmColsAvx2 && kGemmPassColumns % WB_GEMM_NB == 0);
 
 }  // namespace wb::cpu::simd

@@ -19,6 +19,12 @@ namespace wb::cpu::simd {
 using V = __m512;
 #define WB_SIMD_W 16
 #define WB_SIMD_ENTRY avx512_rows
+#define WB_SIMD_GEMM avx512_gemm
+#define WB_SIMD_WKV7 avx512_wkv7
+#define WB_SIMD_EXP avx512_exp
+#define WB_SIMD_SIGMOID avx512_sigmoid
+#define WB_GEMM_MR 4
+#define WB_GEMM_NB 6
 
 namespace {
 inline V vzero() { return _mm512_setzero_ps(); }
@@ -38,6 +44,12 @@ inline V vset1(float f) { return _mm512_set1_ps(f); }
 inline V vmul(V a, V b) { return _mm512_mul_ps(a, b); }
 inline V vfma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
 inline float vhsum(V v) { return _mm512_reduce_add_ps(v); }
+inline V vdiv(V a, V b) { return _mm512_div_ps(a, b); }
+inline V vmax(V a, V b) { return _mm512_max_ps(a, b); }
+inline V vmin(V a, V b) { return _mm512_min_ps(a, b); }
+inline V vround(V a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+// y * 2^n for integral n (|n| <= 128).
+inline V vscale2(V y, V n) { return _mm512_scalef_ps(y, n); }
 inline float scalar_f16(const uint8_t* p) {
   uint16_t h;
   __builtin_memcpy(&h, p, 2);
@@ -46,5 +58,7 @@ inline float scalar_f16(const uint8_t* p) {
 }  // namespace
 
 #include "core/model/cpu/simd_kernels.inc"
+
+static_assert(WB_GEMM_MR == kGemmRowsAvx512 && WB_GEMM_NB == kGemmColsAvx512 && kGemmPassColumns % WB_GEMM_NB == 0);
 
 }  // namespace wb::cpu::simd

@@ -9,6 +9,8 @@
 // Each weight row is read once straight from the file map and converted in
 // registers; four rows go at once (four memory streams in flight for decode)
 // and up to four activation columns share every converted weight vector.
+// Prefill uses the GEMM entry points below; the WKV-7 step and a vector
+// exp/sigmoid live here too so nothing else needs an ISA-specific file.
 #pragma once
 #include <cstdint>
 
@@ -27,5 +29,28 @@ struct MatRef {
 // y[j * m.rows + r] = row r · x[j * m.cols ...] for r in [r0, r1), j < n.
 void avx512_rows(const MatRef& m, const float* x, int n, float* y, int64_t r0, int64_t r1);
 void avx2_rows(const MatRef& m, const float* x, int n, float* y, int64_t r0, int64_t r1);
+
+// Sequence GEMM (prefill chunks, batches over 4 columns): the same y = W x as
+// the *_rows kernels and bit-identical to them per output, for row blocks
+// [b0, b1) (block b = rows b*kGemmRows ...), all n columns.
+constexpr int kGemmRowsAvx512 = 4, kGemmColsAvx512 = 6;
+constexpr int kGemmRowsAvx2 = 4, kGemmColsAvx2 = 2;
+constexpr int kGemmPassColumns = 96;  // columns per pass; a multiple of both column groups
+void avx512_gemm(const MatRef& m, const float* x, int n, float* y, int64_t b0, int64_t b1);
+void avx2_gemm(const MatRef& m, const float* x, int n, float* y, int64_t b0, int64_t b1);
+
+// In place: x[i] = exp(x[i]) (inputs clamped to [-87, 88]); x[i] = 1 / (1 + exp(-x[i])).
+void avx512_exp(float* x, int64_t n);
+void avx2_exp(float* x, int64_t n);
+void avx512_sigmoid(float* x, int64_t n);
+void avx2_sigmoid(float* x, int64_t n);
+
+// One RWKV-7 WKV step of one head with N x N state S (S[i][j], i value index,
+// j key index; N a multiple of 16):
+//   sa = -(S[i] . kk);  S[i][j] = S[i][j] w[j] + sa kka[j] + v[i] k[j];  y[i] = S[i] . r
+void avx512_wkv7(float* S, int N, const float* r, const float* w, const float* k, const float* v, const float* kk,
+                 const float* kka, float* y);
+void avx2_wkv7(float* S, int N, const float* r, const float* w, const float* k, const float* v, const float* kk,
+               const float* kka, float* y);
 
 }  // namespace wb::cpu::simd
