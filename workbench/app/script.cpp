@@ -76,7 +76,9 @@ bool Script::ready(App& app) {
   }
   if (pos_ >= lines_.size()) return false;
   const std::string& c = lines_[pos_].cmd;
-  if (app.generating() && c != "frames" && c != "cancel" && c != "wait-generation") return false;
+  // A generation or a model load in flight: the next command waits for it
+  // (frames still count while it runs, so a script can watch the UI meanwhile).
+  if ((app.generating() || app.loading()) && c != "frames" && c != "cancel" && c != "wait-generation") return false;
   return true;
 }
 

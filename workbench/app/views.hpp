@@ -20,6 +20,7 @@ void draw_generation(App& app);      // view_generation.cpp
 void draw_log(App& app);             // view_log.cpp
 void draw_status_bar(App& app);      // view_status.cpp
 void draw_model_manager(App& app);   // view_model.cpp
+void draw_loading(App& app);         // view_model.cpp: a model loading on the worker (spinner, elapsed time)
 void draw_plugins(App& app);         // view_plugins.cpp: manager + plugin panels
 void handle_shortcuts(App& app);     // view_editor.cpp
 
