@@ -39,13 +39,22 @@ std::string home() { return env_or("HOME", "/tmp"); }
 // are per thread and inherited by threads created later, so the model's
 // thread pool, made while loading, and the generation worker both get it).
 // On a busy machine the frames stay smooth and the generation slows down,
-// rather than the other way round; on an idle one nothing changes.
-constexpr int kBackgroundNice = 10;
+// rather than the other way round; on an idle one nothing changes. Not too
+// low either: other programs' work would then starve the generation.
+// WB_BACKGROUND_NICE (0..19) overrides the default, for measuring.
+int background_nice() {
+  const char* v = std::getenv("WB_BACKGROUND_NICE");
+  if (v && *v) return std::clamp(std::atoi(v), 0, 19);
+  return 5;
+}
+
 void lower_this_thread_priority() {
+  const int delta = background_nice();
+  if (delta == 0) return;
   const auto tid = static_cast<id_t>(syscall(SYS_gettid));
   errno = 0;
   int now = getpriority(PRIO_PROCESS, tid);
-  if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(19, now + kBackgroundNice));
+  if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(19, now + delta));
 }
 
 }  // namespace

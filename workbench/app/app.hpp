@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <functional>
 #include <future>
 #include <memory>
@@ -55,6 +56,12 @@ struct GenProgress {
   double tokens_per_s = 0;
   std::vector<std::string> preview;  // text so far, per alternative
   std::chrono::steady_clock::time_point started;
+};
+
+// The host's pan and zoom of a plugin canvas (WB_UI_CANVAS_HOST_VIEW): the
+// visible part starts at canvas point (x, y) and is 1/zoom of the canvas.
+struct CanvasView {
+  float zoom = 1, x = 0, y = 0;
 };
 
 // A model file being opened on a worker thread; `then` finishes the action
@@ -148,6 +155,7 @@ class App {
   bool echo_log = false;       // also print log lines to stderr (scripted runs)
   std::set<std::string> open_panels;  // plugin panels shown, as "plugin/panel"
   std::string focus_panel;            // "plugin/panel" to bring to front next frame
+  std::map<std::string, CanvasView> canvas_views;  // "plugin/panel/canvas"
   std::string backend_name() const;
 
  private:
