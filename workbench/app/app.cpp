@@ -225,8 +225,12 @@ bool App::start_load(const std::string& path, const std::string& fail_title,
   l->started = std::chrono::steady_clock::now();
   l->then = std::move(then);
   // Reading and checking a large model takes seconds: off the UI thread.
-  l->result = std::async(std::launch::async, [path, opt]() {
+  // Tests make a small model load slowly, to see the UI keep drawing meanwhile.
+  const char* delay = std::getenv("WB_TEST_MODEL_LOAD_DELAY_MS");
+  const int delay_ms = delay ? std::clamp(std::atoi(delay), 0, 60000) : 0;
+  l->result = std::async(std::launch::async, [path, opt, delay_ms]() {
     lower_this_thread_priority();
+    if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     return load_model(path, opt);
   });
   log.info("loading model {} ({:.1f} MiB)", path, static_cast<double>(l->bytes) / 1048576.0);

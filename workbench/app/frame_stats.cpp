@@ -25,6 +25,7 @@ FrameStats::FrameStats() {
   gen_.reserve(kReserve);
   idle_.reserve(kReserve);
   all_.reserve(kReserve);
+  loading_.reserve(kReserve);
   for (auto& v : phase_) v.reserve(kReserve);
 }
 
@@ -39,9 +40,10 @@ void FrameStats::mark(Phase p) {
   last_mark_ = now;
 }
 
-void FrameStats::end_frame(bool generating, bool idle) {
+void FrameStats::end_frame(bool generating, bool idle, bool loading) {
   double ms = std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
   all_.push_back(ms);
+  if (loading) loading_.push_back(ms);
   if (generating) gen_.push_back(ms);
   else if (idle) idle_.push_back(ms);
   for (std::size_t i = 0; i < kPhases; ++i) phase_[i].push_back(current_[i]);
@@ -68,6 +70,7 @@ std::string FrameStats::report(const std::string& device) const {
   add("generating", generating());
   add("idle", idle());
   add("all", all());
+  add("loading", loading());
   const char* names[] = {"app", "ui", "render"};
   for (std::size_t i = 0; i < kPhases; ++i) {
     Summary s = phase(static_cast<Phase>(i));

@@ -27,8 +27,9 @@ class FrameStats {
   void begin_frame();
   void mark(Phase p);  // the time since the previous mark (or begin) is phase p's
   // `generating`: a generation ran for the whole frame; `idle`: none ran at all.
-  // Frames where one started or ended count only in "all".
-  void end_frame(bool generating, bool idle);
+  // Frames where one started or ended count only in "all". `loading`: a model
+  // was loading on the worker for the whole frame (counted on its own too).
+  void end_frame(bool generating, bool idle, bool loading = false);
 
   struct Summary {
     std::size_t count = 0;
@@ -38,6 +39,7 @@ class FrameStats {
   Summary generating() const { return summarize(gen_); }
   Summary idle() const { return summarize(idle_); }
   Summary all() const { return summarize(all_); }
+  Summary loading() const { return summarize(loading_); }
   Summary phase(Phase p) const { return summarize(phase_[static_cast<std::size_t>(p)]); }
 
   // "key value" lines: frames_generating, generating_median_ms, ..., load_average.
@@ -47,7 +49,7 @@ class FrameStats {
   using Clock = std::chrono::steady_clock;
   Clock::time_point start_, last_mark_;
   std::array<double, kPhases> current_{};
-  std::vector<double> gen_, idle_, all_;
+  std::vector<double> gen_, idle_, all_, loading_;
   std::array<std::vector<double>, kPhases> phase_;
 };
 

@@ -90,6 +90,9 @@ std::optional<Args> parse_args(int argc, char** argv) {
 
 std::string tree_state_json(const App& app) {
   nlohmann::json j;
+  j["open_panels"] = app.open_panels;
+  j["canvas_views"] = nlohmann::json::object();
+  for (const auto& [key, v] : app.canvas_views) j["canvas_views"][key] = {{"zoom", v.zoom}, {"x", v.x}, {"y", v.y}};
   if (!app.story) {
     j["project"] = nullptr;
     j["first_run"] = app.first_run;
@@ -196,7 +199,7 @@ int main(int argc, char** argv) {
     // Waiting for input is not part of a frame's time.
     r.poll_events(!script && !app.generating() && !app.loading());
     stats.begin_frame();
-    const bool gen_before = app.generating();
+    const bool gen_before = app.generating(), load_before = app.loading();
     app.poll();
     if (app.plugins) {
       app.plugins->ui_tick();  // plugins poll their own running work (wb_plugin_ui.on_frame)
@@ -245,7 +248,7 @@ int main(int argc, char** argv) {
     }
     stats.mark(FrameStats::Phase::render);
     // A screenshot frame also reads the image back and writes a PNG: not a frame a person waits for.
-    if (!shot) stats.end_frame(gen_before && app.generating(), !gen_before && !app.generating());
+    if (!shot) stats.end_frame(gen_before && app.generating(), !gen_before && !app.generating(), load_before && app.loading());
     if (last) break;
   }
   app.wait_load();
