@@ -251,8 +251,14 @@ void draw_plugins(App& app) {
     }
     ImGui::End();
   }
-  // Every open plugin panel, each a window, drawn straight from the store.
+  // Every open plugin panel, each a window, drawn straight from the store;
+  // what the user did is sent once all are drawn (answers may change panels).
+  struct PanelActions {
+    std::string plugin, panel;
+    std::vector<UiAction> actions;
+  };
   static std::vector<UiAction> actions;
+  std::vector<PanelActions> pending;
   for (const host::UiPanel* p : app.plugins->ui().panels()) {
     const std::string key = p->plugin_id + "/" + p->id;
     if (!app.open_panels.count(key)) continue;
@@ -268,12 +274,11 @@ void draw_plugins(App& app) {
     ImGui::End();
     if (!open) app.open_panels.erase(key);
     if (!actions.empty()) {
-      // Events may replace or remove panels: the list is read again next frame.
-      const std::string plugin = p->plugin_id, panel = p->id;
-      send_actions(app, plugin, panel, actions);
-      break;
+      pending.push_back({p->plugin_id, p->id, std::move(actions)});
+      actions.clear();
     }
   }
+  for (PanelActions& pa : pending) send_actions(app, pa.plugin, pa.panel, pa.actions);
 }
 
 void clamp_canvas_view(CanvasView& v, float width, float height) {
