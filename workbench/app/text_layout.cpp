@@ -22,6 +22,7 @@ void FlowLayout::clear() {
   pieces_.clear();
   runs_.clear();
   line_start_.assign(1, 0);
+  line_origin_.assign(1, Origin{0, 0});
   x_ = 0;
 }
 
@@ -29,8 +30,9 @@ float FlowLayout::width(const char* b, const char* e) const {
   return font_->CalcTextSizeA(font_size_, FLT_MAX, 0.0f, b, e).x;
 }
 
-void FlowLayout::new_line() {
+void FlowLayout::new_line(std::size_t piece, std::size_t offset) {
   line_start_.push_back(static_cast<uint32_t>(runs_.size()));
+  line_origin_.push_back(Origin{static_cast<uint32_t>(piece), static_cast<uint32_t>(offset)});
   x_ = 0;
 }
 
@@ -43,7 +45,7 @@ void FlowLayout::update(const std::vector<FlowPiece>& pieces, float wrap_width, 
     wrap_ = wrap_width;
     clear();
   }
-  if (line_start_.empty()) clear();
+  if (line_start_.empty() || line_origin_.size() != line_start_.size()) clear();
   std::size_t k = 0;
   while (k < pieces_.size() && k < pieces.size() && pieces_[k].key == pieces[k].key && pieces_[k].text == pieces[k].text) ++k;
   if (k == pieces_.size() && k == pieces.size()) return;
@@ -62,15 +64,16 @@ void FlowLayout::update(const std::vector<FlowPiece>& pieces, float wrap_width, 
   if (k < pieces_.size() && k < pieces.size() && pieces_[k].key == pieces[k].key &&
       pieces[k].text.size() > pieces_[k].text.size() && pieces[k].text.substr(0, pieces_[k].text.size()) == pieces_[k].text) {
     const std::size_t last = pieces_[k].lines_after - 1;
-    if (last >= lines && line_start_[last] < pieces_[k].runs_after && runs_[line_start_[last]].piece == k) {
+    if (last >= lines && line_origin_[last].piece == k) {
       runs = line_start_[last];
       lines = last + 1;
       x = 0;
-      offset = runs_[runs].begin;
+      offset = line_origin_[last].offset;
     }
   }
   runs_.resize(runs);
   line_start_.resize(lines);
+  line_origin_.resize(lines);
   x_ = x;
   pieces_.resize(k);
   for (std::size_t i = k; i < pieces.size(); ++i)
@@ -85,7 +88,7 @@ void FlowLayout::layout_from(std::size_t first, std::size_t offset) {
     std::size_t i = offset;
     while (i < t.size()) {
       if (t[i] == '\n') {
-        new_line();
+        new_line(p, i + 1);
         ++i;
         continue;
       }
@@ -103,7 +106,7 @@ void FlowLayout::layout_from(std::size_t first, std::size_t offset) {
       j = std::min(j, t.size());
       if (j < t.size() && t[j] == ' ') ++j;
       float w = width(t.data() + i, t.data() + j);
-      if (x_ > 0 && x_ + w > wrap_) new_line();
+      if (x_ > 0 && x_ + w > wrap_) new_line(p, i);
       if (x_ == 0 && w > wrap_) {
         // A word wider than the view: as many characters as fit (at least one).
         std::size_t cut = i + char_len(static_cast<unsigned char>(t[i]));
@@ -130,6 +133,20 @@ void FlowLayout::layout_from(std::size_t first, std::size_t offset) {
     pieces_[p].lines_after = line_start_.size();
     pieces_[p].x_after = x_;
   }
+}
+
+std::string FlowLayout::describe() const {
+  std::string out;
+  for (std::size_t l = 0; l < line_start_.size(); ++l) {
+    const std::size_t e = l + 1 < line_start_.size() ? line_start_[l + 1] : runs_.size();
+    for (std::size_t r = line_start_[l]; r < e; ++r) {
+      const Run& run = runs_[r];
+      out += std::to_string(static_cast<int>(run.x * 10)) + ":" +
+             pieces_[run.piece].text.substr(run.begin, run.end - run.begin) + "|";
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 void FlowLayout::draw() const {

@@ -34,6 +34,9 @@ class FlowLayout {
   // Bytes laid out again by the last update() (0 when nothing changed): for tests and stats.
   std::size_t last_relayout_bytes() const { return relaid_; }
   void clear();
+  // Each line's text and the x of its runs ("12.0:text"), lines joined by
+  // '\n': what tests compare between an incremental and a fresh layout.
+  std::string describe() const;
 
  private:
   struct Piece {
@@ -49,11 +52,15 @@ class FlowLayout {
   };
   void layout_from(std::size_t piece, std::size_t offset);
   float width(const char* b, const char* e) const;
-  void new_line();
+  void new_line(std::size_t piece, std::size_t offset);
 
   std::vector<Piece> pieces_;
   std::vector<Run> runs_;
   std::vector<uint32_t> line_start_;  // first run of each line
+  struct Origin {
+    uint32_t piece, offset;  // where each line's text starts
+  };
+  std::vector<Origin> line_origin_;
   float x_ = 0, wrap_ = 0, font_size_ = 0;
   ImFont* font_ = nullptr;
   std::size_t relaid_ = 0;
