@@ -303,7 +303,7 @@ std::map<std::string, double> read_key_values(const fs::path& p) {
 
 }  // namespace
 
-TEST_CASE("frame-time statistics: frames while generating and idle, as key value lines", "[gui]") {
+TEST_CASE("frame-time statistics: frames while generating and idle as key value lines", "[gui]") {
   auto dir = wb::test::temp_dir("gui-frames");
   const std::string model = wb::test::fixture(kTiny);
   write(dir / "s.txt", "new-project " + (dir / "p.wbstory").string() + " " + model +
@@ -336,7 +336,7 @@ TEST_CASE("frame-time statistics: frames while generating and idle, as key value
   CHECK(r.out.find("phase_render_p95_ms ") != std::string::npos);
 }
 
-TEST_CASE("a model loads on a worker: the window keeps drawing; a failed load leaves the project as it was", "[gui]") {
+TEST_CASE("a model loads on a worker: the window keeps drawing and a failed load leaves the project as it was", "[gui]") {
   auto dir = wb::test::temp_dir("gui-async-load");
   const std::string model = wb::test::fixture(kTiny);
   const fs::path project = dir / "p.wbstory";
@@ -364,7 +364,7 @@ TEST_CASE("a model loads on a worker: the window keeps drawing; a failed load le
   CHECK((*node(s, top[0]))["text"] == "Hello");
 }
 
-TEST_CASE("plugin canvases: a plugin's panels open by id; the wheel zooms and scrolls the host's view", "[gui]") {
+TEST_CASE("plugin canvases: a plugin's panels open by id and the wheel zooms and scrolls the host's view", "[gui]") {
   auto dir = wb::test::temp_dir("gui-canvas");
   const std::string panel = "org.rwkv.workbench.text-stats/main";
   write(dir / "s.txt", "open-panel org.rwkv.workbench.text-stats\n"

@@ -87,7 +87,7 @@ TEST_CASE("the editor layout: incremental updates equal a fresh layout and redo 
   CHECK(inc.line_count() > fresh2.line_count());
 }
 
-TEST_CASE("the editor layout: a word wider than the view is cut, newlines start lines", "[gui][layout]") {
+TEST_CASE("the editor layout: a word wider than the view is cut and newlines start lines", "[gui][layout]") {
   ImGuiFonts fonts;
   FlowLayout l;
   const std::string longword(400, 'm');
