@@ -119,6 +119,7 @@ void App::load_settings() {
   if (j.value("length", nlohmann::json()).is_number_integer()) settings.length = std::clamp(j["length"].get<int>(), 1, 4096);
   if (j.value("alternatives", nlohmann::json()).is_number_integer())
     settings.alternatives = std::clamp(j["alternatives"].get<int>(), 1, 16);
+  if (j.value("shade_probability", nlohmann::json()).is_boolean()) settings.shade_probability = j["shade_probability"].get<bool>();
   if (j.value("font_size", nlohmann::json()).is_number()) settings.font_size = std::clamp(j["font_size"].get<float>(), 10.0f, 40.0f);
   apply_preset(settings.preset);
 }
@@ -132,6 +133,7 @@ void App::save_settings() {
                       {"length", settings.length},
                       {"alternatives", settings.alternatives},
                       {"font_size", settings.font_size},
+                      {"shade_probability", settings.shade_probability},
                       {"browse_dir", settings.browse_dir}};
   std::error_code ec;
   fs::create_directories(fs::path(settings_path).parent_path(), ec);

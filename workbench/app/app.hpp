@@ -45,6 +45,7 @@ struct Settings {
   int length = 64;
   int alternatives = 1;
   float font_size = 17.0f;
+  bool shade_probability = false;  // editor: model tokens tinted red where the model found them unlikely
   std::string browse_dir;
 };
 

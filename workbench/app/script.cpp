@@ -223,6 +223,9 @@ Status Script::step(App& app, Renderer& r) {
     int n = 0;
     if (!parse_num(trim(l.rest), n) || n < 0 || n > 100000) return bad("expects a frame count");
     frames_left_ = n;
+  } else if (l.cmd == "shade") {
+    if (l.rest != "on" && l.rest != "off") return bad("expects on or off");
+    app.settings.shade_probability = l.rest == "on";
   } else if (l.cmd == "dismiss-error") {
     app.error.clear();
   } else {

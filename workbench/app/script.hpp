@@ -15,7 +15,7 @@
 //   open-panel tree|generation|log|model|plugins|PLUGIN/PANEL|PLUGIN (all its panels)     close-panel NAME
 //   canvas-wheel PLUGIN/PANEL CANVAS X Y STEPS [ctrl|shift]   (the wheel over a canvas point, canvas units)
 //   canvas-click PLUGIN/PANEL CANVAS X Y [BUTTON]
-//   resize W H               frames N           dismiss-error
+//   resize W H               frames N           dismiss-error     shade on|off (editor probability tint)
 // Every command but frames / wait-generation / cancel first waits for a
 // generation or a model load in flight to finish, so scripts are
 // deterministic.

@@ -31,23 +31,92 @@ struct EditorCache {
   uint64_t tree_version = ~0ull;
   NodeId current = tree::kNoNode;
   std::size_t preview_bytes = ~std::size_t{0};
-  bool generating = false;
+  bool generating = false, shade = false;
+  std::vector<std::string> token_text;  // per-token pieces when shading (FlowPiece borrows them)
 };
 EditorCache editor_cache;
+
+// A model node as one piece per token, blue where the model was sure and red
+// where it was not (the probability it gave the token it chose). False when
+// the tokens do not spell the node's text (then it is drawn plainly).
+bool add_shaded(EditorCache& c, const tree::Node& n, const session::TextCodec& codec) {
+  const std::size_t first = c.token_text.size();
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < n.tokens.size(); ++i) {
+    c.token_text.push_back(codec.piece(n.tokens[i]));
+    bytes += c.token_text.back().size();
+  }
+  bool spells = bytes == n.text.size();
+  for (std::size_t i = 0, at = 0; spells && i < n.tokens.size(); at += c.token_text[first + i].size(), ++i)
+    spells = n.text.compare(at, c.token_text[first + i].size(), c.token_text[first + i]) == 0;
+  if (!spells) {
+    c.token_text.resize(first);
+    return false;
+  }
+  // Tokens that end inside a UTF-8 character (byte-level models) join the
+  // next ones, so no character is split between two draw calls; the group
+  // takes its least likely token's tint.
+  std::string_view text = n.text;
+  std::size_t at = 0, group_start = 0, group_first = 0;
+  float group_p = 1.0f;
+  for (std::size_t i = 0; i < n.tokens.size(); ++i) {
+    float p = 1.0f;
+    if (i < n.alternatives.size() && !n.alternatives[i].empty()) {
+      p = 0.0f;  // not in the recorded top list: less likely than all of them
+      for (const auto& tp : n.alternatives[i])
+        if (tp.token == n.tokens[i]) p = tp.prob;
+    }
+    group_p = std::min(group_p, std::clamp(p, 0.0f, 1.0f));
+    at += c.token_text[first + i].size();
+    // Complete when the last lead byte's character fits before `at`.
+    std::size_t k = at;
+    while (k > group_start && (static_cast<unsigned char>(text[k - 1]) & 0xC0) == 0x80 && at - k < 3) --k;
+    bool complete = true;
+    if (k > group_start) {
+      const auto lead = static_cast<unsigned char>(text[k - 1]);
+      const std::size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+      complete = at - (k - 1) >= need;
+    }
+    if (!complete && i + 1 < n.tokens.size()) continue;
+    const float u = 1.0f - group_p;
+    ImU32 col = IM_COL32(static_cast<int>(140 + 115 * u), static_cast<int>(204 - 120 * u), static_cast<int>(255 - 170 * u), 255);
+    // Keys: the node id in the high bits, the first token's index in the low ones.
+    c.pieces.push_back(FlowPiece{(n.id << 24) | group_first, text.substr(group_start, at - group_start), col});
+    group_start = at;
+    group_first = i + 1;
+    group_p = 1.0f;
+  }
+  return true;
+}
 
 void draw_path(App& app, NodeId cur) {
   EditorCache& c = editor_cache;
   const bool gen = app.generating() && !app.progress.preview.empty();
   const std::size_t preview = gen ? app.progress.preview[0].size() : 0;
-  if (c.tree_version != app.tree_version || c.current != cur || c.preview_bytes != preview || c.generating != gen) {
+  const bool shade = app.settings.shade_probability;
+  if (c.tree_version != app.tree_version || c.current != cur || c.preview_bytes != preview || c.generating != gen ||
+      c.shade != shade) {
     c.tree_version = app.tree_version;
     c.current = cur;
     c.preview_bytes = preview;
     c.generating = gen;
+    c.shade = shade;
     c.pieces.clear();
-    for (NodeId id : app.tree.path_to_root(cur)) {
+    c.token_text.clear();
+    const auto path = app.tree.path_to_root(cur);
+    if (shade) {
+      // One piece per generated token, so each gets its own tint; reserved
+      // first, as the pieces borrow these strings.
+      std::size_t tokens = 0;
+      for (NodeId id : path)
+        if (const tree::Node* n = app.tree.find(id)) tokens += n->tokens.size();
+      c.token_text.reserve(tokens);
+    }
+    for (NodeId id : path) {
       const tree::Node* n = app.tree.find(id);
-      if (n && !n->text.empty()) c.pieces.push_back(FlowPiece{id, n->text, origin_colour(n->origin)});
+      if (!n || n->text.empty()) continue;
+      if (shade && !n->alternatives.empty() && add_shaded(c, *n, app.story->codec())) continue;
+      c.pieces.push_back(FlowPiece{id, n->text, origin_colour(n->origin)});
     }
     // The generation in flight, shown as it streams (alternative 1); its key
     // names the node it grows from, so a new generation starts a new piece.
@@ -225,7 +294,10 @@ void draw_editor(App& app) {
       edit_buf = app.tree.path_text(cur);
     }
     ImGui::SameLine();
-    ImGui::TextDisabled("white: your text   blue: the model's   gold: plugins");
+    if (ImGui::Checkbox("Shade by probability", &app.settings.shade_probability)) app.save_settings();
+    ImGui::SameLine();
+    ImGui::TextDisabled(app.settings.shade_probability ? "white: yours   blue->red: the model's, sure->unsure   gold: plugins"
+                                                       : "white: your text   blue: the model's   gold: plugins");
   } else {
     if (ImGui::Button("Apply edit (new branch)")) {
       if (app.edit_path_text(edit_buf)) editing = false;

@@ -395,3 +395,30 @@ TEST_CASE("plugin canvases: a plugin's panels open by id and the wheel zooms and
   CHECK(r2.exit_code == 3);
   CHECK(r2.out.find("no canvas 'nothing'") != std::string::npos);
 }
+
+TEST_CASE("probability shading tints the model's text in the editor red where it was unsure", "[gui]") {
+  auto dir = wb::test::temp_dir("gui-shade");
+  const std::string model = wb::test::fixture(kTiny);
+  // The tiny random model is unsure of nearly every byte: shaded, its text turns red.
+  auto reddish = [](const Png& p) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i + 3 < p.rgba.size(); i += 4)
+      if (p.rgba[i] > 180 && p.rgba[i + 1] < 140 && p.rgba[i + 2] < 140) ++n;
+    return n;
+  };
+  std::size_t red[2] = {0, 0};
+  for (int on = 0; on < 2; ++on) {
+    const std::string tag = on ? "on" : "off";
+    write(dir / (tag + ".txt"), "new-project " + (dir / (tag + ".wbstory")).string() + " " + model +
+                                    "\ntype Once upon a time\nset seed 7\ncontinue 300\nwait-generation\nshade " + tag +
+                                    "\nframes 2\n");
+    auto r = run_gui(dir, "--script " + quote((dir / (tag + ".txt")).string()) + " --screenshot " +
+                              quote((dir / (tag + ".png")).string()));
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(r.out.find("created project " + (dir / (tag + ".wbstory")).string()) != std::string::npos);
+    red[on] = reddish(read_png(dir / (tag + ".png")));
+  }
+  INFO("reddish pixels: off " << red[0] << ", on " << red[1]);
+  CHECK(red[1] > red[0] + red[0] / 5 + 1000);
+}
