@@ -755,8 +755,13 @@ void App::poll() {
   }
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - progress.started).count();
   log.info("generated {} tokens in {:.2f} s ({:.1f} tokens/s)", progress.tokens, s, progress.tokens_per_s);
+  // Accepting the result runs on the UI thread: its cost is logged, as it is one frame's.
+  auto t0 = std::chrono::steady_clock::now();
   refresh();
+  auto t1 = std::chrono::steady_clock::now();
   if (!r->empty()) select(r->front());
+  auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+  log.debug("result accepted: tree copy {:.1f} ms, switch {:.1f} ms", ms(t0, t1), ms(t1, std::chrono::steady_clock::now()));
 }
 
 void App::wait_generation() {
