@@ -8,6 +8,7 @@
  *   init_fails      entry init logs an error and returns false
  *   bad_descriptor  descriptor id is not reverse-DNS
  *   misuse          calls host services wrongly during plugin init
+ *   old_minor       built for ABI 0.1 (entry and descriptor): still loads
  *   ctor_mark       a library constructor writes the file named by
  *                   $WB_TEST_PLUGIN_MARK (proves whether any code ran)
  * Compiled as C11 with -pedantic: also a check that the SDK is plain C. */
@@ -136,7 +137,12 @@ static const void* tp_get_extension(const wb_plugin* plugin, const char* id) {
 }
 
 static const char* const tp_features[] = {"test", NULL};
-static const wb_plugin_descriptor tp_descriptor = {WB_ABI_VERSION_INIT,
+static const wb_plugin_descriptor tp_descriptor = {
+#if defined(TP_OLD_MINOR)
+                                                   {WB_ABI_VERSION_MAJOR, 1, 0},
+#else
+                                                   WB_ABI_VERSION_INIT,
+#endif
 #if defined(TP_BAD_DESCRIPTOR)
                                                    "Not A Reverse DNS Id",
 #else
@@ -191,7 +197,9 @@ static const void* e_get_factory(const char* id) {
   return id && strcmp(id, WB_PLUGIN_FACTORY_ID) == 0 ? &tp_factory : NULL;
 }
 
-#if defined(TP_ABI_MAJOR)
+#if defined(TP_OLD_MINOR)
+#define TP_ABI {WB_ABI_VERSION_MAJOR, 1, 0} /* built for ABI 0.1: must still load */
+#elif defined(TP_ABI_MAJOR)
 #define TP_ABI {WB_ABI_VERSION_MAJOR + 1, 0, 0}
 #elif defined(TP_ABI_MINOR)
 #define TP_ABI {WB_ABI_VERSION_MAJOR, WB_ABI_VERSION_MINOR + 1, 0}

@@ -287,6 +287,8 @@ bool App::finish_open_model(const std::string& path, std::unique_ptr<Model> m) {
         return false;
       }
       codec = std::move(*c);
+    } else if (auto implicit = session::implicit_codec_spec(m->info().n_vocab); implicit == "midi") {
+      codec = *session::load_codec(implicit);  // music models need no tokenizer file
     } else if (m->info().n_vocab != 256) {
       fail("Model not opened",
            fmt::format("The model has {} tokens but the project names no tokenizer, so its text cannot be encoded.",
@@ -364,6 +366,8 @@ bool App::finish_new_project(const std::string& path, std::unique_ptr<Model> m, 
       return false;
     }
     codec = std::move(*c);
+  } else if (use && session::implicit_codec_spec(use->info().n_vocab) == "midi") {
+    codec = *session::load_codec("midi");  // music models need no tokenizer file
   } else if (use && use->info().n_vocab != 256) {
     fail("Project not created", fmt::format("The model has {} tokens; choose its tokenizer file (the byte tokenizer "
                                             "only fits 256-token models).",
@@ -377,7 +381,10 @@ bool App::finish_new_project(const std::string& path, std::unique_ptr<Model> m, 
     return false;
   }
   if (!mpath.empty()) (void)(*project)->set_meta("model", fs::absolute(mpath, ec).string());
-  if (!tokenizer.empty()) (void)(*project)->set_meta("tokenizer", fs::absolute(tokenizer, ec).string());
+  if (!tokenizer.empty() && tokenizer != "byte" && codec.name != "midi")
+    (void)(*project)->set_meta("tokenizer", fs::absolute(tokenizer, ec).string());
+  else if (codec.name == "midi")
+    (void)(*project)->set_meta("tokenizer", "midi");
   (void)(*project)->set_meta("title", fs::path(path).stem().string());
   if (gen) gen.reset();
   if (plugins) host::attach_story(plugins->services(), nullptr);
@@ -433,6 +440,8 @@ bool App::finish_open_project(const std::string& path, std::unique_ptr<project::
       return false;
     }
     codec = std::move(*c);
+  } else if (use && session::implicit_codec_spec(use->info().n_vocab) == "midi") {
+    codec = *session::load_codec("midi");  // music models need no tokenizer file
   } else if (use && use->info().n_vocab != 256) {
     fail("This project could not be opened",
          fmt::format("Its model has {} tokens but the project names no tokenizer.", use->info().n_vocab));

@@ -59,6 +59,9 @@ void update_cache(App& app) {
 void draw_node(App& app, NodeId id, NodeId& to_select, NodeId& to_delete) {
   const tree::Node* n = app.tree.find(id);
   if (!n) return;
+  // Plugins' hidden machinery (the dialogue plugin's memory lanes: label
+  // prefix "dlg.lane") is not a story branch; its subtrees stay out of view.
+  if (n->label.rfind("dlg.lane", 0) == 0) return;
   const bool on_path = tree_cache.path.count(id) != 0;
   ImGuiTreeNodeFlags f = ImGuiTreeNodeFlags_OpenOnArrow | ImGuiTreeNodeFlags_SpanAvailWidth;
   if (n->children.empty()) f |= ImGuiTreeNodeFlags_Leaf;

@@ -15,12 +15,12 @@ Result<ModelAndCodec> load_model_and_codec(const std::string& model_path, const 
   ModelAndCodec mc;
   std::string spec = tokenizer;
   if (spec.empty()) {
-    if (model->info().n_vocab != 256)
+    spec = session::implicit_codec_spec(model->info().n_vocab);
+    if (spec.empty())
       return make_error(Errc::invalid_argument,
                         "'{}' has a {}-token vocabulary: name its tokenizer with --tokenizer (a World vocab .txt, "
-                        "a .gguf, or 'byte')",
+                        "a .gguf, 'midi' or 'byte')",
                         model_path, model->info().n_vocab);
-    spec = "byte";
   }
   WB_TRY(codec, session::load_codec(spec));
   mc.model = std::move(model);

@@ -1,5 +1,7 @@
 #include "host/services.hpp"
 
+#include "host/midi_service.hpp"
+#include "host/dialogue_services.hpp"
 #include "host/story_service.hpp"
 
 #include <algorithm>
@@ -361,6 +363,10 @@ const void* host_get_extension(const wb_host* host, const char* id) {
   if (name == WB_EXT_TREE) return &story_tree_table();
   if (name == WB_EXT_GENERATE) return &story_generate_table();
   if (name == WB_EXT_TOKENIZER) return &story_tokenizer_table();
+  if (name == WB_EXT_MIDI) return &midi_table();
+  if (name == WB_EXT_CARDS) return &cards_table();
+  if (name == WB_EXT_TRANSCRIPT) return &transcript_table();
+  if (name == WB_EXT_SCORE) return &score_table();
   if (ctx->services->extension_provider) return ctx->services->extension_provider(name, *ctx);
   return nullptr;  // asking is fine: plugins probe for what a host offers
 }

@@ -32,6 +32,7 @@ namespace wb::host {
 
 struct HostContext;
 struct StoryBinding;  // host/story_service.hpp
+struct MidiBinding;   // host/midi_service.hpp
 
 struct HostServices {
   HostServices(Log& l, std::vector<std::filesystem::path> shipped_presets, std::filesystem::path user_presets);
@@ -47,6 +48,8 @@ struct HostServices {
   std::thread::id main_thread = std::this_thread::get_id();
   // The story that "wb.tree/1", "wb.generate/1" and "wb.tokenizer/1" work on.
   std::unique_ptr<StoryBinding> story;
+  // Playback of "wb.midi/1" (made on first use).
+  std::unique_ptr<MidiBinding> midi;
   // Extra host extensions (e.g. "wb.tree/1" once a project is open): returns
   // the table for `id` or nullptr. Tables must outlive every plugin.
   std::function<const void*(std::string_view id, const HostContext& caller)> extension_provider;

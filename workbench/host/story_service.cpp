@@ -1,7 +1,12 @@
 #include "host/story_service.hpp"
 
+#include "host/midi_service.hpp"
+
+#include <cmath>
+#include <cstddef>
 #include <filesystem>
 
+#include "core/midi/music_text.hpp"
 #include "core/model/load.hpp"
 #include "core/project/project.hpp"
 #include "core/session/codec.hpp"
@@ -103,9 +108,16 @@ wb_status tree_open_project(const wb_host* host, const char* path, const char* m
     if (!c) return soft_fail(fn, WB_ERR_IO, c.error().message);
     codec = std::move(*c);
   } else if (model && model->info().n_vocab != 256) {
-    return soft_fail(fn, WB_ERR_UNSUPPORTED,
-                     fmt::format("model {} has {} tokens but the project names no tokenizer (meta 'tokenizer')", m,
-                                 model->info().n_vocab));
+    // A music model (20096 ids) needs no tokenizer file: remember "midi".
+    std::string implicit = session::implicit_codec_spec(model->info().n_vocab);
+    if (implicit.empty())
+      return soft_fail(fn, WB_ERR_UNSUPPORTED,
+                       fmt::format("model {} has {} tokens but the project names no tokenizer (meta 'tokenizer')", m,
+                                   model->info().n_vocab));
+    auto c = session::load_codec(implicit);
+    if (!c) return soft_fail(fn, WB_ERR_IO, c.error().message);
+    codec = std::move(*c);
+    if (auto st = (*project)->set_meta("tokenizer", implicit); !st) return soft_fail(fn, WB_ERR_IO, st.error().message);
   }
   auto story = session::Story::attach(std::move(*project), model.get(), std::move(codec), {});
   if (!story) return soft_fail(fn, WB_ERR_IO, story.error().message);
@@ -314,10 +326,24 @@ Result<sampling::Settings> load_sampling_preset(const HostServices& s, const std
 wb_status make_options(HostContext* ctx, session::Story* story, const char* name, wb_node_id from,
                        const wb_sampler_settings* in, session::GenerateOptions& opt) {
   if (!in) return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "settings is NULL");
-  if (in->struct_size < sizeof(wb_sampler_settings))
-    return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, fmt::format("settings.struct_size {} is smaller than {}",
-                                                                   in->struct_size, sizeof(wb_sampler_settings)));
+  if (in->struct_size < WB_SAMPLER_SETTINGS_SIZE_0_1)
+    return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, fmt::format("settings.struct_size {} is smaller than {} (ABI 0.1)",
+                                                                   in->struct_size, WB_SAMPLER_SETTINGS_SIZE_0_1));
+  // Fields of ABI 0.2 and later exist only when the plugin's struct reaches them.
+  auto has = [&](std::size_t offset, std::size_t size) { return in->struct_size >= offset + size; };
+  const bool v2 = has(offsetof(wb_sampler_settings, max_seconds), sizeof(double));
+  const bool music = v2 && in->mode == WB_SAMPLER_MODE_MUSIC;
+  if (v2 && in->mode > WB_SAMPLER_MODE_MUSIC)
+    return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, fmt::format("unknown sampler mode {}", in->mode));
   sampling::Settings s;
+  if (music) {
+    // The RWKV music demo's sampler; its logit shaping is GenerateOptions::music.
+    s.temperature = 1.0f;
+    s.top_k = 8;
+    s.top_p = 0.8f;
+    s.presence_penalty = 0.0f;
+    s.frequency_penalty = 0.0f;
+  }
   if (in->preset) {
     std::string p;
     if (!bounded(in->preset, WB_MAX_ID_LENGTH, p) || p.empty() || p[0] == '.' || p.find('/') != std::string::npos)
@@ -345,6 +371,43 @@ wb_status make_options(HostContext* ctx, session::Story* story, const char* name
     std::string t;
     if (!bounded(in->stop[i], WB_MAX_ID_LENGTH, t)) return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "a stop string is NULL or too long");
     s.stop.push_back(std::move(t));
+  }
+  const int vocab = story->model() ? story->model()->info().n_vocab : 256;
+  if (v2) {
+    if (in->logit_bias_count > 65536 || (in->logit_bias_count > 0 && !in->logit_bias) || in->banned_count > 65536 ||
+        (in->banned_count > 0 && !in->banned_tokens) || in->instrument_bin_count > 1024 ||
+        (in->instrument_bin_count > 0 && !in->instrument_bins))
+      return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "logit_bias, banned_tokens or instrument_bins: NULL with a count, or too many");
+    for (uint32_t i = 0; i < in->logit_bias_count; ++i) {
+      const wb_logit_bias& b = in->logit_bias[i];
+      if (b.token < 0 || b.token >= vocab || !std::isfinite(b.bias))
+        return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT,
+                      fmt::format("logit_bias[{}]: token {} outside 0..{} or bias not finite", i, b.token, vocab - 1));
+      s.logit_bias.emplace_back(b.token, b.bias);
+    }
+    for (uint32_t i = 0; i < in->banned_count; ++i) {
+      if (in->banned_tokens[i] < 0 || in->banned_tokens[i] >= vocab)
+        return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT,
+                      fmt::format("banned_tokens[{}]: token {} outside 0..{}", i, in->banned_tokens[i], vocab - 1));
+      s.banned_tokens.push_back(in->banned_tokens[i]);
+    }
+    if (in->instrument_bin_count > 0 && !music)
+      return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "instrument_bins need mode WB_SAMPLER_MODE_MUSIC");
+    static const int bins = midi::MusicScheme::standard().bin_count();
+    for (uint32_t i = 0; i < in->instrument_bin_count; ++i) {
+      if (in->instrument_bins[i] < 0 || in->instrument_bins[i] >= bins)
+        return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT,
+                      fmt::format("instrument_bins[{}]: bin {} outside 0..{}", i, in->instrument_bins[i], bins - 1));
+      opt.music_bins.push_back(in->instrument_bins[i]);
+    }
+    if (music && vocab != midi::kMusicVocabSize)
+      return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT,
+                    fmt::format("music mode needs a {}-token music model; this one has {} tokens", midi::kMusicVocabSize, vocab));
+    if (!(in->max_seconds >= 0 && in->max_seconds <= 86400))
+      return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "max_seconds is outside 0..86400");
+    if (in->max_seconds > 0 && !music) return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, "max_seconds needs mode WB_SAMPLER_MODE_MUSIC");
+    opt.music = music;
+    opt.music_max_seconds = in->max_seconds;
   }
   uint32_t alts = in->alternatives == 0 ? 1 : in->alternatives;
   if (alts > 64) return misuse(ctx, name, WB_ERR_INVALID_ARGUMENT, fmt::format("alternatives {} is more than 64", alts));
@@ -518,6 +581,7 @@ void attach_story(HostServices& services, session::Story* story) {
 }
 
 void drop_plugin_sessions(HostServices& services, const std::string& plugin_id) {
+  stop_plugin_playback(services, plugin_id);
   auto& sessions = services.story->sessions;
   for (auto it = sessions.begin(); it != sessions.end();)
     it = it->second.plugin_id == plugin_id ? sessions.erase(it) : std::next(it);

@@ -1,5 +1,7 @@
 #include "core/session/codec.hpp"
 
+#include "core/midi/music_text.hpp"
+
 namespace wb::session {
 
 TextCodec byte_codec() {
@@ -34,6 +36,12 @@ Result<TextCodec> load_codec(const std::string& spec) {
   TextCodec c = tokenizer_codec(std::shared_ptr<const Tokenizer>(std::move(tok)));
   c.name = spec;
   return c;
+}
+
+std::string implicit_codec_spec(int n_vocab) {
+  if (n_vocab == 256) return "byte";
+  if (n_vocab == midi::kMusicVocabSize) return "midi";
+  return {};
 }
 
 }  // namespace wb::session

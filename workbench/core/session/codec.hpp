@@ -46,4 +46,9 @@ TextCodec tokenizer_codec(std::shared_ptr<const Tokenizer> tok);
 // "byte" or a tokenizer spec load_tokenizer understands.
 Result<TextCodec> load_codec(const std::string& spec);
 
+// The tokenizer a model of `n_vocab` ids gets when none is named: "byte" for
+// 256 (the tiny fixtures), "midi" for 20096 (the RWKV music vocabulary of
+// BlinkDL's MIDI models and ours); empty when it cannot be known.
+std::string implicit_codec_spec(int n_vocab);
+
 }  // namespace wb::session

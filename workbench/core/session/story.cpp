@@ -1,5 +1,7 @@
 #include "core/session/story.hpp"
 
+#include "core/midi/music_bias.hpp"
+
 #include <chrono>
 #include <cstdlib>
 
@@ -318,6 +320,29 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
     s.seed = opt.settings.seed + i;
     samplers.emplace_back(s, static_cast<int>(V));
   }
+  std::vector<midi::MusicBias> music;
+  std::vector<float> shaped;
+  if (opt.music) {
+    midi::MusicVocab vocab;
+    if (V != static_cast<std::size_t>(vocab.size())) {
+      std::lock_guard lk(mu_);
+      generating_.erase(generating_.find(from));
+      return make_error(Errc::invalid_argument, "music generation needs a model of the {}-token music vocabulary, this one has {}",
+                        vocab.size(), V);
+    }
+    midi::MusicBias bias(vocab);
+    if (auto st = bias.allow_only_bins(opt.music_bins); !st) {
+      std::lock_guard lk(mu_);
+      generating_.erase(generating_.find(from));
+      return st.take_error();
+    }
+    music.assign(B, bias);
+    shaped.resize(V);
+  }
+  std::vector<double> music_ms(B, 0.0);
+  const midi::MusicScheme scheme = midi::MusicScheme::standard();
+  const double music_step_ms = scheme.wait_step_ms();
+  const int music_waits = scheme.wait_events;
   std::vector<bool> active(B, true);
   const auto t0 = std::chrono::steady_clock::now();
   std::size_t generated = 0;
@@ -336,8 +361,23 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
     for (std::size_t i = 0; i < B; ++i) {
       if (!active[i]) continue;
       std::span<const float> li(logits.data() + i * V, V);
+      if (opt.music) {
+        std::copy(li.begin(), li.end(), shaped.begin());
+        music[i].apply(shaped);
+        li = std::span<const float>(shaped);
+      }
       int32_t tok = samplers[i].sample(li);
+      if (opt.music && tok == midi::MusicVocab::kPad) {
+        active[i] = false;  // the model ended the piece
+        continue;
+      }
       samplers[i].accept(tok);
+      if (opt.music) {
+        music[i].accept(tok);
+        if (tok >= midi::MusicVocab::kFirstWait && tok < midi::MusicVocab::kFirstWait + music_waits)
+          music_ms[i] += (tok - midi::MusicVocab::kFirstWait + 1) * music_step_ms;
+        if (opt.music_max_seconds > 0 && music_ms[i] >= opt.music_max_seconds * 1000.0) stops[i] = true;
+      }
       Event e;
       e.kind = Event::Kind::token;
       e.alt = static_cast<int>(i);

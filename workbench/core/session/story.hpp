@@ -51,6 +51,15 @@ struct GenerateOptions {
   sampling::Settings settings;  // max_tokens is the length of each continuation; alternative i uses seed + i
   int alternatives = 1;
   std::string origin = "model";
+  // Music (a 20096-token RWKV MIDI model): each alternative gets the RWKV music
+  // demo's logit shaping (core/midi/music_bias: decaying repetition penalty,
+  // end-of-piece nudge counted from this continuation's first token) before
+  // its sampler; note tokens of instrument bins not in `music_bins` are masked
+  // (empty: every bin); a sampled <pad>, the model's end of piece, ends the
+  // alternative and is not stored.
+  bool music = false;
+  std::vector<int> music_bins;
+  double music_max_seconds = 0;  // music: an alternative ends once its waits reach this (0: no limit)
 };
 
 struct Event {
@@ -108,6 +117,11 @@ class Story {
   Result<SwitchInfo> switch_to(NodeId id);
   // The state after `id` (or after `pos` tokens of its path); for tests, benchmarks and plugins.
   Result<tree::Restored> state_at(NodeId id, std::optional<std::size_t> pos = std::nullopt);
+
+  // Natural-log likelihood of each token sequence read right after `id`,
+  // decoded as one batch (step t feeds token t of every sequence still
+  // going). Defined in story_score.cpp.
+  Result<std::vector<double>> score(NodeId id, const std::vector<std::vector<int32_t>>& continuations);
 
   // Generates opt.alternatives continuations of `from` as one batch. Blocks;
   // `on_event` is called on this thread. `cancel` (may be null) is checked

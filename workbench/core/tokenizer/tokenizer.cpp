@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "core/midi/music_text.hpp"
 #include "core/model/gguf_file.hpp"
 #include "core/tokenizer/world_tokenizer.hpp"
 
@@ -160,11 +161,13 @@ std::unique_ptr<Tokenizer> make_byte_tokenizer() { return std::make_unique<ByteT
 
 Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& spec) {
   if (spec == "byte") return make_byte_tokenizer();
+  if (midi::is_music_tokenizer_spec(spec)) return midi::make_music_tokenizer();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(spec, ec))
-    return make_error(Errc::io, "{}: tokenizer not found (give 'byte', a World vocab .txt, a .model or a .gguf)", spec);
+    return make_error(Errc::io, "{}: tokenizer not found (give 'byte', 'midi', a World vocab .txt, a .model, a .gguf or tokenizer-midi.json)", spec);
   if (ends_with(spec, ".model")) return SentencePieceTokenizer::load(spec);
   if (ends_with(spec, ".gguf")) return from_gguf(spec);
+  if (ends_with(spec, ".json")) return midi::load_music_tokenizer_json(spec);  // tokenizer-midi.json
   WB_TRY(t, WorldTokenizer::from_vocab_file(spec));
   return std::unique_ptr<Tokenizer>(std::move(t));
 }

@@ -53,8 +53,10 @@ class StreamDecoder {
 // character boundary or on bytes that cannot start a character).
 size_t utf8_incomplete_tail(std::string_view s);
 
-// spec: "byte" | path to a World vocab .txt | a SentencePiece .model | a .gguf
-// holding a tokenizer (tokenizer.ggml.model = "rwkv").
+// spec: "byte" | "midi" / "music" (the RWKV music vocabulary, core/midi/music_text.hpp)
+// | path to a World vocab .txt | a SentencePiece .model | a .gguf holding a
+// tokenizer (tokenizer.ggml.model = "rwkv") | tokenizer-midi.json (checked
+// against the music vocabulary).
 Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& spec);
 
 // Byte-level tokenizer of the tiny models: id = byte value, 256 ids.

@@ -50,7 +50,9 @@
  * No C++ exception may leave a plugin function.
  *
  * Extension headers: wb/ext/log.h, wb/ext/presets.h, wb/ext/ui.h,
- * wb/ext/headless.h, wb/ext/tokenizer.h; wb/plugin_all.h includes them all.
+ * wb/ext/headless.h, wb/ext/tokenizer.h, wb/ext/tree.h, wb/ext/generate.h,
+ * wb/ext/midi.h, wb/ext/cards.h, wb/ext/score.h, wb/ext/transcript.h (0.2);
+ * wb/plugin_all.h includes them all.
  * History: CHANGELOG.md next to this folder.
  */
 #ifndef WB_PLUGIN_H
@@ -61,7 +63,7 @@
 #include <stdint.h>
 
 #define WB_ABI_VERSION_MAJOR 0
-#define WB_ABI_VERSION_MINOR 1
+#define WB_ABI_VERSION_MINOR 2
 #define WB_ABI_VERSION_PATCH 0
 /* Initialiser for a wb_version field holding the ABI this code is built against. */
 #define WB_ABI_VERSION_INIT {WB_ABI_VERSION_MAJOR, WB_ABI_VERSION_MINOR, WB_ABI_VERSION_PATCH}

@@ -36,7 +36,28 @@ enum {
   WB_SAMPLER_SEED = 1u << 8
 };
 
-/* Borrowed for the call. */
+/* wb_sampler_settings.mode (ABI 0.2). */
+enum {
+  WB_SAMPLER_MODE_TEXT = 0,
+  /* The RWKV music demo's behaviour for a 20096-token music model: decaying
+   * repetition penalty, a nudge towards ending the piece after ~2000 tokens,
+   * a small bias against the longest wait, instrument selection by masking
+   * the note tokens of bins not in instrument_bins; a sampled <pad> ends the
+   * alternative (not stored). Without a preset the sampler starts from the
+   * demo's values (temperature 1, top-k 8, top-p 0.8, no presence/frequency
+   * penalty); the WB_SAMPLER_* overrides still apply. */
+  WB_SAMPLER_MODE_MUSIC = 1
+};
+
+/* One logit bias (ABI 0.2): added to token's logit before sampling. */
+typedef struct wb_logit_bias {
+  int32_t token;
+  float bias;
+} wb_logit_bias;
+
+/* Borrowed for the call. Fields after stop_count arrived in ABI 0.2: the
+ * host reads them only when struct_size covers them, so plugins built for
+ * 0.1 (struct_size == WB_SAMPLER_SETTINGS_SIZE_0_1) keep working. */
 typedef struct wb_sampler_settings {
   uint32_t struct_size; /* sizeof(wb_sampler_settings): lets the struct grow */
   const char* preset;   /* file name in presets/sampling/ (NULL: the defaults) */
@@ -49,9 +70,26 @@ typedef struct wb_sampler_settings {
   uint32_t alternatives; /* 1..64; 0 means 1 */
   const char* const* stop; /* stop strings (end a continuation once its text ends with one) */
   uint32_t stop_count;
+  /* ---- ABI 0.2 ---- */
+  const wb_logit_bias* logit_bias; /* added to the preset's biases; tokens must be < vocab size */
+  uint32_t logit_bias_count;       /* at most 65536 */
+  const int32_t* banned_tokens;    /* never sampled */
+  uint32_t banned_count;           /* at most 65536 */
+  uint32_t mode;                   /* WB_SAMPLER_MODE_* */
+  /* MUSIC: the instrument bins (wb.midi/1 bin ids) whose notes may be
+   * generated; NULL / 0 allows every bin. */
+  const int32_t* instrument_bins;
+  uint32_t instrument_bin_count;
+  /* MUSIC: an alternative ends once its wait tokens add up to this many
+   * seconds (0: no limit; max_tokens still bounds it). */
+  double max_seconds;
 } wb_sampler_settings;
 
-#define WB_SAMPLER_SETTINGS_INIT {sizeof(wb_sampler_settings), NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, NULL, 0}
+/* struct_size of a plugin built against ABI 0.1 (fields up to stop_count). */
+#define WB_SAMPLER_SETTINGS_SIZE_0_1 offsetof(wb_sampler_settings, logit_bias)
+
+#define WB_SAMPLER_SETTINGS_INIT \
+  {sizeof(wb_sampler_settings), NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, 0}
 
 typedef enum wb_generate_event_kind {
   WB_GENERATE_TOKEN = 0, /* one token of alternative `alt` */
