@@ -268,7 +268,17 @@ void draw_plugins(App& app) {
       ImGui::SetNextWindowCollapsed(false);
       app.focus_panel.clear();
     }
-    ImGui::SetNextWindowSize(ImVec2(420, 300), ImGuiCond_FirstUseEver);
+    {
+      // First opening: room for its canvases at their own size (a piano roll).
+      float w = 420, h = 300;
+      for (const auto& wd : p->widgets)
+        if (wd.kind == WB_UI_CANVAS) {
+          w = std::max(w, wd.width + 40);
+          h += wd.height;
+        }
+      const ImVec2 vp = ImGui::GetMainViewport()->Size;
+      ImGui::SetNextWindowSize(ImVec2(std::min(w, vp.x * 0.8f), std::min(h, vp.y * 0.8f)), ImGuiCond_FirstUseEver);
+    }
     bool open = true;
     if (ImGui::Begin(title.c_str(), &open)) draw_panel(app, *p, actions);
     ImGui::End();
