@@ -360,6 +360,7 @@ static void ui_build(const wb_plugin* plugin) {
   w[2].kind = WB_UI_BUTTON, w[2].id = "count", w[2].label = "Count";
   w[3].kind = WB_UI_LABEL, w[3].id = "result", w[3].text = "";
   w[4].kind = WB_UI_CANVAS, w[4].id = "histogram", w[4].label = "Word lengths", w[4].width = 300, w[4].height = 120;
+  w[4].value = WB_UI_CANVAS_HOST_VIEW; /* the host pans and zooms it (ABI 0.2; older hosts ignore it) */
   panel.id = "main";
   panel.title = "Text statistics";
   panel.widgets = w;

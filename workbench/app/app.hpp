@@ -4,12 +4,17 @@
 //
 //   wb::app::App app(log_lines_sink);
 //   app.load_settings();
-//   app.open_project("novel.wbstory");              // errors land in app.error (a modal)
+//   app.open_project("novel.wbstory");              // errors land in app.error (a modal);
+//   while (app.loading()) { app.poll(); draw(app); } // its model loads on a worker thread
 //   app.continue_generation(64, 1);                  // on a worker thread
 //   while (app.generating()) { app.poll(); draw(app); }
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <deque>
+#include <map>
+#include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,6 +45,7 @@ struct Settings {
   int length = 64;
   int alternatives = 1;
   float font_size = 17.0f;
+  bool shade_probability = false;  // editor: model tokens tinted red where the model found them unlikely
   std::string browse_dir;
 };
 
@@ -51,6 +57,22 @@ struct GenProgress {
   double tokens_per_s = 0;
   std::vector<std::string> preview;  // text so far, per alternative
   std::chrono::steady_clock::time_point started;
+};
+
+// The host's pan and zoom of a plugin canvas (WB_UI_CANVAS_HOST_VIEW): the
+// visible part starts at canvas point (x, y) and is 1/zoom of the canvas.
+struct CanvasView {
+  float zoom = 1, x = 0, y = 0;
+};
+
+// A model file being opened on a worker thread; `then` finishes the action
+// that asked for it (open model, open/new project) on the UI thread.
+struct ModelLoad {
+  std::string path, fail_title;
+  std::uintmax_t bytes = 0;
+  std::chrono::steady_clock::time_point started;
+  std::future<Result<std::unique_ptr<Model>>> result;
+  std::function<void(std::unique_ptr<Model>)> then;
 };
 
 class App {
@@ -73,18 +95,27 @@ class App {
   std::unique_ptr<host::PluginHost> plugins;
   std::string model_path;
 
-  bool open_model(const std::string& path);  // keeps the current model on failure
-  bool new_project(const std::string& path, const std::string& model_file, const std::string& tokenizer);
-  bool open_project(const std::string& path);
+  // Model files load on a worker thread (the UI keeps drawing; see loading());
+  // these return false when refused at once, and call `after` once the action
+  // has succeeded. Failures become the error modal; the open project stays.
+  bool open_model(const std::string& path, std::function<void()> after = {});  // keeps the current model on failure
+  bool new_project(const std::string& path, const std::string& model_file, const std::string& tokenizer,
+                   std::function<void()> after = {});
+  bool open_project(const std::string& path, std::function<void()> after = {});
+  bool loading() const { return load_ != nullptr; }
+  const ModelLoad* model_load() const { return load_.get(); }
+  void wait_load();  // blocks (scripts, shutdown)
   bool save_project_as(const std::string& path);
   void close_project();
   void start_plugins();
 
   // ---- tree (refreshed after every change) ----
   tree::Tree tree;        // a copy of the story's tree
+  uint64_t tree_version = 0;  // grows with every copy: views cache what they derive from `tree`
   NodeId selected = tree::kNoNode;
   NodeId current() const { return story ? story->current() : tree::kNoNode; }
   void refresh();
+  void refresh_if_changed();  // copies the tree only if the story changed (plugins edit it too)
   bool select(NodeId id);         // selects and makes current (restores its state)
   bool append_user_text(const std::string& text);  // as a child of the current node
   bool fork(const std::string& text);              // a sibling of the current node
@@ -107,7 +138,7 @@ class App {
   bool continue_generation(int tokens, int alternatives);  // from the current node
   bool generating() const { return gen != nullptr; }
   void cancel_generation();
-  void poll();             // events from the worker; accepts the result when done
+  void poll();             // events from the worker; accepts the result when done; finishes a model load
   void wait_generation();  // blocks (scripts, shutdown)
   GenProgress progress;
   double last_tokens_per_s = 0;
@@ -125,9 +156,20 @@ class App {
   bool echo_log = false;       // also print log lines to stderr (scripted runs)
   std::set<std::string> open_panels;  // plugin panels shown, as "plugin/panel"
   std::string focus_panel;            // "plugin/panel" to bring to front next frame
+  std::map<std::string, CanvasView> canvas_views;  // "plugin/panel/canvas"
   std::string backend_name() const;
 
  private:
+  std::unique_ptr<ModelLoad> load_;
+  uint64_t story_revision_ = 0;
+  bool busy(const char* title);  // a generation or a model load in flight: says so and returns true
+  bool start_load(const std::string& path, const std::string& fail_title, std::function<void(std::unique_ptr<Model>)> then);
+  void poll_load();
+  bool finish_open_model(const std::string& path, std::unique_ptr<Model> m);
+  bool finish_new_project(const std::string& path, std::unique_ptr<Model> m, const std::string& mpath,
+                          const std::string& tokenizer);
+  bool finish_open_project(const std::string& path, std::unique_ptr<project::Project> project, std::unique_ptr<Model> m,
+                           const std::string& mpath);
   void attach_story(std::unique_ptr<session::Story> s, std::unique_ptr<Model> m, const std::string& mpath);
   void remember(std::vector<std::string>& list, const std::string& item);
 };

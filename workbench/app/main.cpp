@@ -20,6 +20,7 @@
 
 #include "app/app.hpp"
 #include "app/fonts.hpp"
+#include "app/frame_stats.hpp"
 #include "app/renderer.hpp"
 #include "app/script.hpp"
 #include "app/views.hpp"
@@ -32,7 +33,7 @@ using namespace wb::app;
 namespace {
 
 struct Args {
-  std::string script, screenshot, project, model, tokenizer, tree_json;
+  std::string script, screenshot, project, model, tokenizer, tree_json, frame_stats;
   bool print_tree = false, measure_frames = false, verbose = false;
   int width = 1280, height = 800;
 };
@@ -40,12 +41,13 @@ struct Args {
 const char* kUsage =
     "usage: workbench [--project FILE] [--model FILE] [--tokenizer SPEC]\n"
     "                 [--script FILE] [--screenshot OUT.png] [--tree-json OUT.json] [--print-tree]\n"
-    "                 [--measure-frames] [--size WxH] [--verbose]\n"
+    "                 [--measure-frames] [--frame-stats OUT.txt] [--size WxH] [--verbose]\n"
     "  --script FILE      replay UI actions (one per line, see app/script.hpp), then exit\n"
     "  --screenshot PNG   after the script, save the whole window as PNG\n"
     "  --tree-json FILE   after the script, write the story tree (and current node) as JSON\n"
     "  --print-tree       the same JSON on stdout\n"
-    "  --measure-frames   print median / max frame time of frames drawn while generating\n";
+    "  --measure-frames   print frame times (median, p95, max; while generating and not) as key value lines\n"
+    "  --frame-stats FILE write the same lines to FILE\n";
 
 std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
@@ -63,6 +65,7 @@ std::optional<Args> parse_args(int argc, char** argv) {
     else if (s == "--model") ok = value(a.model);
     else if (s == "--tokenizer") ok = value(a.tokenizer);
     else if (s == "--tree-json") ok = value(a.tree_json);
+    else if (s == "--frame-stats") ok = value(a.frame_stats);
     else if (s == "--print-tree") a.print_tree = true;
     else if (s == "--measure-frames") a.measure_frames = true;
     else if (s == "--verbose") a.verbose = true;
@@ -87,6 +90,9 @@ std::optional<Args> parse_args(int argc, char** argv) {
 
 std::string tree_state_json(const App& app) {
   nlohmann::json j;
+  j["open_panels"] = app.open_panels;
+  j["canvas_views"] = nlohmann::json::object();
+  for (const auto& [key, v] : app.canvas_views) j["canvas_views"][key] = {{"zoom", v.zoom}, {"x", v.x}, {"y", v.y}};
   if (!app.story) {
     j["project"] = nullptr;
     j["first_run"] = app.first_run;
@@ -118,20 +124,16 @@ void first_run(App& app) {
     return;
   }
   std::string sample = data_dir() + "/sample.wbstory";
+  // The model loads on a worker; until then (or if it fails) the welcome window shows.
+  app.first_run = true;
   std::error_code ec;
   if (fs::exists(sample, ec)) {
-    if (app.open_project(sample)) return;
-  } else if (app.new_project(sample, model, tokenizer)) {
-    app.append_user_text("The lighthouse keeper had not spoken to anyone in three weeks when the letter arrived.");
-    return;
+    app.open_project(sample);
+  } else {
+    app.new_project(sample, model, tokenizer, [&app] {
+      app.append_user_text("The lighthouse keeper had not spoken to anyone in three weeks when the letter arrived.");
+    });
   }
-  app.first_run = true;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 }  // namespace
@@ -171,31 +173,43 @@ int main(int argc, char** argv) {
   Renderer& r = **renderer;
   app.start_plugins();
 
-  if (!args->model.empty()) app.open_model(args->model);
-  if (!args->project.empty()) {
+  auto open_project_arg = [&app, &args] {
     std::error_code ec;
     if (fs::exists(args->project, ec)) app.open_project(args->project);
     else app.new_project(args->project, "", args->tokenizer);
-  } else if (args->model.empty()) {
-    first_run(app);  // an empty script shows exactly what a first start shows
-  } else {
+  };
+  if (!args->model.empty()) {
     app.first_run = true;
     app.first_run_note = "Model loaded: create a project (Project > New project...) or open one.";
+    // The project (if any) opens once the model has loaded.
+    if (!args->project.empty()) app.open_model(args->model, open_project_arg);
+    else app.open_model(args->model);
+  } else if (!args->project.empty()) {
+    open_project_arg();
+  } else {
+    first_run(app);  // an empty script shows exactly what a first start shows
   }
 
-  std::vector<double> gen_frames, idle_frames;
+  FrameStats stats;
   int settle = 3;  // frames drawn after the script so auto-sized windows settle
   int script_errors = 0;
   int last_w = 0, last_h = 0;
-  uint64_t frame_no = 0;
+  auto last_refresh = std::chrono::steady_clock::now();
   while (!r.should_close()) {
-    auto t0 = std::chrono::steady_clock::now();
-    const bool gen_before = app.generating();
+    // Waiting for input is not part of a frame's time.
+    r.poll_events(!script && !app.generating() && !app.loading());
+    stats.begin_frame();
+    const bool gen_before = app.generating(), load_before = app.loading();
     app.poll();
     if (app.plugins) {
       app.plugins->ui_tick();  // plugins poll their own running work (wb_plugin_ui.on_frame)
-      // Plugins change the tree through wb.tree/1; pick their changes up a few times a second.
-      if (++frame_no % 15 == 0 && !app.generating()) app.refresh();
+      // Plugins change the tree through wb.tree/1; pick their changes up twice
+      // a second (a copy of the tree, so not every frame).
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_refresh > std::chrono::milliseconds(500) && !app.generating()) {
+        app.refresh_if_changed();
+        last_refresh = now;
+      }
     }
     if (script && script->ready(app)) {
       if (auto st = script->step(app, r); !st) {
@@ -204,7 +218,8 @@ int main(int argc, char** argv) {
         break;
       }
     }
-    r.begin_frame(!script && !app.generating());
+    stats.mark(FrameStats::Phase::app);
+    r.begin_frame();
     if (r.width() != last_w || r.height() != last_h) {
       app.relayout = true;
       last_w = r.width();
@@ -221,19 +236,22 @@ int main(int argc, char** argv) {
     draw_project_dialogs(app);
     draw_first_run(app);
     draw_status_bar(app);
+    draw_loading(app);
     draw_error_modal(app);
     app.relayout = false;
-    const bool last = script && script->done() && !app.generating() && --settle < 0;
+    const bool last = script && script->done() && !app.generating() && !app.loading() && --settle < 0;
     const std::string* shot = (last && !args->screenshot.empty()) ? &args->screenshot : nullptr;
+    stats.mark(FrameStats::Phase::ui);
     if (auto st = r.end_frame(shot); !st) {
       std::fprintf(stderr, "workbench: %s\n", st.error().message.c_str());
       return 1;
     }
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    if (gen_before && app.generating()) gen_frames.push_back(ms);
-    else if (!gen_before && !app.generating()) idle_frames.push_back(ms);
+    stats.mark(FrameStats::Phase::render);
+    // A screenshot frame also reads the image back and writes a PNG: not a frame a person waits for.
+    if (!shot) stats.end_frame(gen_before && app.generating(), !gen_before && !app.generating(), load_before && app.loading());
     if (last) break;
   }
+  app.wait_load();
   app.wait_generation();
   if (script && !args->screenshot.empty()) app.log.info("screenshot written to {}", args->screenshot);
   if (!args->tree_json.empty()) {
@@ -245,13 +263,17 @@ int main(int argc, char** argv) {
     }
   }
   if (args->print_tree) std::printf("%s\n", tree_state_json(app).c_str());
-  if (args->measure_frames) {
-    double mx = gen_frames.empty() ? 0 : *std::max_element(gen_frames.begin(), gen_frames.end());
-    double mx_idle = idle_frames.empty() ? 0 : *std::max_element(idle_frames.begin(), idle_frames.end());
-    std::printf("frames while generating: %zu, median %.2f ms, max %.2f ms; other frames: %zu, median %.2f ms, max %.2f ms "
-                "(device: %s)\n",
-                gen_frames.size(), median(gen_frames), mx, idle_frames.size(), median(idle_frames), mx_idle,
-                r.device_name().c_str());
+  if (args->measure_frames || !args->frame_stats.empty()) {
+    std::string report = stats.report(r.device_name());
+    if (args->measure_frames) std::fputs(report.c_str(), stdout);
+    if (!args->frame_stats.empty()) {
+      std::ofstream out(args->frame_stats, std::ios::trunc);
+      out << report;
+      if (!out) {
+        std::fprintf(stderr, "workbench: cannot write %s\n", args->frame_stats.c_str());
+        return 1;
+      }
+    }
   }
   app.save_settings();
   return script_errors ? 3 : 0;

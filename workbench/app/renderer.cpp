@@ -487,9 +487,12 @@ void Renderer::set_size(int w, int h) {
   impl_->rebuild = true;
 }
 
-void Renderer::begin_frame(bool wait) {
+void Renderer::poll_events(bool wait) {
   if (wait) glfwWaitEventsTimeout(0.1);
   else glfwPollEvents();
+}
+
+void Renderer::begin_frame() {
   int w = 0, h = 0;
   glfwGetFramebufferSize(impl_->window, &w, &h);
   if (w > 0 && h > 0 && (w != impl_->wd.Width || h != impl_->wd.Height)) impl_->rebuild = true;

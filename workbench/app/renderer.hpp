@@ -5,7 +5,8 @@
 //   wb::Log log;
 //   WB_TRY(r, wb::app::Renderer::create({.width = 1280, .height = 800}, log, setup_fonts));
 //   while (!r->should_close()) {
-//     r->begin_frame(/*wait=*/false);      // polls input, starts an ImGui frame
+//     r->poll_events(/*wait=*/false);      // input (waits up to 0.1 s when asked)
+//     r->begin_frame();                    // starts an ImGui frame
 //     draw_ui();
 //     WB_CHECK(r->end_frame(nullptr));     // or a path: also writes a PNG of this frame
 //   }
@@ -39,9 +40,11 @@ class Renderer {
 
   GLFWwindow* window() const;
   bool should_close() const;
-  // Processes window events (waiting up to 0.1 s when `wait`), recreates the
-  // swapchain after a resize and starts a new ImGui frame.
-  void begin_frame(bool wait);
+  // Processes window events, waiting up to 0.1 s for one when `wait` (an idle
+  // window need not redraw 60 times a second).
+  void poll_events(bool wait);
+  // Recreates the swapchain after a resize and starts a new ImGui frame.
+  void begin_frame();
   // Renders and presents the frame. With `screenshot`, the same frame is also
   // drawn into an offscreen image of the window's size and written as PNG.
   Status end_frame(const std::string* screenshot);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/views.hpp"
 #include "core/sampling/sampler.hpp"
 
 namespace wb::app {
@@ -76,7 +77,9 @@ bool Script::ready(App& app) {
   }
   if (pos_ >= lines_.size()) return false;
   const std::string& c = lines_[pos_].cmd;
-  if (app.generating() && c != "frames" && c != "cancel" && c != "wait-generation") return false;
+  // A generation or a model load in flight: the next command waits for it
+  // (frames still count while it runs, so a script can watch the UI meanwhile).
+  if ((app.generating() || app.loading()) && c != "frames" && c != "cancel" && c != "wait-generation") return false;
   return true;
 }
 
@@ -174,8 +177,42 @@ Status Script::step(App& app, Renderer& r) {
     else if (n.find('/') != std::string::npos) {
       if (on) app.open_panels.insert(n), app.focus_panel = n;
       else app.open_panels.erase(n);
+    } else if (app.plugins && !app.plugins->ui().panels(n).empty()) {
+      // A plugin id alone: all of its panels (e.g. the composer's piano roll).
+      for (const host::UiPanel* p : app.plugins->ui().panels(n)) {
+        const std::string key = n + "/" + p->id;
+        if (on) app.open_panels.insert(key), app.focus_panel = key;
+        else app.open_panels.erase(key);
+      }
+    } else {
+      return bad("unknown panel (tree, generation, log, model, plugins, PLUGIN/PANEL or a plugin id with panels)");
     }
-    else return bad("unknown panel (tree, generation, log, model, plugins or PLUGIN/PANEL)");
+  } else if (l.cmd == "canvas-wheel" || l.cmd == "canvas-click") {
+    // canvas-wheel PLUGIN/PANEL CANVAS X Y STEPS [ctrl|shift]    canvas-click PLUGIN/PANEL CANVAS X Y [BUTTON]
+    const bool wheel = l.cmd == "canvas-wheel";
+    float x = 0, y = 0, steps = 0;
+    int button = 0;
+    std::size_t slash = w.empty() ? std::string::npos : w[0].rfind('/');
+    bool ok = w.size() >= 4 && slash != std::string::npos && parse_num(w[2], x) && parse_num(w[3], y);
+    if (wheel) ok = ok && w.size() >= 5 && w.size() <= 6 && parse_num(w[4], steps);
+    else ok = ok && w.size() <= 5 && (w.size() < 5 || parse_num(w[4], button));
+    if (!ok) return bad(wheel ? "expects PLUGIN/PANEL CANVAS X Y STEPS [ctrl|shift]" : "expects PLUGIN/PANEL CANVAS X Y [BUTTON]");
+    const std::string plugin = w[0].substr(0, slash), panel = w[0].substr(slash + 1);
+    Status st;
+    if (wheel) {
+      int mods = 0;
+      if (w.size() == 6) {
+        if (w[5] == "ctrl") mods = WB_UI_MOD_CTRL;
+        else if (w[5] == "shift") mods = WB_UI_MOD_SHIFT;
+        else return bad("the modifier is ctrl or shift");
+      }
+      st = canvas_wheel(app, plugin, panel, w[1], x, y, steps, 0, mods);
+    } else if (!app.plugins) {
+      st = make_error(Errc::invalid_argument, "no plugins are loaded");
+    } else {
+      st = app.plugins->ui_canvas_click(plugin, panel, w[1], x, y, button);
+    }
+    if (!st) return make_error(Errc::invalid_argument, "{}:{}: {}", path_, l.number, st.error().message);
   } else if (l.cmd == "resize") {
     int ww = 0, hh = 0;
     if (w.size() != 2 || !parse_num(w[0], ww) || !parse_num(w[1], hh) || ww < 200 || hh < 150 || ww > 8192 || hh > 8192)
@@ -186,6 +223,9 @@ Status Script::step(App& app, Renderer& r) {
     int n = 0;
     if (!parse_num(trim(l.rest), n) || n < 0 || n > 100000) return bad("expects a frame count");
     frames_left_ = n;
+  } else if (l.cmd == "shade") {
+    if (l.rest != "on" && l.rest != "off") return bad("expects on or off");
+    app.settings.shade_probability = l.rest == "on";
   } else if (l.cmd == "dismiss-error") {
     app.error.clear();
   } else {

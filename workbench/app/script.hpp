@@ -12,10 +12,13 @@
 //   branch-token NODE INDEX TOKEN (a generated token replaced by another, then continue)
 //   delete-node ID           undo               redo              label ID TEXT     bookmark ID
 //   preset NAME              set KEY VALUE      (sampling options, as in presets/)
-//   open-panel tree|generation|log|model|plugins|PLUGIN/PANEL     close-panel NAME
-//   resize W H               frames N           dismiss-error
+//   open-panel tree|generation|log|model|plugins|PLUGIN/PANEL|PLUGIN (all its panels)     close-panel NAME
+//   canvas-wheel PLUGIN/PANEL CANVAS X Y STEPS [ctrl|shift]   (the wheel over a canvas point, canvas units)
+//   canvas-click PLUGIN/PANEL CANVAS X Y [BUTTON]
+//   resize W H               frames N           dismiss-error     shade on|off (editor probability tint)
 // Every command but frames / wait-generation / cancel first waits for a
-// generation in flight to finish, so scripts are deterministic.
+// generation or a model load in flight to finish, so scripts are
+// deterministic.
 #pragma once
 #include <string>
 #include <vector>

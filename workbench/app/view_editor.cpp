@@ -9,59 +9,178 @@
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>  // ImGui 1.86 has no ImGuiKey_S; its GLFW backend indexes keys by GLFW code
 
+#include "app/text_layout.hpp"
 #include "app/views.hpp"
 
 namespace wb::app {
 
 namespace {
 
-ImVec4 origin_colour(const std::string& origin) {
-  if (origin == "user") return ImVec4(0.93f, 0.93f, 0.93f, 1.0f);
-  if (origin == "model") return ImVec4(0.55f, 0.80f, 1.00f, 1.0f);
-  return ImVec4(0.85f, 0.75f, 0.45f, 1.0f);  // plugins
+ImU32 origin_colour(const std::string& origin) {
+  if (origin == "user") return IM_COL32(237, 237, 237, 255);
+  if (origin == "model") return IM_COL32(140, 204, 255, 255);
+  return IM_COL32(217, 191, 115, 255);  // plugins
 }
 
-// Draws `text` word by word so segments of different colours flow together
-// like one paragraph (ImGui's TextWrapped cannot change colour mid-line).
-void flow_text(const std::string& text, ImVec4 colour, float wrap_x) {
-  ImGui::PushStyleColor(ImGuiCol_Text, colour);
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (text[i] == '\n') {
-      ImGui::NewLine();
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < text.size() && text[j] != ' ' && text[j] != '\n') {
-      // CJK text has no spaces: every character from U+3000 on (3-byte
-      // UTF-8, lead byte 0xE3..0xEF) is a place where the line may wrap.
-      const auto c = static_cast<unsigned char>(text[j]);
-      if (c >= 0xE3 && c < 0xF0) {
-        if (j == i) j = std::min(text.size(), j + 3);
-        break;
-      }
-      ++j;
-    }
-    if (j < text.size() && text[j] == ' ') ++j;  // keep the space with its word
-    const char* b = text.data() + i;
-    const char* e = text.data() + j;
-    float w = ImGui::CalcTextSize(b, e).x;
-    float x = ImGui::GetCursorPosX();
-    ImGui::SameLine(0, 0);
-    if (ImGui::GetCursorPosX() + w > wrap_x && ImGui::GetCursorPosX() > ImGui::GetStyle().WindowPadding.x + 1) {
-      ImGui::NewLine();
-    }
-    (void)x;
-    ImGui::TextUnformatted(b, e);
-    i = j;
+// The active path laid out once and redrawn from the cache (see
+// text_layout.hpp); the pieces are rebuilt only when the tree, the current
+// node or the streamed text changed.
+struct EditorCache {
+  FlowLayout layout;
+  std::vector<FlowPiece> pieces;
+  uint64_t tree_version = ~0ull;
+  NodeId current = tree::kNoNode;
+  std::size_t preview_bytes = ~std::size_t{0};
+  bool generating = false, shade = false;
+  std::vector<std::string> token_text;  // per-token pieces when shading (FlowPiece borrows them)
+};
+EditorCache editor_cache;
+
+// A model node as one piece per token, blue where the model was sure and red
+// where it was not (the probability it gave the token it chose). False when
+// the tokens do not spell the node's text (then it is drawn plainly).
+bool add_shaded(EditorCache& c, const tree::Node& n, const session::TextCodec& codec) {
+  const std::size_t first = c.token_text.size();
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < n.tokens.size(); ++i) {
+    c.token_text.push_back(codec.piece(n.tokens[i]));
+    bytes += c.token_text.back().size();
   }
-  ImGui::PopStyleColor();
+  bool spells = bytes == n.text.size();
+  for (std::size_t i = 0, at = 0; spells && i < n.tokens.size(); at += c.token_text[first + i].size(), ++i)
+    spells = n.text.compare(at, c.token_text[first + i].size(), c.token_text[first + i]) == 0;
+  if (!spells) {
+    c.token_text.resize(first);
+    return false;
+  }
+  // Tokens that end inside a UTF-8 character (byte-level models) join the
+  // next ones, so no character is split between two draw calls; the group
+  // takes its least likely token's tint.
+  std::string_view text = n.text;
+  std::size_t at = 0, group_start = 0, group_first = 0;
+  float group_p = 1.0f;
+  for (std::size_t i = 0; i < n.tokens.size(); ++i) {
+    float p = 1.0f;
+    if (i < n.alternatives.size() && !n.alternatives[i].empty()) {
+      p = 0.0f;  // not in the recorded top list: less likely than all of them
+      for (const auto& tp : n.alternatives[i])
+        if (tp.token == n.tokens[i]) p = tp.prob;
+    }
+    group_p = std::min(group_p, std::clamp(p, 0.0f, 1.0f));
+    at += c.token_text[first + i].size();
+    // Complete when the last lead byte's character fits before `at`.
+    std::size_t k = at;
+    while (k > group_start && (static_cast<unsigned char>(text[k - 1]) & 0xC0) == 0x80 && at - k < 3) --k;
+    bool complete = true;
+    if (k > group_start) {
+      const auto lead = static_cast<unsigned char>(text[k - 1]);
+      const std::size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+      complete = at - (k - 1) >= need;
+    }
+    if (!complete && i + 1 < n.tokens.size()) continue;
+    const float u = 1.0f - group_p;
+    ImU32 col = IM_COL32(static_cast<int>(140 + 115 * u), static_cast<int>(204 - 120 * u), static_cast<int>(255 - 170 * u), 255);
+    // Keys: the node id in the high bits, the first token's index in the low ones.
+    c.pieces.push_back(FlowPiece{(n.id << 24) | group_first, text.substr(group_start, at - group_start), col});
+    group_start = at;
+    group_first = i + 1;
+    group_p = 1.0f;
+  }
+  return true;
+}
+
+void draw_path(App& app, NodeId cur) {
+  EditorCache& c = editor_cache;
+  const bool gen = app.generating() && !app.progress.preview.empty();
+  const std::size_t preview = gen ? app.progress.preview[0].size() : 0;
+  const bool shade = app.settings.shade_probability;
+  if (c.tree_version != app.tree_version || c.current != cur || c.preview_bytes != preview || c.generating != gen ||
+      c.shade != shade) {
+    c.tree_version = app.tree_version;
+    c.current = cur;
+    c.preview_bytes = preview;
+    c.generating = gen;
+    c.shade = shade;
+    c.pieces.clear();
+    c.token_text.clear();
+    const auto path = app.tree.path_to_root(cur);
+    if (shade) {
+      // One piece per generated token, so each gets its own tint; reserved
+      // first, as the pieces borrow these strings.
+      std::size_t tokens = 0;
+      for (NodeId id : path)
+        if (const tree::Node* n = app.tree.find(id)) tokens += n->tokens.size();
+      c.token_text.reserve(tokens);
+    }
+    for (NodeId id : path) {
+      const tree::Node* n = app.tree.find(id);
+      if (!n || n->text.empty()) continue;
+      if (shade && !n->alternatives.empty() && add_shaded(c, *n, app.story->codec())) continue;
+      c.pieces.push_back(FlowPiece{id, n->text, origin_colour(n->origin)});
+    }
+    // The generation in flight, shown as it streams (alternative 1); its key
+    // names the node it grows from, so a new generation starts a new piece.
+    if (gen) c.pieces.push_back(FlowPiece{~app.progress.from, app.progress.preview[0], IM_COL32(140, 204, 255, 153)});
+  }
+  const float wrap = ImGui::GetContentRegionAvail().x - 4;
+  c.layout.update(c.pieces, wrap, ImGui::GetFont(), ImGui::GetFontSize());
+  c.layout.draw();
 }
 
 // The current node's generated tokens, shaded by how likely the model found
 // each; clicking one lists the alternatives it recorded and branches there.
+// Labels, shades and rows are cached per node and width; only the visible
+// rows are drawn (a continuation can have thousands of tokens).
+struct TokenCache {
+  uint64_t tree_version = ~0ull;
+  NodeId node = tree::kNoNode;
+  float width = -1;
+  std::vector<std::string> labels;
+  std::vector<float> prob;
+  std::vector<uint32_t> row_start;
+  std::size_t popup_token = 0;
+};
+TokenCache token_cache;
 bool tokens_open = false;  // whether the tokens header was open last frame (for the layout)
+
+void build_token_cache(App& app, const tree::Node& n, float width) {
+  TokenCache& c = token_cache;
+  if (c.tree_version != app.tree_version || c.node != n.id) {
+    const auto& codec = app.story->codec();
+    c.labels.assign(n.tokens.size(), std::string());
+    c.prob.assign(n.tokens.size(), 1.0f);
+    for (std::size_t i = 0; i < n.tokens.size(); ++i) {
+      for (char ch : codec.piece(n.tokens[i])) {
+        if (ch == '\n') c.labels[i].append("\\n");
+        else c.labels[i].push_back(ch);
+      }
+      if (c.labels[i].empty()) c.labels[i].push_back('?');
+      // A token missing from the recorded top list was less likely than all of them.
+      if (i < n.alternatives.size() && !n.alternatives[i].empty()) {
+        c.prob[i] = 0.0f;
+        for (const auto& tp : n.alternatives[i])
+          if (tp.token == n.tokens[i]) c.prob[i] = tp.prob;
+      }
+    }
+    c.width = -1;
+  }
+  if (c.width != width) {
+    c.row_start.assign(1, 0);
+    const ImGuiStyle& st = ImGui::GetStyle();
+    float x = 0;
+    for (std::size_t i = 0; i < c.labels.size(); ++i) {
+      float w = ImGui::CalcTextSize(c.labels[i].c_str()).x + st.FramePadding.x * 2;
+      if (x > 0 && x + 2 + w > width) {
+        c.row_start.push_back(static_cast<uint32_t>(i));
+        x = 0;
+      }
+      x += (x > 0 ? 2 : 0) + w;
+    }
+  }
+  c.tree_version = app.tree_version;
+  c.node = n.id;
+  c.width = width;
+}
 
 void draw_tokens(App& app) {
   const tree::Node* n = app.tree.find(app.current());
@@ -70,48 +189,51 @@ void draw_tokens(App& app) {
                                         ImGuiTreeNodeFlags_DefaultOpen);
   if (!tokens_open) return;
   ImGui::BeginChild("##tokens", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 4), true);
-  const auto& codec = app.story->codec();
-  const float right = ImGui::GetContentRegionAvail().x;
-  for (std::size_t i = 0; i < n->tokens.size(); ++i) {
-    std::string piece = codec.piece(n->tokens[i]);
-    std::string shown;
-    for (char c : piece) {
-      if (c == '\n') shown.append("\\n");
-      else shown.push_back(c);
-    }
-    if (shown.empty()) shown.push_back('?');
-    // A token missing from the recorded top list was less likely than all of them.
-    float p = (i < n->alternatives.size() && !n->alternatives[i].empty()) ? 0.0f : 1.0f;
-    if (i < n->alternatives.size())
-      for (const auto& tp : n->alternatives[i])
-        if (tp.token == n->tokens[i]) p = tp.prob;
-    // Likely tokens dark, unlikely ones red: where the model was unsure.
-    ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.25f + 0.6f * (1 - p), 0.25f, 0.3f, 1.0f));
-    ImGui::PushID(static_cast<int>(i));
-    if (i > 0 && ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x + ImGui::CalcTextSize(shown.c_str()).x + 12 < right)
-      ImGui::SameLine(0, 2);
-    if (ImGui::SmallButton(shown.c_str())) ImGui::OpenPopup("alts");
-    if (ImGui::BeginPopup("alts")) {
-      ImGui::TextDisabled("token %zu: the model's choices here", i);
-      if (i < n->alternatives.size())
-        for (const auto& tp : n->alternatives[i]) {
-          std::string label = codec.piece(tp.token);
-          for (char& c : label)
-            if (c == '\n') c = ' ';
-          label = fmt::format("\"{}\"  {:.1f}%", label, static_cast<double>(tp.prob) * 100.0);
-          if (ImGui::Selectable(label.c_str(), tp.token == n->tokens[i]) && tp.token != n->tokens[i]) {
-            app.branch_at_token(n->id, i, tp.token);
-            ImGui::EndPopup();
-            ImGui::PopID();
-            ImGui::PopStyleColor();
-            ImGui::EndChild();
-            return;
-          }
+  TokenCache& c = token_cache;
+  build_token_cache(app, *n, ImGui::GetContentRegionAvail().x);
+  bool open_popup = false;
+  ImGuiListClipper clip;
+  clip.Begin(static_cast<int>(c.row_start.size()), ImGui::GetTextLineHeightWithSpacing());
+  while (clip.Step())
+    for (int row = clip.DisplayStart; row < clip.DisplayEnd; ++row) {
+      const std::size_t b = c.row_start[static_cast<std::size_t>(row)];
+      const std::size_t e = static_cast<std::size_t>(row) + 1 < c.row_start.size() ? c.row_start[static_cast<std::size_t>(row) + 1] : c.labels.size();
+      for (std::size_t i = b; i < e; ++i) {
+        // Likely tokens dark, unlikely ones red: where the model was unsure.
+        ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.25f + 0.6f * (1 - c.prob[i]), 0.25f, 0.3f, 1.0f));
+        ImGui::PushID(static_cast<int>(i));
+        if (i > b) ImGui::SameLine(0, 2);
+        if (ImGui::SmallButton(c.labels[i].c_str())) {
+          c.popup_token = i;
+          open_popup = true;
         }
-      ImGui::EndPopup();
+        ImGui::PopID();
+        ImGui::PopStyleColor();
+      }
     }
-    ImGui::PopID();
-    ImGui::PopStyleColor();
+  if (open_popup) ImGui::OpenPopup("alts");
+  if (ImGui::BeginPopup("alts")) {
+    const std::size_t i = c.popup_token;
+    ImGui::TextDisabled("token %zu: the model's choices here", i);
+    if (i < n->alternatives.size() && i < n->tokens.size()) {
+      const auto& codec = app.story->codec();
+      for (const auto& tp : n->alternatives[i]) {
+        std::string label = codec.piece(tp.token);
+        for (char& ch : label)
+          if (ch == '\n') ch = ' ';
+        label = fmt::format("\"{}\"  {:.1f}%##{}", label, static_cast<double>(tp.prob) * 100.0, tp.token);
+        if (ImGui::Selectable(label.c_str(), tp.token == n->tokens[i]) && tp.token != n->tokens[i]) {
+          const NodeId id = n->id;
+          const int32_t token = tp.token;
+          ImGui::CloseCurrentPopup();
+          ImGui::EndPopup();
+          ImGui::EndChild();
+          app.branch_at_token(id, i, token);  // changes the tree: n is not used after this
+          return;
+        }
+      }
+    }
+    ImGui::EndPopup();
   }
   ImGui::EndChild();
 }
@@ -161,16 +283,7 @@ void draw_editor(App& app) {
   if (editing) {
     ImGui::InputTextMultiline("##edit", &edit_buf, ImVec2(-1, -1));
   } else {
-    const float wrap = ImGui::GetContentRegionAvail().x + ImGui::GetCursorPosX() - 4;
-    ImGui::NewLine();
-    for (NodeId id : app.tree.path_to_root(cur)) {
-      const tree::Node* n = app.tree.find(id);
-      if (!n || n->text.empty()) continue;
-      flow_text(n->text, origin_colour(n->origin), wrap);
-    }
-    // The generation in flight, shown as it streams (alternative 1).
-    if (app.generating() && !app.progress.preview.empty())
-      flow_text(app.progress.preview[0], ImVec4(0.55f, 0.80f, 1.0f, 0.6f), wrap);
+    draw_path(app, cur);
     if (app.generating() && ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 20) ImGui::SetScrollHereY(1.0f);
   }
   ImGui::EndChild();
@@ -181,7 +294,10 @@ void draw_editor(App& app) {
       edit_buf = app.tree.path_text(cur);
     }
     ImGui::SameLine();
-    ImGui::TextDisabled("white: your text   blue: the model's   gold: plugins");
+    if (ImGui::Checkbox("Shade by probability", &app.settings.shade_probability)) app.save_settings();
+    ImGui::SameLine();
+    ImGui::TextDisabled(app.settings.shade_probability ? "white: yours   blue->red: the model's, sure->unsure   gold: plugins"
+                                                       : "white: your text   blue: the model's   gold: plugins");
   } else {
     if (ImGui::Button("Apply edit (new branch)")) {
       if (app.edit_path_text(edit_buf)) editing = false;

@@ -2,6 +2,7 @@
 // the model's facts and memory.
 #include <imgui.h>
 
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
@@ -40,13 +41,43 @@ void draw_model_manager(App& app) {
   ImGui::TextDisabled("Backend and threads apply to the next model opened.");
   if (!app.settings.recent_models.empty() && ImGui::BeginCombo("Recent", "recent models")) {
     for (const auto& m : app.settings.recent_models)
-      if (ImGui::Selectable(m.c_str())) app.open_model(m);
+      if (ImGui::Selectable(m.c_str()) && !app.loading()) app.open_model(m);
     ImGui::EndCombo();
   }
   static std::string name, picked;
+  if (app.loading()) ImGui::TextColored(ImVec4(1, 0.8f, 0.4f, 1), "Loading %s ...", app.model_load()->path.c_str());
   ImGui::BeginChild("##browser", ImVec2(0, 0));
-  if (file_browser("model", app.settings.browse_dir, name, picked, false)) app.open_model(picked);
+  if (file_browser("model", app.settings.browse_dir, name, picked, false) && !app.loading()) app.open_model(picked);
   ImGui::EndChild();
+  ImGui::End();
+}
+
+void draw_loading(App& app) {
+  const ModelLoad* l = app.model_load();
+  if (!l) return;
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  ImGui::SetNextWindowPos(ImVec2(vp->Pos.x + vp->Size.x * 0.5f, vp->Pos.y + vp->Size.y * 0.4f), ImGuiCond_Always,
+                          ImVec2(0.5f, 0.5f));
+  ImGui::SetNextWindowBgAlpha(0.92f);
+  ImGuiWindowFlags f = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
+                       ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav | ImGuiWindowFlags_NoMove;
+  if (ImGui::Begin("##loading", nullptr, f)) {
+    // A spinner: an arc turning with time, so a stuck UI thread would show.
+    const float r = ImGui::GetTextLineHeight() * 0.8f;
+    ImVec2 p = ImGui::GetCursorScreenPos();
+    ImVec2 c(p.x + r + 2, p.y + r + 2);
+    const float t = static_cast<float>(ImGui::GetTime()) * 6.0f;
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->PathArcTo(c, r, t, t + 4.2f, 24);
+    dl->PathStroke(ImGui::GetColorU32(ImGuiCol_PlotHistogram), 0, 3.0f);
+    ImGui::Dummy(ImVec2(2 * r + 4, 2 * r + 4));
+    ImGui::SameLine();
+    ImGui::BeginGroup();
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - l->started).count();
+    ImGui::Text("Opening model %s", std::filesystem::path(l->path).filename().string().c_str());
+    ImGui::TextDisabled("%.1f MiB, %.1f s; the current project stays usable", static_cast<double>(l->bytes) / 1048576.0, s);
+    ImGui::EndGroup();
+  }
   ImGui::End();
 }
 

@@ -5,6 +5,8 @@
 #include <imgui_stdlib.h>
 
 #include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "app/views.hpp"
 
@@ -23,26 +25,55 @@ std::string preview(const tree::Node& n) {
   return s;
 }
 
-void draw_node(App& app, NodeId id, const std::vector<NodeId>& path, NodeId& to_select, NodeId& to_delete) {
+// Labels and the current path, rebuilt only when the tree or the current
+// node changed (not every frame: a tree can hold thousands of nodes).
+struct TreeCache {
+  uint64_t tree_version = ~0ull;
+  NodeId current = tree::kNoNode;
+  std::unordered_map<NodeId, std::string> labels;
+  std::unordered_set<NodeId> path;
+};
+TreeCache tree_cache;
+
+void update_cache(App& app) {
+  TreeCache& c = tree_cache;
+  if (c.tree_version != app.tree_version) {
+    c.labels.clear();
+    for (NodeId id : app.tree.ids()) {
+      const tree::Node* n = app.tree.find(id);
+      std::string label = id == tree::kRootId ? std::string("(start)") : preview(*n);
+      if (n->bookmark) label = "* " + label;
+      if (!n->label.empty()) label = "[" + n->label + "] " + label;
+      label += "##" + std::to_string(id);
+      c.labels.emplace(id, std::move(label));
+    }
+  }
+  if (c.tree_version != app.tree_version || c.current != app.current()) {
+    auto p = app.tree.path_to_root(app.current());
+    c.path = std::unordered_set<NodeId>(p.begin(), p.end());
+  }
+  c.tree_version = app.tree_version;
+  c.current = app.current();
+}
+
+void draw_node(App& app, NodeId id, NodeId& to_select, NodeId& to_delete) {
   const tree::Node* n = app.tree.find(id);
   if (!n) return;
   // Plugins' hidden machinery (the dialogue plugin's memory lanes: label
   // prefix "dlg.lane") is not a story branch; its subtrees stay out of view.
   if (n->label.rfind("dlg.lane", 0) == 0) return;
-  bool on_path = std::find(path.begin(), path.end(), id) != path.end();
+  const bool on_path = tree_cache.path.count(id) != 0;
   ImGuiTreeNodeFlags f = ImGuiTreeNodeFlags_OpenOnArrow | ImGuiTreeNodeFlags_SpanAvailWidth;
   if (n->children.empty()) f |= ImGuiTreeNodeFlags_Leaf;
   if (on_path) f |= ImGuiTreeNodeFlags_DefaultOpen;
   if (id == app.selected) f |= ImGuiTreeNodeFlags_Selected;
-  std::string label = id == tree::kRootId ? std::string("(start)") : preview(*n);
-  if (n->bookmark) label = "* " + label;
-  if (!n->label.empty()) label = "[" + n->label + "] " + label;
-  label += "##" + std::to_string(id);
+  auto li = tree_cache.labels.find(id);
+  const char* label = li != tree_cache.labels.end() ? li->second.c_str() : "?";
   if (on_path) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.85f, 0.4f, 1.0f));
   else if (n->origin == "model") ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.6f, 0.8f, 1.0f, 1.0f));
   else ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_Text));
   if (on_path) ImGui::SetNextItemOpen(true, ImGuiCond_Once);
-  bool open = ImGui::TreeNodeEx(label.c_str(), f);
+  bool open = ImGui::TreeNodeEx(label, f);
   ImGui::PopStyleColor();
   if (ImGui::IsItemClicked() && !ImGui::IsItemToggledOpen()) to_select = id;
   if (ImGui::IsItemHovered() && !n->text.empty()) {
@@ -67,7 +98,7 @@ void draw_node(App& app, NodeId id, const std::vector<NodeId>& path, NodeId& to_
     ImGui::EndPopup();
   }
   if (open) {
-    for (NodeId c : n->children) draw_node(app, c, path, to_select, to_delete);
+    for (NodeId c : n->children) draw_node(app, c, to_select, to_delete);
     ImGui::TreePop();
   }
 }
@@ -104,9 +135,9 @@ void draw_tree(App& app) {
   ImGui::TextDisabled("%zu nodes  (Alt+arrows)", app.tree.size());
   ImGui::Separator();
   ImGui::BeginChild("##tree");
-  auto path = app.tree.path_to_root(app.current());
+  update_cache(app);
   NodeId to_select = tree::kNoNode, to_delete = tree::kNoNode;
-  draw_node(app, tree::kRootId, path, to_select, to_delete);
+  draw_node(app, tree::kRootId, to_select, to_delete);
   ImGui::EndChild();
   if (to_select != tree::kNoNode && !app.generating()) app.select(to_select);
   if (to_delete != tree::kNoNode) app.remove_node(to_delete);

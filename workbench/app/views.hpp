@@ -20,8 +20,17 @@ void draw_generation(App& app);      // view_generation.cpp
 void draw_log(App& app);             // view_log.cpp
 void draw_status_bar(App& app);      // view_status.cpp
 void draw_model_manager(App& app);   // view_model.cpp
+void draw_loading(App& app);         // view_model.cpp: a model loading on the worker (spinner, elapsed time)
 void draw_plugins(App& app);         // view_plugins.cpp: manager + plugin panels
 void handle_shortcuts(App& app);     // view_editor.cpp
+
+// view_plugins.cpp: a wheel turn over a plugin canvas at (x, y) canvas units
+// (the GUI and scripts alike): pans or zooms the host's view of it when the
+// canvas has WB_UI_CANVAS_HOST_VIEW, and tells the plugin when it has
+// WB_UI_CANVAS_WHEEL_EVENTS. mods: WB_UI_MOD_* bits.
+Status canvas_wheel(App& app, const std::string& plugin, const std::string& panel, const std::string& canvas, float x,
+                    float y, float steps, float sideways, int mods);
+void clamp_canvas_view(CanvasView& v, float width, float height);
 
 // A small in-app file browser (ImGui has none): returns true when the user
 // picked a file (written to `out`). `dir` is the folder shown and is updated

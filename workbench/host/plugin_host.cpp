@@ -518,4 +518,38 @@ Status PluginHost::ui_canvas_click(const std::string& plugin_id, const std::stri
   return send_event(plugin_id, ev);
 }
 
+Status PluginHost::ui_canvas_drag(const std::string& plugin_id, const std::string& panel, const std::string& canvas,
+                                  float x, float y, float x0, float y0, int button) {
+  WB_TRY(w, services_.ui.widget(plugin_id, panel, canvas));
+  if (w->kind != WB_UI_CANVAS) return make_error(Errc::invalid_argument, "widget '{}' is not a canvas", canvas);
+  wb_ui_event ev{};
+  ev.kind = WB_UI_EVENT_CANVAS_DRAG;
+  ev.panel_id = panel.c_str();
+  ev.widget_id = canvas.c_str();
+  ev.x = x;
+  ev.y = y;
+  ev.x1 = x0;
+  ev.y1 = y0;
+  ev.button = button;
+  return send_event(plugin_id, ev);
+}
+
+Status PluginHost::ui_canvas_wheel(const std::string& plugin_id, const std::string& panel, const std::string& canvas,
+                                   float x, float y, float steps, float sideways, int mods) {
+  WB_TRY(w, services_.ui.widget(plugin_id, panel, canvas));
+  if (w->kind != WB_UI_CANVAS) return make_error(Errc::invalid_argument, "widget '{}' is not a canvas", canvas);
+  // A plugin built for 0.1 never asked and never gets this event kind.
+  if (!(static_cast<int64_t>(w->value) & WB_UI_CANVAS_WHEEL_EVENTS)) return {};
+  wb_ui_event ev{};
+  ev.kind = WB_UI_EVENT_CANVAS_WHEEL;
+  ev.panel_id = panel.c_str();
+  ev.widget_id = canvas.c_str();
+  ev.x = x;
+  ev.y = y;
+  ev.value = steps;
+  ev.x1 = sideways;
+  ev.button = mods;
+  return send_event(plugin_id, ev);
+}
+
 }  // namespace wb::host

@@ -105,6 +105,13 @@ class PluginHost {
   void ui_tick();
   Status ui_canvas_click(const std::string& plugin_id, const std::string& panel, const std::string& canvas, float x,
                          float y, int button);
+  // A drag on a canvas: (x, y) now, (x0, y0) where it started, canvas units.
+  Status ui_canvas_drag(const std::string& plugin_id, const std::string& panel, const std::string& canvas, float x,
+                        float y, float x0, float y0, int button);
+  // A wheel turn over a canvas (ABI 0.2): sent only when the canvas asked for
+  // it (WB_UI_CANVAS_WHEEL_EVENTS), otherwise nothing happens.
+  Status ui_canvas_wheel(const std::string& plugin_id, const std::string& panel, const std::string& canvas, float x,
+                         float y, float steps, float sideways, int mods);
 
   // How host services are offered; the app adds extensions (tree, generation) here.
   HostServices& services() { return services_; }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <string>
 
@@ -22,10 +23,11 @@ const char* kTiny = "rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin";
 std::string quote(const std::string& s) { return "'" + s + "'"; }
 
 // Runs the workbench under a fresh Xvfb with its own config/data folders.
-wb::test::CommandResult run_gui(const fs::path& dir, const std::string& args, bool display = true) {
+wb::test::CommandResult run_gui(const fs::path& dir, const std::string& args, bool display = true,
+                                const std::string& extra_env = "") {
   REQUIRE(fs::exists(WB_GUI_PATH));
   std::string env = "env XDG_CONFIG_HOME=" + quote((dir / "config").string()) +
-                    " XDG_DATA_HOME=" + quote((dir / "data").string()) + " ";
+                    " XDG_DATA_HOME=" + quote((dir / "data").string()) + " " + extra_env + " ";
   std::string cmd = display ? "xvfb-run -a -s '-screen 0 1600x1200x24' " + env + quote(WB_GUI_PATH) + " " + args
                             : "env -u DISPLAY -u WAYLAND_DISPLAY " + env + quote(WB_GUI_PATH) + " " + args;
   wb::test::CommandResult r;
@@ -281,4 +283,142 @@ TEST_CASE("a project whose tokenizer file is gone is refused in plain words", "[
   CHECK(s["project"] != project.string());
   CHECK(s["error"].get<std::string>().find("vocab.txt") != std::string::npos);
   CHECK(r2.out.find("tokenizer is missing") != std::string::npos);
+}
+
+namespace {
+
+std::map<std::string, double> read_key_values(const fs::path& p) {
+  std::ifstream in(p);
+  REQUIRE(in.good());
+  std::map<std::string, double> kv;
+  std::string key, value;
+  while (in >> key && std::getline(in, value)) {
+    char* end = nullptr;
+    double d = std::strtod(value.c_str(), &end);
+    if (end != value.c_str()) kv[key] = d;
+    else kv[key] = -1;  // text values (the device name)
+  }
+  return kv;
+}
+
+}  // namespace
+
+TEST_CASE("frame-time statistics: frames while generating and idle as key value lines", "[gui]") {
+  auto dir = wb::test::temp_dir("gui-frames");
+  const std::string model = wb::test::fixture(kTiny);
+  write(dir / "s.txt", "new-project " + (dir / "p.wbstory").string() + " " + model +
+                           "\ntype Once upon a time\nframes 5\ncontinue 400\nframes 2\nwait-generation\nframes 5\n");
+  auto r = run_gui(dir, "--script " + quote((dir / "s.txt").string()) + " --frame-stats " +
+                            quote((dir / "stats.txt").string()) + " --measure-frames");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  auto kv = read_key_values(dir / "stats.txt");
+  for (const char* k : {"device", "frames_generating", "generating_median_ms", "generating_p95_ms", "generating_max_ms",
+                        "generating_over_50ms", "frames_idle", "idle_median_ms", "frames_all", "all_max_ms",
+                        "frames_loading", "phase_app_median_ms", "phase_ui_median_ms", "phase_render_median_ms",
+                        "load_average"}) {
+    INFO(k);
+    CHECK(kv.count(k) == 1);
+  }
+  // `frames 2` ran while the 400 tokens were generated; `frames 5` twice without.
+  CHECK(kv["frames_generating"] >= 2);
+  CHECK(kv["frames_idle"] >= 10);
+  CHECK(kv["frames_all"] >= kv["frames_generating"] + kv["frames_idle"]);
+  for (const char* b : {"generating", "idle", "all"}) {
+    const std::string s = b;
+    CHECK(kv[s + "_median_ms"] > 0);
+    CHECK(kv[s + "_median_ms"] <= kv[s + "_p95_ms"]);
+    CHECK(kv[s + "_p95_ms"] <= kv[s + "_max_ms"]);
+    CHECK(kv[s + "_over_50ms"] <= kv["frames_" + s]);
+  }
+  // --measure-frames prints the same lines.
+  CHECK(r.out.find("frames_generating ") != std::string::npos);
+  CHECK(r.out.find("phase_render_p95_ms ") != std::string::npos);
+}
+
+TEST_CASE("a model loads on a worker: the window keeps drawing and a failed load leaves the project as it was", "[gui]") {
+  auto dir = wb::test::temp_dir("gui-async-load");
+  const std::string model = wb::test::fixture(kTiny);
+  const fs::path project = dir / "p.wbstory";
+  write(dir / "not-a-model.txt", "just some words, not weights\n");
+  // `frames 4` right after the project's model starts loading counts frames
+  // drawn while it loads; `type`/`submit` wait for the load to finish.
+  write(dir / "s.txt", "new-project " + project.string() + " " + model + "\nframes 4\ntype Hello\nsubmit\n" +
+                           "open-model " + (dir / "not-a-model.txt").string() + "\nframes 3\n");
+  auto r2 = run_gui(dir, "--script " + quote((dir / "s.txt").string()) + " --tree-json " +
+                             quote((dir / "s.json").string()) + " --frame-stats " + quote((dir / "stats.txt").string()),
+                    true, "WB_TEST_MODEL_LOAD_DELAY_MS=1500");
+  INFO(r2.out);
+  REQUIRE(r2.exit_code == 0);
+  auto kv = read_key_values(dir / "stats.txt");
+  // Each of the three loads (the sample project's default model if shipped,
+  // the project's model, the refused file) took at least 1.5 s on the worker.
+  CHECK(kv["frames_loading"] >= 7);  // `frames 4` and `frames 3` at least
+  CHECK(r2.out.find("loading model " + model) != std::string::npos);
+  auto s = read_json(dir / "s.json");
+  CHECK(s["project"] == project.string());  // untouched by the failed load
+  CHECK(s["model"] == model);
+  CHECK(s["error"].get<std::string>().find("not-a-model.txt") != std::string::npos);
+  auto top = children(s, 1);
+  REQUIRE(top.size() == 1);
+  CHECK((*node(s, top[0]))["text"] == "Hello");
+}
+
+TEST_CASE("plugin canvases: a plugin's panels open by id and the wheel zooms and scrolls the host's view", "[gui]") {
+  auto dir = wb::test::temp_dir("gui-canvas");
+  const std::string panel = "org.rwkv.workbench.text-stats/main";
+  write(dir / "s.txt", "open-panel org.rwkv.workbench.text-stats\n"
+                       "canvas-wheel " + panel + " histogram 150 60 2 ctrl\n"
+                       "canvas-wheel " + panel + " histogram 150 60 -1\n"
+                       "frames 2\n");
+  auto r = run_gui(dir, "--script " + quote((dir / "s.txt").string()) + " --tree-json " + quote((dir / "s.json").string()) +
+                            " --screenshot " + quote((dir / "s.png").string()));
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  auto s = read_json(dir / "s.json");
+  CHECK(s["open_panels"].size() == 1);
+  CHECK(s["open_panels"][0] == panel);
+  const auto& v = s["canvas_views"][panel + "/histogram"];
+  REQUIRE(v.is_object());
+  // Ctrl+wheel 2 steps: zoom 1.25^2 around (150, 60), which stays put; then
+  // one step down scrolls a tenth of the visible height (120 / zoom).
+  const double zoom = 1.5625;
+  CHECK(v["zoom"].get<double>() == Approx(zoom));
+  CHECK(v["x"].get<double>() == Approx(150 - 150 / zoom));
+  CHECK(v["y"].get<double>() == Approx(60 - 60 / zoom + 0.1 * 120 / zoom));
+  Png png = read_png(dir / "s.png");
+  CHECK(distinct_colours(png) > 20);
+
+  // A canvas that is not there: the script stops with a message naming it.
+  write(dir / "bad.txt", "canvas-wheel " + panel + " nothing 1 1 1\n");
+  auto r2 = run_gui(dir, "--script " + quote((dir / "bad.txt").string()));
+  CHECK(r2.exit_code == 3);
+  CHECK(r2.out.find("no canvas 'nothing'") != std::string::npos);
+}
+
+TEST_CASE("probability shading tints the model's text in the editor red where it was unsure", "[gui]") {
+  auto dir = wb::test::temp_dir("gui-shade");
+  const std::string model = wb::test::fixture(kTiny);
+  // The tiny random model is unsure of nearly every byte: shaded, its text turns red.
+  auto reddish = [](const Png& p) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i + 3 < p.rgba.size(); i += 4)
+      if (p.rgba[i] > 180 && p.rgba[i + 1] < 140 && p.rgba[i + 2] < 140) ++n;
+    return n;
+  };
+  std::size_t red[2] = {0, 0};
+  for (int on = 0; on < 2; ++on) {
+    const std::string tag = on ? "on" : "off";
+    write(dir / (tag + ".txt"), "new-project " + (dir / (tag + ".wbstory")).string() + " " + model +
+                                    "\ntype Once upon a time\nset seed 7\ncontinue 300\nwait-generation\nshade " + tag +
+                                    "\nframes 2\n");
+    auto r = run_gui(dir, "--script " + quote((dir / (tag + ".txt")).string()) + " --screenshot " +
+                              quote((dir / (tag + ".png")).string()));
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(r.out.find("created project " + (dir / (tag + ".wbstory")).string()) != std::string::npos);
+    red[on] = reddish(read_png(dir / (tag + ".png")));
+  }
+  INFO("reddish pixels: off " << red[0] << ", on " << red[1]);
+  CHECK(red[1] > red[0] + red[0] / 5 + 1000);
 }

@@ -280,6 +280,15 @@ TEST_CASE("text statistics publishes a panel and answers UI events", "[plugin][u
   CHECK_FALSE(h.ui_press(kTextStats, "main", "input"));  // not a button
   CHECK(h.ui_press(kTextStats, "main", "count"));
   CHECK_FALSE(h.ui_change(kTextStats, "main", "nope", &text, nullptr));
+  // ABI 0.2 canvas input: the histogram asks for the host's pan/zoom but not
+  // for wheel events, so a wheel turn reaches no plugin code (and succeeds);
+  // drags and wheels on widgets that are not canvases are refused.
+  CHECK(static_cast<int>(canvas->value) == WB_UI_CANVAS_HOST_VIEW);
+  CHECK(h.ui_canvas_wheel(kTextStats, "main", "histogram", 10, 10, 1, 0, WB_UI_MOD_CTRL));
+  CHECK(h.ui_canvas_drag(kTextStats, "main", "histogram", 20, 20, 10, 10, 0));
+  CHECK_FALSE(h.ui_canvas_wheel(kTextStats, "main", "input", 10, 10, 1, 0, 0));
+  CHECK_FALSE(h.ui_canvas_drag(kTextStats, "main", "count", 1, 1, 0, 0, 0));
+  CHECK(result->text.find("at 100 words/min") != std::string::npos);  // the panel is as it was
 }
 
 TEST_CASE("text statistics counts files and reads reading-speed presets", "[plugin]") {

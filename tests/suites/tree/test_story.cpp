@@ -402,3 +402,31 @@ TEST_CASE("a project reopened with another model recomputes instead of using sto
   REQUIRE(r2.ok());
   CHECK(r2->recomputed_tokens == 0);
 }
+
+TEST_CASE("the story's revision grows with every tree change and only then", "[tree]") {
+  // The GUI copies the tree only when the revision moved (plugins change it too).
+  auto dir = test::temp_dir("story_revision");
+  auto s = new_story(dir / "r.wbstory", nullptr);
+  uint64_t r = s->revision();
+  auto step = [&](bool changed) {
+    INFO("revision " << r << " -> " << s->revision());
+    if (changed) CHECK(s->revision() > r);
+    else CHECK(s->revision() == r);
+    r = s->revision();
+  };
+  NodeId a = *s->append(s->tree_root(), "One. ");
+  step(true);
+  (void)s->tree_copy();
+  (void)s->path_text(a);
+  step(false);  // reading changes nothing
+  REQUIRE(s->set_label(a, "first").ok());
+  step(true);
+  REQUIRE(s->set_bookmark(a, true).ok());
+  step(true);
+  REQUIRE(s->remove(a).ok());
+  step(true);
+  REQUIRE(s->undo().ok());
+  step(true);
+  CHECK_FALSE(s->set_label(a + 100, "none").ok());
+  step(false);  // a refused change is no change
+}

@@ -83,6 +83,7 @@ std::size_t Story::cache_count() const {
 }
 
 Status Story::sync_locked() {
+  revision_.fetch_add(1, std::memory_order_relaxed);
   auto dirty = tree_.take_dirty();
   for (NodeId id : dirty)
     if (!tree_.contains(id)) {

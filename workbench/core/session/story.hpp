@@ -90,6 +90,9 @@ class Story {
   std::optional<tree::Node> node(NodeId id) const;
   std::string path_text(NodeId id) const;
   NodeId current() const;
+  // Grows with every change to the tree (from any caller: the GUI, plugins,
+  // generation), so a viewer copies the tree only when it changed.
+  uint64_t revision() const { return revision_.load(std::memory_order_relaxed); }
   std::size_t cache_bytes() const;
   std::size_t cache_count() const;
   Model* model() const { return model_; }
@@ -143,6 +146,7 @@ class Story {
   bool generating_from_missing_locked() const;
 
   mutable std::mutex mu_;   // tree, cache, current
+  std::atomic<uint64_t> revision_{0};
   std::mutex compute_mu_;   // the model: one computation at a time
   std::unique_ptr<project::Project> project_;
   Model* model_ = nullptr;

@@ -41,8 +41,24 @@ typedef enum wb_ui_widget_kind {
   WB_UI_BUTTON = 4,
   WB_UI_LIST = 5,       /* items[item_count], value = selected index (-1 none) */
   WB_UI_CHECKBOX = 6,   /* value 0 or 1 */
-  WB_UI_CANVAS = 7      /* width x height logical units; drawn with set_canvas */
+  WB_UI_CANVAS = 7      /* width x height logical units; drawn with set_canvas;
+                           value = WB_UI_CANVAS_* flags (since 0.2; 0 before) */
 } wb_ui_widget_kind;
+
+/* Canvas flags (since ABI 0.2), in wb_ui_widget.value of a WB_UI_CANVAS.
+ * WHEEL_EVENTS: the host sends WB_UI_EVENT_CANVAS_WHEEL when the wheel turns
+ * over the canvas (a plugin that scrolls or zooms its own drawing, e.g. a
+ * piano roll redrawing the visible bars). HOST_VIEW: the host itself pans and
+ * zooms the draw list (wheel scrolls, Shift+wheel scrolls sideways,
+ * Ctrl+wheel zooms around the pointer, middle-drag pans); event coordinates
+ * stay in canvas units and text keeps its size. Hosts older than 0.2 ignore
+ * both, so a plugin may always set them. */
+#define WB_UI_CANVAS_WHEEL_EVENTS 1
+#define WB_UI_CANVAS_HOST_VIEW 2
+
+/* Modifier bits in wb_ui_event.button of WB_UI_EVENT_CANVAS_WHEEL. */
+#define WB_UI_MOD_CTRL 1
+#define WB_UI_MOD_SHIFT 2
 
 /* One widget; borrowed by set_panel for the call. Unused fields are 0/NULL. */
 typedef struct wb_ui_widget {
@@ -115,7 +131,11 @@ typedef enum wb_ui_event_kind {
   WB_UI_EVENT_CHANGED = 0,      /* text, slider, checkbox or list changed (already stored) */
   WB_UI_EVENT_PRESSED = 1,      /* button pressed */
   WB_UI_EVENT_CANVAS_CLICK = 2, /* x, y in canvas units; button 0 left, 1 right */
-  WB_UI_EVENT_CANVAS_DRAG = 3   /* x, y current position; x1, y1 start */
+  WB_UI_EVENT_CANVAS_DRAG = 3,  /* x, y current position; x1, y1 start; button */
+  /* Since 0.2, only for canvases with WB_UI_CANVAS_WHEEL_EVENTS: x, y the
+   * pointer in canvas units; value the wheel steps (positive: up / away from
+   * the user); x1 sideways steps (positive: right); button WB_UI_MOD_* bits. */
+  WB_UI_EVENT_CANVAS_WHEEL = 4
 } wb_ui_event_kind;
 
 /* Owned by the host, valid during on_event only. */

@@ -1,0 +1,39 @@
+#!/bin/sh
+# Frame times of the workbench while it generates (a benchmark, not a test):
+# a scripted session on a model under Xvfb, frame-time statistics as
+# `key value` lines (frames_generating, generating_median_ms, ..._p95_ms,
+# ..._max_ms, ..._over_50ms, the same for idle frames and all frames, per
+# phase: app / ui / render, and the load average when it ended).
+#
+#   scripts/bench_gui_frames.sh [MODEL] [TOKENS] [OUT_FILE]
+#
+# MODEL defaults to the tiny RWKV-7 fixture; TOKENS (default 3000) are
+# generated in one continuation, then 4 alternatives of TOKENS/6 each.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${WB_BUILD_DIR:-$root/build}
+model=${1:-/work/shared/fixtures/rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin}
+tokens=${2:-3000}
+out=${3:-}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat > "$tmp/bench.txt" <<SCRIPT
+new-project $tmp/bench.wbstory $model
+type Once upon a time
+frames 60
+continue $tokens
+wait-generation
+frames 60
+alternatives 4 $((tokens / 6))
+wait-generation
+frames 120
+SCRIPT
+XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" \
+  xvfb-run -a -s '-screen 0 1600x1200x24' "$build/workbench/workbench" \
+  --script "$tmp/bench.txt" --size 1280x800 --frame-stats "$tmp/stats.txt" >"$tmp/log.txt" 2>&1 || {
+  cat "$tmp/log.txt" >&2
+  exit 1
+}
+grep -h "tokens/s" "$tmp/log.txt" | sed 's/^\[info\] /# /' || true
+cat "$tmp/stats.txt"
+[ -z "$out" ] || cp "$tmp/stats.txt" "$out"
