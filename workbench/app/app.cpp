@@ -20,6 +20,7 @@
 
 #include "core/sampling/sampler.hpp"
 #include "core/session/codec.hpp"
+#include "core/util/data_dirs.hpp"
 #include "host/story_service.hpp"
 
 namespace fs = std::filesystem;
@@ -163,10 +164,18 @@ void App::remember(std::vector<std::string>& list, const std::string& item) {
 
 // ---- presets -------------------------------------------------------------------
 
+// The user's presets first (they shadow shipped ones of the same name), then
+// the shipped ones (source tree or installed data folder, core/util/data_dirs).
+std::vector<fs::path> App::preset_dirs() const {
+  std::vector<fs::path> dirs{fs::path(data_dir()) / "presets/sampling"};
+  for (const fs::path& d : shared_data_dirs()) dirs.push_back(d / "presets/sampling");
+  return dirs;
+}
+
 void App::load_presets() {
   preset_names.clear();
   std::error_code ec;
-  for (const fs::path& dir : std::initializer_list<fs::path>{fs::path(WB_SOURCE_DIR) / "presets/sampling", fs::path(data_dir()) / "presets/sampling"}) {
+  for (const fs::path& dir : preset_dirs()) {
     for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
       if (it->path().extension() != ".txt") continue;
       std::string name = it->path().stem().string();
@@ -178,7 +187,7 @@ void App::load_presets() {
 }
 
 bool App::apply_preset(const std::string& name) {
-  for (const fs::path& dir : std::initializer_list<fs::path>{fs::path(data_dir()) / "presets/sampling", fs::path(WB_SOURCE_DIR) / "presets/sampling"}) {
+  for (const fs::path& dir : preset_dirs()) {
     fs::path p = dir / (name + ".txt");
     std::error_code ec;
     if (!fs::exists(p, ec)) continue;

@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <filesystem>
 #include <vector>
 
 #include "core/model/load.hpp"
@@ -134,6 +135,7 @@ class App {
   session::GenerateOptions gen_opts;
   std::vector<std::string> preset_names;
   void load_presets();
+  std::vector<std::filesystem::path> preset_dirs() const;
   bool apply_preset(const std::string& name);
   bool continue_generation(int tokens, int alternatives);  // from the current node
   bool generating() const { return gen != nullptr; }

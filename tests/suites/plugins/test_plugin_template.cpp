@@ -64,10 +64,11 @@ TEST_CASE("cmake --install puts the tools, presets, default models and shipped p
   fs::path prefix = box.root / "prefix", log = box.root / "log.txt";
   std::string cmake = std::string("'") + WB_CMAKE_COMMAND + "'";
   for (const char* component : {"app", "plugins"}) {
+    int rc = sh(cmake + " --install '" + WB_BUILD_DIR + "' --component " + component + " --prefix '" +
+                    prefix.string() + "'",
+                log);
     INFO("install " << component << ": " << slurp(log));
-    REQUIRE(sh(cmake + " --install '" + WB_BUILD_DIR + "' --component " + component + " --prefix '" +
-                   prefix.string() + "'",
-               log) == 0);
+    REQUIRE(rc == 0);
   }
   // The layout core/util/data_dirs and the host's system folders expect.
   fs::path data = prefix / "share" / "rwkv-workbench";
@@ -88,7 +89,8 @@ TEST_CASE("cmake --install puts the tools, presets, default models and shipped p
   // a preset by name.
   std::string cmd = "WB_DATA_DIR='" + data.string() + "' '" + (prefix / "bin" / "wb").string() +
                     "' generate --prompt 'The rain' -n 4 --preset creative --seed 1";
+  int rc = sh(cmd, log);
   INFO(slurp(log));
-  REQUIRE(sh(cmd, log) == 0);
+  REQUIRE(rc == 0);
   CHECK(slurp(log).find("generated 4 tokens") != std::string::npos);
 }
