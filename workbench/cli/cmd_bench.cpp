@@ -34,8 +34,9 @@ double dtype_bytes(const std::string& d) {
 
 }  // namespace
 
-// wb bench MODEL [--backend cpu] [-p 512] [-n 128] [-t THREADS] [--batch B] [-r REPS] [--bw-mib M]
-// (--bw-mib: size of the read-bandwidth buffer, 0 skips that measurement)
+// wb bench MODEL [--backend cpu] [-p 512] [-n 128] [-t THREADS] [--batch B] [-r REPS] [--bw-mib M] [--mmap]
+// (--bw-mib: size of the read-bandwidth buffer, 0 skips that measurement;
+// --mmap: CPU weights read from the file map instead of a huge-page copy)
 // Like llama-bench: pp = one prefill of p tokens from a fresh state (logits of
 // the last token only); tg = n single-token decodes, each with full logits.
 int cmd_bench(Args& args) {
@@ -53,11 +54,12 @@ int cmd_bench(Args& args) {
   if (!reps) return fail(reps.error());
   auto bw_mib = args.integer("--bw-mib");
   if (!bw_mib) return fail(bw_mib.error());
+  const bool use_map = args.flag("--mmap");
   if (auto st = args.reject_unknown(); !st) return fail(st.error());
   const auto pos = args.positionals();
   if (pos.size() != 1)
     return fail(make_error(Errc::invalid_argument,
-                           "usage: wb bench MODEL [--backend cpu] [-p 512] [-n 128] [-t THREADS] [--batch B] [-r REPS] [--bw-mib M]"));
+                           "usage: wb bench MODEL [--backend cpu] [-p 512] [-n 128] [-t THREADS] [--batch B] [-r REPS] [--bw-mib M] [--mmap]"));
   const int64_t P = p->value_or(512), NT = n->value_or(128), B = batch->value_or(0), R = reps->value_or(3);
   const int64_t BW = bw_mib->value_or(1024);
   if (P < 0 || P > 1000000 || NT < 0 || NT > 1000000 || B < 0 || B > 256 || R < 1 || R > 1000 || BW < 0 || BW > 16384 ||
@@ -66,10 +68,12 @@ int cmd_bench(Args& args) {
   LoadOptions opt;
   if (*backend) opt.backend = **backend;
   if (*t) opt.threads = static_cast<int>(**t);
+  if (use_map) opt.weight_memory = LoadOptions::WeightMemory::map;
   auto loaded = load_model(pos[0], opt);
   if (!loaded) return fail(loaded.error());
   Model& m = **loaded;
   const ModelInfo& mi = m.info();
+  if (!mi.weight_memory.empty()) std::printf("weight_memory %s\n", mi.weight_memory.c_str());
   const int V = mi.n_vocab;
   // Deterministic token ids spread over the vocabulary.
   auto token = [&](int64_t i) { return static_cast<int32_t>((i * 7919 + 13) % V); };

@@ -64,7 +64,7 @@ TEST_CASE("matmul kernels match a double-precision reference for every fused dty
   LevelGuard guard;
   std::mt19937 g(11);
   struct Shape { int64_t rows, cols; };
-  const std::vector<int> columns = {1, 3, 4, 5, 16, 17, 40, 300};  // 300 > one GEMM pass (288)
+  const std::vector<int> columns = {1, 3, 4, 5, 16, 17, 40, 300};  // 300 > three GEMM passes (96 each)
   for (DType t : {DType::f32, DType::f16, DType::q8_0, DType::q4_0}) {
     const bool quant = t == DType::q8_0 || t == DType::q4_0;
     const std::vector<Shape> shapes = quant ? std::vector<Shape>{{1, 32}, {13, 544}, {50, 1056}}
@@ -114,6 +114,45 @@ TEST_CASE("matmul kernels match a double-precision reference for every fused dty
   }
 }
 
+TEST_CASE("a group of products gives exactly what each product gives alone", "[speed][kernels]") {
+  LevelGuard guard;
+  std::mt19937 g(5);
+  struct Spec { DType t; int64_t rows, cols; };
+  // A LoRA-like mix: big and small, several dtypes, rows not a multiple of any tile.
+  const std::vector<Spec> specs = {{DType::f16, 301, 256}, {DType::f32, 37, 256}, {DType::q8_0, 129, 256},
+                                   {DType::f32, 256, 32}};
+  std::vector<std::vector<uint8_t>> raw(specs.size());
+  std::vector<Mat> mats(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    uint64_t rb = 0;
+    raw[i] = random_rows(specs[i].t, specs[i].rows, specs[i].cols, g, rb);
+    mats[i] = Mat{specs[i].t, specs[i].rows, specs[i].cols, raw[i].data(), rb};
+  }
+  for (SimdLevel l : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512}) {
+    limit_simd_level(l);
+    if (simd_level() != l) continue;
+    for (int n : {1, 3, 17, 130}) {
+      for (int threads : {1, 2}) {
+        INFO("level " << simd_level_name(l) << " n=" << n << " threads " << threads);
+        ThreadPool pool(threads);
+        std::vector<std::vector<float>> x(specs.size()), alone(specs.size()), grouped(specs.size());
+        std::vector<MatJob> jobs;
+        for (size_t i = 0; i < specs.size(); ++i) {
+          std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+          x[i].resize(size_t(n) * specs[i].cols);
+          for (float& v : x[i]) v = u(g);
+          alone[i].assign(size_t(n) * specs[i].rows, 0.0f);
+          grouped[i].assign(size_t(n) * specs[i].rows, std::nanf(""));
+          matmul(mats[i], x[i].data(), n, alone[i].data(), pool);
+          jobs.push_back({&mats[i], x[i].data(), grouped[i].data()});
+        }
+        matmul_group(jobs.data(), int(jobs.size()), n, pool);
+        for (size_t i = 0; i < specs.size(); ++i) CHECK(grouped[i] == alone[i]);
+      }
+    }
+  }
+}
+
 TEST_CASE("the SIMD WKV-7 step matches the scalar step over many steps", "[speed][kernels]") {
   LevelGuard guard;
   const int N = 64;
@@ -139,6 +178,21 @@ TEST_CASE("the SIMD WKV-7 step matches the scalar step over many steps", "[speed
     INFO("level " << simd_level_name(l));
     CHECK(worst < 1e-4);
     CHECK(sa != s0);  // the state really moved
+  }
+}
+
+TEST_CASE("relu squared matches its definition at every level", "[speed][kernels]") {
+  LevelGuard guard;
+  for (SimdLevel l : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512}) {
+    limit_simd_level(l);
+    if (simd_level() != l) continue;
+    INFO("level " << simd_level_name(l));
+    std::vector<float> x;
+    for (int i = -50; i <= 50; ++i) x.push_back(float(i) * 0.37f);  // 101 values: a tail at every width
+    x.push_back(-0.0f);
+    std::vector<float> y = x;
+    relu_square_inplace(y.data(), int64_t(y.size()));
+    for (size_t i = 0; i < x.size(); ++i) CHECK(y[i] == (x[i] > 0 ? x[i] * x[i] : 0.0f));
   }
 }
 

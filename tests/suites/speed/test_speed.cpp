@@ -189,3 +189,27 @@ TEST_CASE("wb synth and wb bench run end to end", "[speed][cli]") {
   r = test::run_wb("bench " + dir + "/m.gguf --bw-mib 99999");
   CHECK(r.exit_code != 0);
 }
+
+TEST_CASE("weights copied into huge-page memory give the same logits as the file map", "[speed][memory]") {
+  const std::string p = synth_file("f16");
+  std::vector<float> out[2];
+  const LoadOptions::WeightMemory modes[2] = {LoadOptions::WeightMemory::map, LoadOptions::WeightMemory::resident};
+  for (int i = 0; i < 2; ++i) {
+    LoadOptions o;
+    o.weight_memory = modes[i];
+    auto m = load_model(p, o);
+    REQUIRE(m.ok());
+    CHECK((*m)->info().weight_memory == (i == 0 ? "mapped" : "resident"));
+    State s = (*m)->new_state();
+    out[i].resize((*m)->info().n_vocab);
+    REQUIRE((*m)->prefill(kPrompt, s, out[i]).ok());
+  }
+  CHECK(out[0] == out[1]);
+  // The default is the copy for a model this small, and wb bench says which.
+  auto r = test::run_wb("bench " + p + " -p 4 -n 2 -r 1 --bw-mib 0");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("weight_memory resident") != std::string::npos);
+  r = test::run_wb("bench " + p + " -p 4 -n 2 -r 1 --bw-mib 0 --mmap");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("weight_memory mapped") != std::string::npos);
+}

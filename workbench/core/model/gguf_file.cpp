@@ -450,7 +450,9 @@ Result<GgufFile> parse_gguf(std::span<const uint8_t> bytes, const std::string& p
 
 Result<GgufFile> read_gguf(const std::string& path, bool map_rwkv_names) {
   WB_TRY(map, MappedFile::open(path));
-  return parse_gguf(map->bytes(), path, map, map_rwkv_names);
+  WB_TRY(g, parse_gguf(map->bytes(), path, map, map_rwkv_names));
+  g.tensors.file_map = map;
+  return g;
 }
 
 Result<TensorFile> read_gguf_file(const std::string& path) {

@@ -1,6 +1,7 @@
 #include "core/model/load.hpp"
 
 #include <cerrno>
+#include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -23,6 +24,36 @@ Result<Arch> detect_arch(const TensorFile& tf) {
                     tf.path);
 }
 
+namespace {
+
+// Memory the kernel says could be handed out now without swapping.
+uint64_t available_memory_bytes() {
+  FILE* f = std::fopen("/proc/meminfo", "r");
+  if (!f) return 0;
+  char line[256];
+  uint64_t kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "MemAvailable: %" SCNu64 " kB", &kib) == 1) break;
+  std::fclose(f);
+  return kib * 1024;
+}
+
+// Applies LoadOptions::weight_memory to the CPU backend's weights; true when
+// they now live in the resident copy. A failed copy leaves the file map in
+// use (said in ModelInfo::weight_memory), never fails the load.
+bool make_weights_resident(TensorFile& tf, LoadOptions::WeightMemory policy) {
+  if (!tf.file_map || policy == LoadOptions::WeightMemory::map) return false;
+  const uint64_t size = tf.file_map->bytes().size();
+  if (policy == LoadOptions::WeightMemory::automatic && size * 2 > available_memory_bytes()) return false;
+  if (Status st = tf.file_map->make_resident(); !st) {
+    tf.meta["weight_memory"] = "mapped (the copy failed: " + st.error().message + ")";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Model>> build_model(TensorFile tf, const LoadOptions& opt) {
   if (opt.backend != "cpu" && opt.backend != "vulkan" && opt.backend != "auto")
     return make_error(Errc::invalid_argument, "backend '{}' is not known (cpu, vulkan, auto)", opt.backend);
@@ -35,6 +66,10 @@ Result<std::unique_ptr<Model>> build_model(TensorFile tf, const LoadOptions& opt
     if (m.error().code != Errc::device && m.error().code != Errc::unsupported) return m.take_error();
     // "auto": no usable Vulkan device (or an architecture it lacks): the CPU runs it.
   }
+  if (make_weights_resident(tf, opt.weight_memory))
+    tf.meta["weight_memory"] = "resident";
+  else if (!tf.meta.count("weight_memory"))
+    tf.meta["weight_memory"] = tf.file_map ? "mapped" : "owned";
   switch (arch) {
     case Arch::v4: return cpu::build_rwkv4(std::move(tf), opt);
     case Arch::v5_1:

@@ -25,6 +25,12 @@ struct LoadOptions {
   int device = -1;                 // vulkan: device index as `wb devices` lists; -1 picks the best
   int threads = 0;                 // 0: all cores
   bool dequantize_to_f32 = false;  // decode every matrix to f32 once (reference checks)
+  // CPU backend: where the weights are read from. automatic: copied into
+  // huge-page memory (MappedFile::make_resident) when the file takes under
+  // half of the memory available now, else read from the file map; map:
+  // always the file map; resident: always the copy.
+  enum class WeightMemory { automatic, map, resident };
+  WeightMemory weight_memory = WeightMemory::automatic;
 };
 
 // Which RWKV version a set of tensors is (names: see fixtures README §3.4).

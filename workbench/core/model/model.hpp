@@ -40,6 +40,10 @@ struct ModelInfo {
   // Identifies the weights as a file (content hash, format, quantisation), so
   // saved snapshots are never used with another model. Backend-independent.
   std::string model_key;
+  // CPU backend: "resident" (weights copied into huge-page memory), "mapped"
+  // (read from the file map, with the reason when a copy failed) or "owned"
+  // (built in memory); empty for other backends.
+  std::string weight_memory;
 };
 
 // Where a backend keeps a State's numbers between its calls (a Vulkan device

@@ -294,7 +294,9 @@ Result<TensorFile> parse_pth(std::span<const uint8_t> bytes, const std::string& 
 
 Result<TensorFile> read_pth_file(const std::string& path) {
   WB_TRY(map, MappedFile::open(path));
-  return parse_pth(map->bytes(), path, map);
+  WB_TRY(tf, parse_pth(map->bytes(), path, map));
+  tf.file_map = map;
+  return tf;
 }
 
 }  // namespace wb

@@ -176,6 +176,7 @@ Result<TensorFile> read_rwkv_cpp_file(const std::string& path) {
   WB_TRY(map, MappedFile::open(path));
   WB_TRY(tf, parse_rwkv_cpp_bytes(map->bytes(), path));
   tf.owners.push_back(map);
+  tf.file_map = map;
   return tf;
 }
 

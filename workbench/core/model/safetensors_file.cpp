@@ -124,7 +124,9 @@ Result<TensorFile> parse_safetensors(std::span<const uint8_t> bytes, const std::
 
 Result<TensorFile> read_safetensors_file(const std::string& path) {
   WB_TRY(map, MappedFile::open(path));
-  return parse_safetensors(map->bytes(), path, map);
+  WB_TRY(tf, parse_safetensors(map->bytes(), path, map));
+  tf.file_map = map;
+  return tf;
 }
 
 }  // namespace wb

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "core/util/mapped_file.hpp"
+
 #include "core/util/result.hpp"
 
 namespace wb {
@@ -57,6 +59,9 @@ struct TensorFile {
   std::map<std::string, std::string> meta;
   // Keeps data pointers alive (a MappedFile, decompressed buffers, ...).
   std::vector<std::shared_ptr<const void>> owners;
+  // The file map the tensors point into, when they do (also in owners): the
+  // CPU backend may make it resident (MappedFile::make_resident).
+  std::shared_ptr<MappedFile> file_map;
 
   const TensorView* find(const std::string& name) const;
 };

@@ -173,6 +173,8 @@ Status CpuModel::read_common(WeightReader& wr) {
   // Snapshots are keyed to this: content fingerprint (set by load_model), container, main dtype.
   auto fp = tf_.meta.find("content_fingerprint");
   info_.model_key = fmt::format("{}-{}-{}", fp != tf_.meta.end() ? fp->second : "unhashed", info_.format, info_.dtype);
+  auto wm = tf_.meta.find("weight_memory");
+  info_.weight_memory = wm != tf_.meta.end() ? wm->second : "owned";
   return {};
 }
 
@@ -317,7 +319,7 @@ void CpuModel::rkv_ffn(const RkvFfn& f, float* x, int n, State* const* st, std::
   }
   std::vector<float> h(size_t(n) * info_.n_ffn), r(nC), out(nC);
   mm(f.key, xk.data(), n, h.data());
-  for (float& t : h) t = t > 0 ? t * t : 0.0f;
+  relu_square_inplace(h.data(), int64_t(h.size()));
   mm(f.value, h.data(), n, out.data());
   mm(f.receptance, xr.data(), n, r.data());
   for (size_t c = 0; c < nC; ++c) x[c] += sigmoid(r[c]) * out[c];

@@ -407,6 +407,13 @@ void sigmoid_inplace(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = 1.0f / (1.0f + std::exp(-x[i]));
 }
 
+void relu_square_inplace(float* x, int64_t n) {
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512) return simd::avx512_relu_square(x, n);
+  if (level == SimdLevel::avx2) return simd::avx2_relu_square(x, n);
+  for (int64_t i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] * x[i] : 0.0f;
+}
+
 void wkv7_step(float* S, int N, const float* r, const float* w, const float* k, const float* v, const float* kk,
                const float* kka, float* y) {
   const SimdLevel level = simd_level();
@@ -420,6 +427,49 @@ void wkv7_step(float* S, int N, const float* r, const float* w, const float* k, 
     for (int j = 0; j < N; ++j) row[j] = row[j] * w[j] + sa * kka[j] + v[i] * k[j];
     y[i] = dot(row, r, N);
   }
+}
+
+void matmul_group(const MatJob* jobs, int n_jobs, int n, ThreadPool& pool) {
+  const SimdLevel level = simd_level();
+  bool fused = level != SimdLevel::scalar && n > 0;
+  int64_t total = 0;
+  for (int i = 0; i < n_jobs; ++i) {
+    fused = fused && simd_code(jobs[i].w->dtype) >= 0;
+    total += jobs[i].w->rows * jobs[i].w->cols;
+  }
+  if (!fused || pool.size() == 1 || n_jobs == 1) {
+    for (int i = 0; i < n_jobs; ++i) matmul(*jobs[i].w, jobs[i].x, n, jobs[i].y, pool);
+    return;
+  }
+  // Tasks of about total / (4 x threads) weights, in whole row units of the
+  // kernel that will run them (4 rows for the row kernel, a GEMM row block).
+  const bool gemm_path = n >= kGemmMinColumns;
+  const bool wide = level == SimdLevel::avx512;
+  const int unit = gemm_path ? (wide ? simd::kGemmRowsAvx512 : simd::kGemmRowsAvx2) : 4;
+  const int64_t target = std::max<int64_t>(1, total / (int64_t(pool.size()) * 4));
+  struct Task {
+    int job;
+    int64_t r0, r1;  // rows
+  };
+  std::vector<Task> tasks;
+  for (int i = 0; i < n_jobs; ++i) {
+    const Mat& w = *jobs[i].w;
+    if (w.rows <= 0 || w.cols <= 0) continue;
+    const int64_t units = (w.rows + unit - 1) / unit;
+    const int64_t per = std::clamp<int64_t>(target / (w.cols * unit), 1, units);
+    for (int64_t u = 0; u < units; u += per)
+      tasks.push_back({i, u * unit, std::min(w.rows, (u + per) * unit)});
+  }
+  pool.parallel_for(int64_t(tasks.size()), [&](int64_t t) {
+    const Task& k = tasks[size_t(t)];
+    const Mat& w = *jobs[k.job].w;
+    const simd::MatRef m{simd_code(w.dtype), w.data, w.row_bytes, w.rows, w.cols};
+    if (gemm_path)
+      (wide ? simd::avx512_gemm : simd::avx2_gemm)(m, jobs[k.job].x, n, jobs[k.job].y, k.r0 / unit,
+                                                   (k.r1 + unit - 1) / unit);
+    else
+      (wide ? simd::avx512_rows : simd::avx2_rows)(m, jobs[k.job].x, n, jobs[k.job].y, k.r0, k.r1);
+  });
 }
 
 void matmul(const Mat& w, const float* x, int n, float* y, ThreadPool& pool) {

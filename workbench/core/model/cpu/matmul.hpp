@@ -77,12 +77,25 @@ float dot(const float* a, const float* b, int64_t n);
 // y[j * w.rows + r] = sum_c w[r][c] * x[j * w.cols + c] for j < n.
 void matmul(const Mat& w, const float* x, int n, float* y, ThreadPool& pool);
 
+// Several independent products over the same n columns in one parallel job:
+// one hand-off and one wait instead of one per product, and the small ones
+// (LoRA projections) run beside the big ones instead of on one thread while
+// the others wait. Each output is exactly what matmul() gives.
+struct MatJob {
+  const Mat* w;
+  const float* x;
+  float* y;
+};
+void matmul_group(const MatJob* jobs, int n_jobs, int n, ThreadPool& pool);
+
 float half_to_float(uint16_t h);
 
 // In place over n floats: exp, and the logistic sigmoid 1 / (1 + exp(-x)).
 // SIMD (a ~1 ulp polynomial exp, inputs clamped to [-87, 88]) or libm.
 void exp_inplace(float* x, int64_t n);
 void sigmoid_inplace(float* x, int64_t n);
+// In place over n floats: x = max(x, 0)^2.
+void relu_square_inplace(float* x, int64_t n);
 
 // One RWKV-7 WKV step of one head (N x N state S[i][j], i value index, j key
 // index): sa = -(S[i] . kk); S[i][j] = S[i][j] w[j] + sa kka[j] + v[i] k[j];

@@ -44,7 +44,8 @@ class Rwkv7 final : public CpuModel {
   // chunk needs ~20 of n x C floats per layer, and fresh zeroed allocations
   // cost page faults and memsets on every call.
   struct Scratch {
-    std::vector<float> xa, prev, xr, xw, xk, xv, xa_, xg, r, k, v, w, a, g, lo, vmix, kk, kka, y, out, h, vfirst;
+    std::vector<float> xa, prev, xr, xw, xk, xv, xa_, xg, r, k, v, w, a, g, lo_w, lo_a, lo_g, lo_v, vmix, kk, kka, y, out, h,
+        vfirst;
   };
   static float* grow(std::vector<float>& b, size_t n) {
     if (b.size() < n) b.resize(n);
@@ -185,33 +186,25 @@ void Rwkv7::time_mix(const Layer7& L, int li, float* x, int n, State* const* st,
   });
   float *r = grow(s.r, nC), *k = grow(s.k, nC), *v = grow(s.v, nC), *w = grow(s.w, nC), *a = grow(s.a, nC);
   float* g = grow(s.g, nC);
-  mm(L.wr, xr, n, r);
-  mm(L.wk, xk, n, k);
-  mm(L.wv, xv, n, v);
-  {
-    float* lo = grow(s.lo, size_t(n) * L.w1.rows);
-    mm(L.w1, xw, n, lo);
-    for (size_t t = 0; t < size_t(n) * L.w1.rows; ++t) lo[t] = std::tanh(lo[t]);
-    mm(L.w2, lo, n, w);
-  }
-  {
-    float* lo = grow(s.lo, size_t(n) * L.a1.rows);
-    mm(L.a1, xa_, n, lo);
-    mm(L.a2, lo, n, a);
-  }
-  {
-    float* lo = grow(s.lo, size_t(n) * L.g1.rows);
-    mm(L.g1, xg, n, lo);
-    sigmoid_inplace(lo, int64_t(n) * L.g1.rows);
-    mm(L.g2, lo, n, g);
-  }
-  float* vmix = nullptr;
-  if (li > 0) {
-    float* lo = grow(s.lo, size_t(n) * L.v1.rows);
-    vmix = grow(s.vmix, nC);
-    mm(L.v1, xv, n, lo);
-    mm(L.v2, lo, n, vmix);
-  }
+  // The seven products of the mixed inputs are independent: one parallel job,
+  // then the four LoRA up-projections as a second one.
+  float *lo_w = grow(s.lo_w, size_t(n) * L.w1.rows), *lo_a = grow(s.lo_a, size_t(n) * L.a1.rows);
+  float* lo_g = grow(s.lo_g, size_t(n) * L.g1.rows);
+  float* vmix = li > 0 ? grow(s.vmix, nC) : nullptr;
+  float* lo_v = li > 0 ? grow(s.lo_v, size_t(n) * L.v1.rows) : nullptr;
+  if (li > 0)
+    mm_group({{&L.wr, xr, r}, {&L.wk, xk, k}, {&L.wv, xv, v}, {&L.w1, xw, lo_w}, {&L.a1, xa_, lo_a}, {&L.g1, xg, lo_g},
+              {&L.v1, xv, lo_v}},
+             n);
+  else
+    mm_group({{&L.wr, xr, r}, {&L.wk, xk, k}, {&L.wv, xv, v}, {&L.w1, xw, lo_w}, {&L.a1, xa_, lo_a}, {&L.g1, xg, lo_g}},
+             n);
+  for (size_t t = 0; t < size_t(n) * L.w1.rows; ++t) lo_w[t] = std::tanh(lo_w[t]);
+  sigmoid_inplace(lo_g, int64_t(n) * L.g1.rows);
+  if (li > 0)
+    mm_group({{&L.w2, lo_w, w}, {&L.a2, lo_a, a}, {&L.g2, lo_g, g}, {&L.v2, lo_v, vmix}}, n);
+  else
+    mm_group({{&L.w2, lo_w, w}, {&L.a2, lo_a, a}, {&L.g2, lo_g, g}}, n);
   float *kk = grow(s.kk, nC), *kka = grow(s.kka, nC);
   per_column(n, [&](int64_t c) {
     // The transcendental parts go through the vector exp/sigmoid in place.
@@ -282,13 +275,7 @@ void Rwkv7::channel_mix(const Layer7& L, int li, float* x, int n, State* const* 
     for (size_t i = 0; i < C; ++i, ++o) xf[o] += (prev[o] - xf[o]) * L.ffn_x_k[i];
   float *h = grow(s.h, size_t(n) * F), *out = grow(s.out, nC);
   mm(L.fk, xf, n, h);
-  per_column(n, [&](int64_t c) {
-    // Branch-free (signs are random, a branch mispredicts half the time) and vectorisable.
-    for (size_t i = c * F; i < (c + 1) * F; ++i) {
-      const float t = std::max(h[i], 0.0f);
-      h[i] = t * t;
-    }
-  });
+  relu_square_inplace(h, int64_t(n) * int64_t(F));
   mm(L.fv, h, n, out);
   for (size_t c = 0; c < nC; ++c) x[c] += out[c];
 }

@@ -16,6 +16,7 @@ using V = __m256;
 #define WB_SIMD_WKV7 avx2_wkv7
 #define WB_SIMD_EXP avx2_exp
 #define WB_SIMD_SIGMOID avx2_sigmoid
+#define WB_SIMD_RELU2 avx2_relu_square
 #define WB_GEMM_MR 4
 #define WB_GEMM_NB 2
 

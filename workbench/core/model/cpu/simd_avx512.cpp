@@ -23,8 +23,9 @@ using V = __m512;
 #define WB_SIMD_WKV7 avx512_wkv7
 #define WB_SIMD_EXP avx512_exp
 #define WB_SIMD_SIGMOID avx512_sigmoid
-#define WB_GEMM_MR 4
-#define WB_GEMM_NB 6
+#define WB_SIMD_RELU2 avx512_relu_square
+#define WB_GEMM_MR 6
+#define WB_GEMM_NB 4
 
 namespace {
 inline V vzero() { return _mm512_setzero_ps(); }

@@ -33,7 +33,7 @@ void avx2_rows(const MatRef& m, const float* x, int n, float* y, int64_t r0, int
 // Sequence GEMM (prefill chunks, batches over 4 columns): the same y = W x as
 // the *_rows kernels and bit-identical to them per output, for row blocks
 // [b0, b1) (block b = rows b*kGemmRows ...), all n columns.
-constexpr int kGemmRowsAvx512 = 4, kGemmColsAvx512 = 6;
+constexpr int kGemmRowsAvx512 = 6, kGemmColsAvx512 = 4;
 constexpr int kGemmRowsAvx2 = 4, kGemmColsAvx2 = 2;
 constexpr int kGemmPassColumns = 96;  // columns per pass; a multiple of both column groups
 void avx512_gemm(const MatRef& m, const float* x, int n, float* y, int64_t b0, int64_t b1);
@@ -44,6 +44,9 @@ void avx512_exp(float* x, int64_t n);
 void avx2_exp(float* x, int64_t n);
 void avx512_sigmoid(float* x, int64_t n);
 void avx2_sigmoid(float* x, int64_t n);
+// In place: x[i] = max(x[i], 0)^2 (the RWKV channel mix's activation).
+void avx512_relu_square(float* x, int64_t n);
+void avx2_relu_square(float* x, int64_t n);
 
 // One RWKV-7 WKV step of one head with N x N state S (S[i][j], i value index,
 // j key index; N a multiple of 16):
