@@ -375,6 +375,12 @@ namespace {
 // (both give bit-identical outputs, so the switch is invisible in results).
 constexpr int kGemmMinColumns = 5;
 
+// Tasks per thread for one product. A parallel job ends when its last task
+// does, so with T tasks per thread a thread waits for up to ~1/T of the job:
+// decode tasks are short memory streams and are cut finer than GEMM tasks.
+constexpr int kRowTasksPerThread = 16;
+constexpr int kGemmTasksPerThread = 8;
+
 void gemm(const Mat& w, int code, SimdLevel level, const float* x, int n, float* y, ThreadPool& pool, int threads) {
   const bool wide = level == SimdLevel::avx512;
   const int MR = wide ? simd::kGemmRowsAvx512 : simd::kGemmRowsAvx2;
@@ -383,7 +389,7 @@ void gemm(const Mat& w, int code, SimdLevel level, const float* x, int n, float*
   const int64_t blocks = (w.rows + MR - 1) / MR;
   if (threads == 1) return kernel(m, x, n, y, 0, blocks);
   // A few blocks per task so a thread slowed by the shared machine does not hold the others up.
-  const int64_t n_tasks = std::min<int64_t>(blocks, int64_t(threads) * 8);
+  const int64_t n_tasks = std::min<int64_t>(blocks, int64_t(threads) * kGemmTasksPerThread);
   const int64_t per = (blocks + n_tasks - 1) / n_tasks;
   pool.parallel_for(n_tasks, [&](int64_t t) {
     const int64_t b0 = t * per, b1 = std::min(blocks, b0 + per);
@@ -441,12 +447,13 @@ void matmul_group(const MatJob* jobs, int n_jobs, int n, ThreadPool& pool) {
     for (int i = 0; i < n_jobs; ++i) matmul(*jobs[i].w, jobs[i].x, n, jobs[i].y, pool);
     return;
   }
-  // Tasks of about total / (4 x threads) weights, in whole row units of the
-  // kernel that will run them (4 rows for the row kernel, a GEMM row block).
+  // Tasks of equal weight counts (see kRowTasksPerThread), in whole row units
+  // of the kernel that will run them (4 rows for the row kernel, a GEMM row block).
   const bool gemm_path = n >= kGemmMinColumns;
   const bool wide = level == SimdLevel::avx512;
   const int unit = gemm_path ? (wide ? simd::kGemmRowsAvx512 : simd::kGemmRowsAvx2) : 4;
-  const int64_t target = std::max<int64_t>(1, total / (int64_t(pool.size()) * 4));
+  const int64_t target =
+      std::max<int64_t>(1, total / (int64_t(pool.size()) * (gemm_path ? kGemmTasksPerThread : kRowTasksPerThread)));
   struct Task {
     int job;
     int64_t r0, r1;  // rows
@@ -490,7 +497,8 @@ void matmul(const Mat& w, const float* x, int n, float* y, ThreadPool& pool) {
     // thread slowed by the shared machine does not hold the others up.
     const simd::MatRef m{code, w.data, w.row_bytes, w.rows, w.cols};
     auto kernel = level == SimdLevel::avx512 ? &simd::avx512_rows : &simd::avx2_rows;
-    const int64_t n_tasks = std::max<int64_t>(1, std::min<int64_t>((w.rows + 3) / 4, int64_t(threads) * 4));
+    const int64_t n_tasks =
+        std::max<int64_t>(1, std::min<int64_t>((w.rows + 3) / 4, int64_t(threads) * kRowTasksPerThread));
     const int64_t per = ((w.rows + n_tasks - 1) / n_tasks + 3) / 4 * 4;
     auto task = [&](int64_t t) {
       const int64_t r0 = t * per, r1 = std::min(w.rows, r0 + per);
