@@ -21,10 +21,30 @@
 // higher nice value than the calling (UI) thread: the app lowers every thread
 // that loads or runs a model (threads they create inherit it), while Mesa's
 // threads inherit the UI thread's. Each keeps its own nice value.
+//
+// The app enables it only when asked (WB_RENDER_BOOST=1) and the Vulkan device
+// is a CPU (lavapipe): on a GPU the frame needs no CPU to speak of. Its cost:
+// while frames rasterise, other programs' work (even at nice 19) runs before
+// the model, so on a busy machine the generation slows down far more than at
+// nice +5 alone; measured there, that cost was clear and the frame-time gain
+// was not (workbench/app/README.md).
 #pragma once
 #include <vector>
 
 namespace wb::app {
+
+// Asks the kernel for short time slices (`slice_us`, 100..100000) for every
+// thread this process has now, each keeping its nice value: on a kernel with
+// EEVDF (Linux 6.12+) a waking thread with a shorter slice than the running
+// one preempts it at once instead of waiting up to a tick (4 ms at HZ=250)
+// for the running thread's slice to end. Call it right after the renderer is
+// made, so the UI thread and Mesa's rasteriser threads get it; threads created
+// later inherit it (reset_this_thread_slice() undoes that for model work).
+// Their CPU share is unchanged (that is the nice value). Returns how many
+// threads took it; 0 where the kernel has no such setting (older kernels).
+int shorten_time_slices(int slice_us);
+// Back to the kernel's default slice for the calling thread (0 on success).
+int reset_this_thread_slice();
 
 class RenderBoost {
  public:

@@ -49,6 +49,7 @@ struct Renderer::Impl {
   uint32_t min_images = 2;
   bool rebuild = false;
   std::string device_name;
+  bool cpu_device = false;
   Renderer::FrameTimings timings;
 
   ~Impl();
@@ -117,7 +118,13 @@ Status Renderer::Impl::init_vulkan() {
     int rank = p.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU     ? 3
                : p.deviceType == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU ? 2
                                                                         : 1;
-    if (rank > best_rank) { best_rank = rank; gpu = g; queue_family = fam; device_name = p.deviceName; }
+    if (rank > best_rank) {
+      best_rank = rank;
+      gpu = g;
+      queue_family = fam;
+      device_name = p.deviceName;
+      cpu_device = p.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    }
   }
   if (!gpu) return make_error(Errc::unsupported, "no Vulkan device can draw to this window ({} devices found)", n_gpu);
 
@@ -512,6 +519,7 @@ Renderer::~Renderer() = default;
 GLFWwindow* Renderer::window() const { return impl_->window; }
 bool Renderer::should_close() const { return glfwWindowShouldClose(impl_->window); }
 std::string Renderer::device_name() const { return impl_->device_name; }
+bool Renderer::cpu_device() const { return impl_->cpu_device; }
 int Renderer::width() const { return impl_->wd.Width; }
 int Renderer::height() const { return impl_->wd.Height; }
 const Renderer::FrameTimings& Renderer::last_timings() const { return impl_->timings; }

@@ -50,6 +50,9 @@ class Renderer {
   Status end_frame(const std::string* screenshot);
   void set_size(int w, int h);
   std::string device_name() const;
+  // The Vulkan device rasterises on the CPU (lavapipe): its frames take CPU
+  // time the model's threads would otherwise use.
+  bool cpu_device() const;
   int width() const;
   int height() const;
 

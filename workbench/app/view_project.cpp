@@ -3,6 +3,7 @@
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "app/views.hpp"
@@ -39,7 +40,12 @@ int place_window(App& app, const char* name) {
     ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
     ImGui::SetNextWindowSize(size, ImGuiCond_Always);
   }
-  const bool tiled = app.panes_tiled && !app.relayout;
+  // WB_PANE_BACKGROUNDS=1 draws them all the same (for measuring what skipping them saves).
+  static const bool always_bg = [] {
+    const char* v = std::getenv("WB_PANE_BACKGROUNDS");
+    return v && *v == '1';
+  }();
+  const bool tiled = app.panes_tiled && !app.relayout && !always_bg;
   return tiled ? (ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoBringToFrontOnFocus) : 0;
 }
 

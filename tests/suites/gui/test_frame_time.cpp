@@ -1,14 +1,17 @@
 // What keeps frames short while the model generates: the per-frame log
 // (--frame-log), the frame-rate cap while generating, the main panes drawn
 // without their own backgrounds (same pixels), and the model's threads
-// stepping aside while a frame is rasterised (RenderBoost).
+// stepping aside while a frame is rasterised (RenderBoost), short time slices.
 #include <png.h>
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -180,4 +183,51 @@ TEST_CASE("render boost: threads lowered below this one step aside while a frame
   stop = true;
   low.join();
   same.join();
+}
+
+TEST_CASE("short time slices: every normal thread of the process asks for them, model work resets its own", "[gui]") {
+  std::atomic<pid_t> tid{0};
+  std::atomic<bool> go{false}, stop{false};
+  std::atomic<int> reset_rc{-2};
+  std::thread t([&] {
+    tid = gettid();
+    while (!go) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    reset_rc = wb::app::reset_this_thread_slice();
+    while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (tid == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  errno = 0;
+  const int nice_before = getpriority(PRIO_PROCESS, static_cast<id_t>(tid.load()));
+  const int n = wb::app::shorten_time_slices(300);
+  // Slices are a Linux 6.12+ setting; older kernels take none (the app then runs as before).
+  if (n == 0) {
+    WARN("this kernel has no per-thread time slices (sched_attr.sched_runtime for SCHED_OTHER)");
+  } else {
+    CHECK(n >= 2);  // this thread and `t`, at least
+    struct Attr {
+      uint32_t size, policy;
+      uint64_t flags;
+      int32_t nice;
+      uint32_t prio;
+      uint64_t runtime, deadline, period;
+      uint32_t umin, umax;
+    } a{};
+    REQUIRE(syscall(SYS_sched_getattr, tid.load(), &a, sizeof a, 0) == 0);
+    CHECK(a.runtime == 300000);
+    CHECK(a.policy == SCHED_OTHER);
+    CHECK(getpriority(PRIO_PROCESS, static_cast<id_t>(tid.load())) == nice_before);  // nice kept
+    go = true;
+    while (reset_rc == -2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    CHECK(reset_rc == 0);
+    Attr b{};
+    REQUIRE(syscall(SYS_sched_getattr, tid.load(), &b, sizeof b, 0) == 0);
+    CHECK(b.runtime != 300000);  // the kernel's default again
+    // Out of range: nothing changes.
+    CHECK(wb::app::shorten_time_slices(5) == 0);
+  }
+  // This (test) thread back to the default, as it was.
+  CHECK(wb::app::reset_this_thread_slice() == 0);
+  go = true;
+  stop = true;
+  t.join();
 }
