@@ -34,7 +34,8 @@
 namespace wb::app {
 
 // Asks the kernel for short time slices (`slice_us`, 100..100000) for every
-// thread this process has now, each keeping its nice value: on a kernel with
+// thread this process has now, each keeping its nice value (the app does it
+// only when WB_RENDER_SLICE_US is set): on a kernel with
 // EEVDF (Linux 6.12+) a waking thread with a shorter slice than the running
 // one preempts it at once instead of waiting up to a tick (4 ms at HZ=250)
 // for the running thread's slice to end. Call it right after the renderer is
