@@ -9,6 +9,7 @@
 //   r.end_frame();         stats.mark(FrameStats::Phase::render);
 //   stats.end_frame(generating_during_the_whole_frame, idle_during_the_whole_frame);
 //   std::string text = stats.report("llvmpipe");   // "key value" lines
+//   stats.enable_log({"acquire_ms", ...});  stats.log_frame({...});  stats.log_table();  // one row per frame
 #pragma once
 #include <array>
 #include <chrono>
@@ -51,7 +52,9 @@ class FrameStats {
   static constexpr std::size_t kDetail = 10;
   void enable_log(const std::array<const char*, kDetail>& detail_names);
   void log_frame(const std::array<double, kDetail>& detail);
-  std::string log_table() const;  // tab-separated, with a header line
+  // "# t0_monotonic_s S" (the first frame's start), a header line, then one
+  // tab-separated row per frame: frame, t_ms, total_ms, kind, app/ui/render ms, details.
+  std::string log_table() const;
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -214,9 +214,9 @@ int main(int argc, char** argv) {
 
   FrameStats stats;
   // Off unless WB_RENDER_BOOST=1 (and then only on a CPU renderer): on the
-  // shared build machine it cost the generation up to half its speed while
-  // other programs ran, with no frame-time gain that could be told from the
-  // noise (workbench/app/README.md, "Frame time while generating").
+  // shared build machine it showed no consistent frame-time gain, and by
+  // design it hands the model's CPU to any other program during every frame
+  // (workbench/app/README.md, "Frame time while generating").
   RenderBoost boost;
   boost.enabled = false;
   if (const char* v = std::getenv("WB_RENDER_BOOST"); v && *v == '1') boost.enabled = r.cpu_device();
@@ -305,10 +305,10 @@ int main(int argc, char** argv) {
       }
       boost.begin();
     }
-    auto end_st = r.end_frame(shot);
+    const Status end_st = r.end_frame(shot);
     boost.end();
-    if (auto& st = end_st; !st) {
-      std::fprintf(stderr, "workbench: %s\n", st.error().message.c_str());
+    if (!end_st) {
+      std::fprintf(stderr, "workbench: %s\n", end_st.error().message.c_str());
       return 1;
     }
     stats.mark(FrameStats::Phase::render);

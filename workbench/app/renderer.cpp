@@ -545,6 +545,7 @@ void Renderer::begin_frame() {
 }
 
 Status Renderer::end_frame(const std::string* screenshot) {
+  impl_->timings = {};  // a minimised window renders nothing
   ImGui::Render();
   ImDrawData* dd = ImGui::GetDrawData();
   const bool minimised = dd->DisplaySize.x <= 0.0f || dd->DisplaySize.y <= 0.0f;

@@ -53,7 +53,8 @@ void note_pane_place(App& app, const char* name) {
   ImVec2 pos, size;
   if (!layout_rect(name, pos, size)) return;
   const ImVec2 p = ImGui::GetWindowPos(), s = ImGui::GetWindowSize();
-  auto near = [](float a, float b) { return a - b < 0.5f && b - a < 0.5f; };
+  // ImGui rounds window positions and sizes down to whole pixels.
+  auto near = [](float a, float b) { return a - b < 1.0f && b - a < 1.0f; };
   if (!near(p.x, pos.x) || !near(p.y, pos.y) || !near(s.x, size.x) || !near(s.y, size.y) || ImGui::IsWindowCollapsed())
     app.panes_tiled_next = false;
 }

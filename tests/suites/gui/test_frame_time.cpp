@@ -146,6 +146,26 @@ TEST_CASE("the tiled panes look as they did with their own backgrounds", "[gui]"
   }
 }
 
+TEST_CASE("the tiled panes draw no backgrounds of their own: fewer vertices than with WB_PANE_BACKGROUNDS=1", "[gui]") {
+  auto dir = wb::test::temp_dir("gui-pane-vertices");
+  const std::string model = wb::test::fixture(kTiny);
+  std::ofstream(dir / "s.txt") << "new-project " << (dir / "p.wbstory").string() << " " << model << "\nframes 8\n";
+  auto last_vertices = [&](const std::string& env, const std::string& tag) {
+    REQUIRE(run_gui(dir, "--script " + quote((dir / "s.txt").string()) + " --size 1000x700 --frame-log " +
+                             quote((dir / (tag + ".tsv")).string()),
+                    env) == 0);
+    fs::remove(dir / "p.wbstory");
+    auto rows = read_frame_log(dir / (tag + ".tsv"));
+    REQUIRE(rows.size() >= 5);
+    return rows.back().vertices;  // settled: the panes tiled for several frames
+  };
+  const double with_bg = last_vertices("WB_PANE_BACKGROUNDS=1", "bg");
+  const double without = last_vertices("", "nobg");
+  INFO("vertices with backgrounds " << with_bg << ", without " << without);
+  // Four panes, a filled rectangle each (4 vertices at least); the text is the same.
+  CHECK(without <= with_bg - 16);
+}
+
 TEST_CASE("render boost: threads lowered below this one step aside while a frame renders, then return", "[gui]") {
   std::atomic<pid_t> low_tid{0}, same_tid{0};
   std::atomic<bool> stop{false};
