@@ -9,6 +9,10 @@
 #
 # MODEL defaults to the tiny RWKV-7 fixture; TOKENS (default 3000) are
 # generated in one continuation, then 4 alternatives of TOKENS/6 each.
+# WB_FRAME_LOG=FILE also keeps the per-frame log (workbench --frame-log) and
+# summarises it (scripts/frame_log_report.py); WB_STALL_PROBE=FILE runs
+# scripts/cpu_stall_probe.py meanwhile, so the summary can tell frames slowed
+# by the machine itself (host stalls) from the others.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${WB_BUILD_DIR:-$root/build}
@@ -16,7 +20,8 @@ model=${1:-/work/shared/fixtures/rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin}
 tokens=${2:-3000}
 out=${3:-}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+probe_pid=
+trap 'rm -rf "$tmp"; [ -z "$probe_pid" ] || kill "$probe_pid" 2>/dev/null || true' EXIT
 cat > "$tmp/bench.txt" <<SCRIPT
 new-project $tmp/bench.wbstory $model
 type Once upon a time
@@ -28,12 +33,22 @@ alternatives 4 $((tokens / 6))
 wait-generation
 frames 120
 SCRIPT
+if [ -n "${WB_STALL_PROBE:-}" ]; then
+  "$root/scripts/cpu_stall_probe.py" 900 "$WB_STALL_PROBE" &
+  probe_pid=$!
+fi
 XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" \
   xvfb-run -a -s '-screen 0 1600x1200x24' "$build/workbench/workbench" \
-  --script "$tmp/bench.txt" --size 1280x800 --frame-stats "$tmp/stats.txt" >"$tmp/log.txt" 2>&1 || {
+  --script "$tmp/bench.txt" --size 1280x800 --frame-stats "$tmp/stats.txt" \
+  ${WB_FRAME_LOG:+--frame-log "$WB_FRAME_LOG"} >"$tmp/log.txt" 2>&1 || {
   cat "$tmp/log.txt" >&2
   exit 1
 }
+[ -z "$probe_pid" ] || kill "$probe_pid"
+probe_pid=
 grep -h "tokens/s" "$tmp/log.txt" | sed 's/^\[info\] /# /' || true
 cat "$tmp/stats.txt"
+if [ -n "${WB_FRAME_LOG:-}" ]; then
+  "$root/scripts/frame_log_report.py" "$WB_FRAME_LOG" ${WB_STALL_PROBE:+"$WB_STALL_PROBE"} | sed 's/^/# /'
+fi
 [ -z "$out" ] || cp "$tmp/stats.txt" "$out"

@@ -21,6 +21,7 @@
 #include "core/sampling/sampler.hpp"
 #include "core/session/codec.hpp"
 #include "core/util/data_dirs.hpp"
+#include "app/render_boost.hpp"
 #include "host/story_service.hpp"
 
 namespace fs = std::filesystem;
@@ -50,6 +51,9 @@ int background_nice() {
 }
 
 void lower_this_thread_priority() {
+  // Model work takes the kernel's default time slice back (the UI thread
+  // asks for short ones: see render_boost.hpp; threads inherit them).
+  (void)reset_this_thread_slice();
   const int delta = background_nice();
   if (delta == 0) return;
   const auto tid = static_cast<id_t>(syscall(SYS_gettid));

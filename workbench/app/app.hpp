@@ -155,6 +155,11 @@ class App {
   bool first_run = false;      // no project: the welcome window
   std::string first_run_note;  // why (no default model, ...)
   bool relayout = true;        // place the main panes again (first frame, window resized)
+  // The main panes sit where the layout put them (last frame): they then tile
+  // the window without overlapping, so they skip drawing their backgrounds
+  // (the renderer clears to the same colour) and stay below floating windows.
+  // See place_window. `panes_tiled_next` collects this frame's answer.
+  bool panes_tiled = false, panes_tiled_next = true;
   bool echo_log = false;       // also print log lines to stderr (scripted runs)
   std::set<std::string> open_panels;  // plugin panels shown, as "plugin/panel"
   std::string focus_panel;            // "plugin/panel" to bring to front next frame

@@ -31,6 +31,10 @@ FrameStats::FrameStats() {
 
 void FrameStats::begin_frame() {
   start_ = last_mark_ = Clock::now();
+  if (!have_first_) {
+    first_ = start_;
+    have_first_ = true;
+  }
   current_.fill(0);
 }
 
@@ -47,6 +51,43 @@ void FrameStats::end_frame(bool generating, bool idle, bool loading) {
   if (generating) gen_.push_back(ms);
   else if (idle) idle_.push_back(ms);
   for (std::size_t i = 0; i < kPhases; ++i) phase_[i].push_back(current_[i]);
+  if (log_) {
+    pending_.t_ms = std::chrono::duration<double, std::milli>(start_ - first_).count();
+    pending_.total_ms = ms;
+    pending_.phase = current_;
+    pending_.kind = generating ? 1 : idle ? 2 : 0;
+  }
+}
+
+void FrameStats::enable_log(const std::array<const char*, kDetail>& detail_names) {
+  log_ = true;
+  detail_names_ = detail_names;
+  rows_.reserve(kReserve);
+}
+
+void FrameStats::log_frame(const std::array<double, kDetail>& detail) {
+  if (!log_) return;
+  pending_.detail = detail;
+  rows_.push_back(pending_);
+}
+
+std::string FrameStats::log_table() const {
+  // The first frame's start on CLOCK_MONOTONIC (steady_clock here), so the rows
+  // can be lined up with a system trace (perf record -k CLOCK_MONOTONIC).
+  std::string out = fmt::format("# t0_monotonic_s {:.6f}\n",
+                                std::chrono::duration<double>(first_.time_since_epoch()).count());
+  out += "frame\tt_ms\ttotal_ms\tkind\tapp_ms\tui_ms\trender_ms";
+  for (const char* n : detail_names_) out += fmt::format("\t{}", n ? n : "-");
+  out += "\n";
+  const char* kinds[] = {"other", "gen", "idle"};
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    const Row& r = rows_[i];
+    out += fmt::format("{}\t{:.2f}\t{:.2f}\t{}\t{:.2f}\t{:.2f}\t{:.2f}", i, r.t_ms, r.total_ms, kinds[r.kind], r.phase[0],
+                       r.phase[1], r.phase[2]);
+    for (double d : r.detail) out += fmt::format("\t{:.2f}", d);
+    out += "\n";
+  }
+  return out;
 }
 
 FrameStats::Summary FrameStats::summarize(std::vector<double> ms) {

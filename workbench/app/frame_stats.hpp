@@ -9,6 +9,7 @@
 //   r.end_frame();         stats.mark(FrameStats::Phase::render);
 //   stats.end_frame(generating_during_the_whole_frame, idle_during_the_whole_frame);
 //   std::string text = stats.report("llvmpipe");   // "key value" lines
+//   stats.enable_log({"acquire_ms", ...});  stats.log_frame({...});  stats.log_table();  // one row per frame
 #pragma once
 #include <array>
 #include <chrono>
@@ -45,12 +46,35 @@ class FrameStats {
   // "key value" lines: frames_generating, generating_median_ms, ..., load_average.
   std::string report(const std::string& device) const;
 
+  // Per-frame log (--frame-log): one row per frame, so a slow frame can be
+  // lined up with what happened in it. `detail` columns are named once by
+  // enable_log and given per frame (after end_frame) by log_frame.
+  static constexpr std::size_t kDetail = 10;
+  void enable_log(const std::array<const char*, kDetail>& detail_names);
+  void log_frame(const std::array<double, kDetail>& detail);
+  // "# t0_monotonic_s S" (the first frame's start), a header line, then one
+  // tab-separated row per frame: frame, t_ms, total_ms, kind, app/ui/render ms, details.
+  std::string log_table() const;
+
  private:
   using Clock = std::chrono::steady_clock;
   Clock::time_point start_, last_mark_;
   std::array<double, kPhases> current_{};
   std::vector<double> gen_, idle_, all_, loading_;
   std::array<std::vector<double>, kPhases> phase_;
+
+  struct Row {
+    double t_ms, total_ms;
+    std::array<double, kPhases> phase;
+    int kind;  // 0 other, 1 generating, 2 idle
+    std::array<double, kDetail> detail;
+  };
+  bool log_ = false;
+  Clock::time_point first_{};
+  bool have_first_ = false;
+  std::array<const char*, kDetail> detail_names_{};
+  std::vector<Row> rows_;
+  Row pending_{};
 };
 
 }  // namespace wb::app

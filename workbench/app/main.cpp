@@ -21,6 +21,7 @@
 #include "app/app.hpp"
 #include "app/fonts.hpp"
 #include "app/frame_stats.hpp"
+#include "app/render_boost.hpp"
 #include "app/renderer.hpp"
 #include "app/script.hpp"
 #include "app/views.hpp"
@@ -33,7 +34,7 @@ using namespace wb::app;
 namespace {
 
 struct Args {
-  std::string script, screenshot, project, model, tokenizer, tree_json, frame_stats;
+  std::string script, screenshot, project, model, tokenizer, tree_json, frame_stats, frame_log;
   bool print_tree = false, measure_frames = false, verbose = false;
   int width = 1280, height = 800;
 };
@@ -47,7 +48,8 @@ const char* kUsage =
     "  --tree-json FILE   after the script, write the story tree (and current node) as JSON\n"
     "  --print-tree       the same JSON on stdout\n"
     "  --measure-frames   print frame times (median, p95, max; while generating and not) as key value lines\n"
-    "  --frame-stats FILE write the same lines to FILE\n";
+    "  --frame-stats FILE write the same lines to FILE\n"
+    "  --frame-log FILE   one line per frame (time, phases, render steps, vertices, tokens) to FILE\n";
 
 std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
@@ -66,6 +68,7 @@ std::optional<Args> parse_args(int argc, char** argv) {
     else if (s == "--tokenizer") ok = value(a.tokenizer);
     else if (s == "--tree-json") ok = value(a.tree_json);
     else if (s == "--frame-stats") ok = value(a.frame_stats);
+    else if (s == "--frame-log") ok = value(a.frame_log);
     else if (s == "--print-tree") a.print_tree = true;
     else if (s == "--measure-frames") a.measure_frames = true;
     else if (s == "--verbose") a.verbose = true;
@@ -111,6 +114,15 @@ std::string tree_state_json(const App& app) {
   j["first_run"] = app.first_run;
   j["tree"] = nlohmann::json::parse(tree::to_json(app.tree), nullptr, false);
   return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The frame-rate cap while generating: 30 on a CPU renderer (each frame
+// costs ~10-20 ms of CPU there), 60 on a GPU. WB_GENERATING_FPS (5..240)
+// overrides it, for measuring.
+double frames_per_second_while_generating(bool cpu_renderer) {
+  const char* v = std::getenv("WB_GENERATING_FPS");
+  if (v && *v) return std::clamp(std::atof(v), 5.0, 240.0);
+  return cpu_renderer ? 30.0 : 60.0;
 }
 
 // First run: the sample project on the shipped default model, or the
@@ -171,6 +183,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   Renderer& r = **renderer;
+  // Short time slices for the UI thread and Mesa's threads (render_boost.hpp),
+  // only when asked (WB_RENDER_SLICE_US=100..100000): meant to let a waking
+  // rasteriser thread take its CPU from a model thread at once, but on the
+  // shared build machine neither frame times nor the rasteriser threads'
+  // waits changed beyond the noise (README, "Frame time while generating").
+  if (const char* v = std::getenv("WB_RENDER_SLICE_US"); v && *v) {
+    const int slice_us = std::atoi(v);
+    const int n = shorten_time_slices(slice_us);
+    app.log.debug("{} threads run with {} us time slices", n, slice_us);
+  }
   app.start_plugins();
 
   auto open_project_arg = [&app, &args] {
@@ -191,13 +213,40 @@ int main(int argc, char** argv) {
   }
 
   FrameStats stats;
+  // Off unless WB_RENDER_BOOST=1 (and then only on a CPU renderer): on the
+  // shared build machine it showed no consistent frame-time gain, and by
+  // design it hands the model's CPU to any other program during every frame
+  // (workbench/app/README.md, "Frame time while generating").
+  RenderBoost boost;
+  boost.enabled = false;
+  if (const char* v = std::getenv("WB_RENDER_BOOST"); v && *v == '1') boost.enabled = r.cpu_device();
+  auto last_boost_refresh = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  if (!args->frame_log.empty())
+    stats.enable_log({"acquire_ms", "fence_ms", "record_ms", "submit_ms", "present_ms", "vertices", "indices",
+                      "draw_lists", "tokens", "poll_wait_ms"});
   int settle = 3;  // frames drawn after the script so auto-sized windows settle
   int script_errors = 0;
   int last_w = 0, last_h = 0;
   auto last_refresh = std::chrono::steady_clock::now();
+  auto last_frame_start = last_refresh;
+  const double generating_fps = frames_per_second_while_generating(r.cpu_device());
   while (!r.should_close()) {
     // Waiting for input is not part of a frame's time.
-    r.poll_events(!script && !app.generating() && !app.loading());
+    const auto poll_t0 = std::chrono::steady_clock::now();
+    double wait_s = 0;
+    if (!script && !app.generating() && !app.loading()) {
+      wait_s = 0.1;
+    } else if (app.generating()) {
+      // While the model writes, frames come at most `generating_fps` times a
+      // second (any input event still wakes the loop at once): text arriving
+      // faster gains nothing, and each frame rasterised on a CPU renderer takes
+      // CPU time from the model.
+      const double since = std::chrono::duration<double>(poll_t0 - last_frame_start).count();
+      wait_s = std::max(0.0, 1.0 / generating_fps - since);
+    }
+    r.poll_events(wait_s);
+    const double poll_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - poll_t0).count();
+    last_frame_start = std::chrono::steady_clock::now();
     stats.begin_frame();
     const bool gen_before = app.generating(), load_before = app.loading();
     app.poll();
@@ -225,6 +274,8 @@ int main(int argc, char** argv) {
       last_w = r.width();
       last_h = r.height();
     }
+    app.panes_tiled = app.panes_tiled_next;  // decided by last frame's pane positions
+    app.panes_tiled_next = true;
     handle_shortcuts(app);
     draw_main_menu(app);
     draw_editor(app);
@@ -242,13 +293,32 @@ int main(int argc, char** argv) {
     const bool last = script && script->done() && !app.generating() && !app.loading() && --settle < 0;
     const std::string* shot = (last && !args->screenshot.empty()) ? &args->screenshot : nullptr;
     stats.mark(FrameStats::Phase::ui);
-    if (auto st = r.end_frame(shot); !st) {
-      std::fprintf(stderr, "workbench: %s\n", st.error().message.c_str());
+    // While the model generates, its threads step aside for the length of
+    // the render (see render_boost.hpp); their list is re-read each second
+    // (a generation's worker is new; plugins start their own).
+    const bool boosting = boost.enabled && app.generating() && !shot;
+    if (boosting) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!gen_before || now - last_boost_refresh > std::chrono::seconds(1)) {
+        boost.refresh();
+        last_boost_refresh = now;
+      }
+      boost.begin();
+    }
+    const Status end_st = r.end_frame(shot);
+    boost.end();
+    if (!end_st) {
+      std::fprintf(stderr, "workbench: %s\n", end_st.error().message.c_str());
       return 1;
     }
     stats.mark(FrameStats::Phase::render);
     // A screenshot frame also reads the image back and writes a PNG: not a frame a person waits for.
-    if (!shot) stats.end_frame(gen_before && app.generating(), !gen_before && !app.generating(), load_before && app.loading());
+    if (!shot) {
+      stats.end_frame(gen_before && app.generating(), !gen_before && !app.generating(), load_before && app.loading());
+      const auto& rt = r.last_timings();
+      stats.log_frame({rt.acquire, rt.fence, rt.record, rt.submit, rt.present, double(rt.vertices), double(rt.indices),
+                       double(rt.draw_lists), double(app.progress.tokens), poll_ms});
+    }
     if (last) break;
   }
   app.wait_load();
@@ -273,6 +343,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "workbench: cannot write %s\n", args->frame_stats.c_str());
         return 1;
       }
+    }
+  }
+  if (!args->frame_log.empty()) {
+    std::ofstream out(args->frame_log, std::ios::trunc);
+    out << stats.log_table();
+    if (!out) {
+      std::fprintf(stderr, "workbench: cannot write %s\n", args->frame_log.c_str());
+      return 1;
     }
   }
   app.save_settings();

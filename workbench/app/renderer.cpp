@@ -11,6 +11,7 @@
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_vulkan.h>
 
+#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -48,6 +49,8 @@ struct Renderer::Impl {
   uint32_t min_images = 2;
   bool rebuild = false;
   std::string device_name;
+  bool cpu_device = false;
+  Renderer::FrameTimings timings;
 
   ~Impl();
   Status init_vulkan();
@@ -115,7 +118,13 @@ Status Renderer::Impl::init_vulkan() {
     int rank = p.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU     ? 3
                : p.deviceType == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU ? 2
                                                                         : 1;
-    if (rank > best_rank) { best_rank = rank; gpu = g; queue_family = fam; device_name = p.deviceName; }
+    if (rank > best_rank) {
+      best_rank = rank;
+      gpu = g;
+      queue_family = fam;
+      device_name = p.deviceName;
+      cpu_device = p.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    }
   }
   if (!gpu) return make_error(Errc::unsupported, "no Vulkan device can draw to this window ({} devices found)", n_gpu);
 
@@ -195,14 +204,31 @@ void Renderer::Impl::rebuild_swapchain() {
   log->debug("swapchain recreated at {}x{}", w, h);
 }
 
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point& t) {
+  auto now = Clock::now();
+  double ms = std::chrono::duration<double, std::milli>(now - t).count();
+  t = now;
+  return ms;
+}
+}  // namespace
+
 Status Renderer::Impl::render(ImDrawData* dd) {
+  timings = {};
+  timings.vertices = dd->TotalVtxCount;
+  timings.indices = dd->TotalIdxCount;
+  timings.draw_lists = dd->CmdListsCount;
+  auto t = Clock::now();
   VkSemaphore acquired = wd.FrameSemaphores[wd.SemaphoreIndex].ImageAcquiredSemaphore;
   VkSemaphore done = wd.FrameSemaphores[wd.SemaphoreIndex].RenderCompleteSemaphore;
   VkResult r = vkAcquireNextImageKHR(device, wd.Swapchain, UINT64_MAX, acquired, VK_NULL_HANDLE, &wd.FrameIndex);
   if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_SUBOPTIMAL_KHR) { rebuild = true; return {}; }
   if (r != VK_SUCCESS) return vk_fail("vkAcquireNextImageKHR", r);
+  timings.acquire = ms_since(t);
   ImGui_ImplVulkanH_Frame* fd = &wd.Frames[wd.FrameIndex];
   vkWaitForFences(device, 1, &fd->Fence, VK_TRUE, UINT64_MAX);
+  timings.fence = ms_since(t);
   vkResetFences(device, 1, &fd->Fence);
   vkResetCommandPool(device, fd->CommandPool, 0);
   VkCommandBufferBeginInfo bi{};
@@ -221,6 +247,7 @@ Status Renderer::Impl::render(ImDrawData* dd) {
   ImGui_ImplVulkan_RenderDrawData(dd, fd->CommandBuffer);
   vkCmdEndRenderPass(fd->CommandBuffer);
   vkEndCommandBuffer(fd->CommandBuffer);
+  timings.record = ms_since(t);
   VkPipelineStageFlags stage = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
   VkSubmitInfo si{};
   si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
@@ -232,7 +259,10 @@ Status Renderer::Impl::render(ImDrawData* dd) {
   si.signalSemaphoreCount = 1;
   si.pSignalSemaphores = &done;
   if (r = vkQueueSubmit(queue, 1, &si, fd->Fence); r != VK_SUCCESS) return vk_fail("vkQueueSubmit", r);
-  return present();
+  timings.submit = ms_since(t);
+  Status st = present();
+  timings.present = ms_since(t);
+  return st;
 }
 
 Status Renderer::Impl::present() {
@@ -453,6 +483,16 @@ Result<std::unique_ptr<Renderer>> Renderer::create(const RendererOptions& opt, L
   // No keyboard navigation mode: in ImGui 1.86 it takes Alt (menu layer) and
   // the arrows, which the app uses for tree navigation (Alt+arrows).
   ImGui::StyleColorsDark();
+  // The main panes skip their own backgrounds while they tile the window
+  // (views.hpp, place_window), so the clear colour is what a window background
+  // over the old backdrop gave: the same pixels for one full-window fill less.
+  {
+    const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+    float* c = m.wd.ClearValue.color.float32;
+    c[0] = bg.x * bg.w + c[0] * (1.0f - bg.w);
+    c[1] = bg.y * bg.w + c[1] * (1.0f - bg.w);
+    c[2] = bg.z * bg.w + c[2] * (1.0f - bg.w);
+  }
   if (!ImGui_ImplGlfw_InitForVulkan(m.window, true)) return make_error(Errc::io, "ImGui GLFW backend failed");
   m.glfw_backend_up = true;
   ImGui_ImplVulkan_InitInfo ii{};
@@ -479,16 +519,18 @@ Renderer::~Renderer() = default;
 GLFWwindow* Renderer::window() const { return impl_->window; }
 bool Renderer::should_close() const { return glfwWindowShouldClose(impl_->window); }
 std::string Renderer::device_name() const { return impl_->device_name; }
+bool Renderer::cpu_device() const { return impl_->cpu_device; }
 int Renderer::width() const { return impl_->wd.Width; }
 int Renderer::height() const { return impl_->wd.Height; }
+const Renderer::FrameTimings& Renderer::last_timings() const { return impl_->timings; }
 
 void Renderer::set_size(int w, int h) {
   glfwSetWindowSize(impl_->window, w, h);
   impl_->rebuild = true;
 }
 
-void Renderer::poll_events(bool wait) {
-  if (wait) glfwWaitEventsTimeout(0.1);
+void Renderer::poll_events(double wait_s) {
+  if (wait_s > 0) glfwWaitEventsTimeout(wait_s);
   else glfwPollEvents();
 }
 
@@ -503,6 +545,7 @@ void Renderer::begin_frame() {
 }
 
 Status Renderer::end_frame(const std::string* screenshot) {
+  impl_->timings = {};  // a minimised window renders nothing
   ImGui::Render();
   ImDrawData* dd = ImGui::GetDrawData();
   const bool minimised = dd->DisplaySize.x <= 0.0f || dd->DisplaySize.y <= 0.0f;

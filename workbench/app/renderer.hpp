@@ -5,7 +5,7 @@
 //   wb::Log log;
 //   WB_TRY(r, wb::app::Renderer::create({.width = 1280, .height = 800}, log, setup_fonts));
 //   while (!r->should_close()) {
-//     r->poll_events(/*wait=*/false);      // input (waits up to 0.1 s when asked)
+//     r->poll_events(/*wait_s=*/0);        // input (waits up to wait_s for one)
 //     r->begin_frame();                    // starts an ImGui frame
 //     draw_ui();
 //     WB_CHECK(r->end_frame(nullptr));     // or a path: also writes a PNG of this frame
@@ -40,9 +40,9 @@ class Renderer {
 
   GLFWwindow* window() const;
   bool should_close() const;
-  // Processes window events, waiting up to 0.1 s for one when `wait` (an idle
-  // window need not redraw 60 times a second).
-  void poll_events(bool wait);
+  // Processes window events, waiting up to `wait_s` seconds for one (an idle
+  // window need not redraw 60 times a second); 0: only those already queued.
+  void poll_events(double wait_s);
   // Recreates the swapchain after a resize and starts a new ImGui frame.
   void begin_frame();
   // Renders and presents the frame. With `screenshot`, the same frame is also
@@ -50,8 +50,21 @@ class Renderer {
   Status end_frame(const std::string* screenshot);
   void set_size(int w, int h);
   std::string device_name() const;
+  // The Vulkan device rasterises on the CPU (lavapipe): its frames take CPU
+  // time the model's threads would otherwise use.
+  bool cpu_device() const;
   int width() const;
   int height() const;
+
+  // Where the last end_frame spent its time (ms) and what it drew, for the
+  // per-frame log (--frame-log): acquiring the swapchain image, waiting for
+  // the fence of the frame that last used it, recording ImGui's draw data,
+  // submitting, presenting.
+  struct FrameTimings {
+    double acquire = 0, fence = 0, record = 0, submit = 0, present = 0;
+    int vertices = 0, indices = 0, draw_lists = 0;
+  };
+  const FrameTimings& last_timings() const;
 
   struct Impl;
 

@@ -263,8 +263,10 @@ void handle_shortcuts(App& app) {
 }
 
 void draw_editor(App& app) {
-  place_window(app, "Story");
-  if (!ImGui::Begin("Story")) {
+  const int pane_flags = place_window(app, "Story");
+  const bool pane_open = ImGui::Begin("Story", nullptr, pane_flags);
+  note_pane_place(app, "Story");
+  if (!pane_open) {
     ImGui::End();
     return;
   }

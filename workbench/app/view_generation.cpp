@@ -12,8 +12,10 @@ namespace wb::app {
 
 void draw_generation(App& app) {
   if (!app.show_generation) return;
-  place_window(app, "Generation");
-  if (!ImGui::Begin("Generation", &app.show_generation)) {
+  const int pane_flags = place_window(app, "Generation");
+  const bool pane_open = ImGui::Begin("Generation", &app.show_generation, pane_flags);
+  note_pane_place(app, "Generation");
+  if (!pane_open) {
     ImGui::End();
     return;
   }

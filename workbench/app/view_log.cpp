@@ -7,8 +7,10 @@ namespace wb::app {
 
 void draw_log(App& app) {
   if (!app.show_log) return;
-  place_window(app, "Log");
-  if (!ImGui::Begin("Log", &app.show_log)) {
+  const int pane_flags = place_window(app, "Log");
+  const bool pane_open = ImGui::Begin("Log", &app.show_log, pane_flags);
+  note_pane_place(app, "Log");
+  if (!pane_open) {
     ImGui::End();
     return;
   }

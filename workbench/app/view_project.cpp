@@ -3,27 +3,60 @@
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "app/views.hpp"
 
 namespace wb::app {
 
-void place_window(App& app, const char* name) {
-  if (!app.relayout) return;
+namespace {
+
+// Where the default layout puts pane `name`; false for a name it does not place.
+bool layout_rect(const char* name, ImVec2& pos, ImVec2& size) {
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   const float w = vp->Size.x, h = vp->Size.y;
   const float top = ImGui::GetFrameHeight(), bottom = ImGui::GetFrameHeight();
   const float left = w * 0.26f, right = w * 0.26f, log_h = h * 0.2f;
-  auto place = [&](float x, float y, float ww, float hh) {
-    ImGui::SetNextWindowPos(ImVec2(vp->Pos.x + x, vp->Pos.y + y), ImGuiCond_Always);
-    ImGui::SetNextWindowSize(ImVec2(ww, hh), ImGuiCond_Always);
+  auto at = [&](float x, float y, float ww, float hh) {
+    pos = ImVec2(vp->Pos.x + x, vp->Pos.y + y);
+    size = ImVec2(ww, hh);
+    return true;
   };
   const std::string n = name;
-  if (n == "Story tree") place(0, top, left, h - top - bottom);
-  else if (n == "Story") place(left, top, w - left - right, h - top - bottom - log_h);
-  else if (n == "Log") place(left, h - bottom - log_h, w - left - right, log_h);
-  else if (n == "Generation") place(w - right, top, right, h - top - bottom);
+  if (n == "Story tree") return at(0, top, left, h - top - bottom);
+  if (n == "Story") return at(left, top, w - left - right, h - top - bottom - log_h);
+  if (n == "Log") return at(left, h - bottom - log_h, w - left - right, log_h);
+  if (n == "Generation") return at(w - right, top, right, h - top - bottom);
+  return false;
+}
+
+}  // namespace
+
+int place_window(App& app, const char* name) {
+  ImVec2 pos, size;
+  if (!layout_rect(name, pos, size)) return 0;
+  if (app.relayout) {
+    ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
+    ImGui::SetNextWindowSize(size, ImGuiCond_Always);
+  }
+  // WB_PANE_BACKGROUNDS=1 draws them all the same (for measuring what skipping them saves).
+  static const bool always_bg = [] {
+    const char* v = std::getenv("WB_PANE_BACKGROUNDS");
+    return v && *v == '1';
+  }();
+  const bool tiled = app.panes_tiled && !app.relayout && !always_bg;
+  return tiled ? (ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoBringToFrontOnFocus) : 0;
+}
+
+void note_pane_place(App& app, const char* name) {
+  ImVec2 pos, size;
+  if (!layout_rect(name, pos, size)) return;
+  const ImVec2 p = ImGui::GetWindowPos(), s = ImGui::GetWindowSize();
+  // ImGui rounds window positions and sizes down to whole pixels.
+  auto near = [](float a, float b) { return a - b < 1.0f && b - a < 1.0f; };
+  if (!near(p.x, pos.x) || !near(p.y, pos.y) || !near(s.x, size.x) || !near(s.y, size.y) || ImGui::IsWindowCollapsed())
+    app.panes_tiled_next = false;
 }
 
 void draw_main_menu(App& app) {

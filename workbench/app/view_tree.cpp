@@ -107,8 +107,10 @@ void draw_node(App& app, NodeId id, NodeId& to_select, NodeId& to_delete) {
 
 void draw_tree(App& app) {
   if (!app.show_tree) return;
-  place_window(app, "Story tree");
-  if (!ImGui::Begin("Story tree", &app.show_tree)) {
+  const int pane_flags = place_window(app, "Story tree");
+  const bool pane_open = ImGui::Begin("Story tree", &app.show_tree, pane_flags);
+  note_pane_place(app, "Story tree");
+  if (!pane_open) {
     ImGui::End();
     return;
   }

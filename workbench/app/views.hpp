@@ -38,7 +38,14 @@ void clamp_canvas_view(CanvasView& v, float width, float height);
 bool file_browser(const char* id, std::string& dir, std::string& name, std::string& out, bool save);
 
 // Before ImGui::Begin of a main pane: its place in the default layout, applied
-// on the first frame and after the window is resized (App::relayout).
-void place_window(App& app, const char* name);
+// on the first frame and after the window is resized (App::relayout). Returns
+// the flags to begin it with: while every pane is where the layout put it
+// (App::panes_tiled), no background of its own (on a CPU renderer a window
+// background is a full-size blended quad: about a third of a frame's
+// rasterising) and never brought in front of floating windows.
+int place_window(App& app, const char* name);
+// Right after ImGui::Begin of a main pane: notes whether it still sits where
+// the layout puts it (a pane the user moved or resized turns backgrounds back on).
+void note_pane_place(App& app, const char* name);
 
 }  // namespace wb::app
