@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
+#include <cstdio>
+#include <cstdlib>
 
 #include "core/backend/vulkan/half.hpp"
 
@@ -247,28 +250,9 @@ Status Ops::fill(CommandStream& cs, const Buffer& dst, uint32_t n, float value) 
 Status Ops::matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
                    const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act, bool accumulate) {
   if ((x_off | x_stride) % 4 != 0) return make_error(Errc::internal, "vulkan matmul: x offsets must be multiples of 4");
+  if (ctx_->prefers_texel_kernels()) return matmul_texel(cs, W, x, x_off, x_stride, y, y_off, y_stride, n_vec, act,
+                                                        accumulate);
   const uint32_t nb = n_vec <= 1 ? 1 : n_vec <= 2 ? 2 : n_vec <= 4 ? 4 : 8;
-  if (ctx_->prefers_texel_kernels()) {
-    const char* tname = W.type == WeightType::f32   ? "matmul_tex_f32"
-                        : W.type == WeightType::f16 ? "matmul_tex_f16"
-                                                    : "matmul_tex_q8_0";
-    const Binding wkind = W.type == WeightType::f32   ? Binding::texel_f32
-                          : W.type == WeightType::f16 ? Binding::texel_u32
-                                                      : Binding::texel_i8;
-    const Binding kinds[4] = {wkind, Binding::texel_f32, Binding::storage, Binding::texel_f32};
-    const uint32_t nk = W.type == WeightType::q8_0 ? 4 : 3;
-    constexpr uint32_t R = 1;  // rows per invocation: 2 and 4 measured no faster on lavapipe, nor x in a
-                               // uniform block (more dispatches, no gain)
-    WB_TRY(tp, ctx_->pipeline(tname, std::span<const Binding>(kinds, nk), sizeof(MatmulPush), {nb, R}));
-    for (const MatrixPart& part : W.parts) {
-      MatmulPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
-                      static_cast<uint32_t>(act), accumulate ? 1u : 0u};
-      const Buffer* bufs[4] = {&part.w, &x, &y, &part.scales};
-      WB_CHECK(cs.dispatch(*tp, std::span<const Buffer* const>(bufs, nk), &push, sizeof push,
-                           groups(part.rows, 64 * R), groups(n_vec, nb)));
-    }
-    return {};
-  }
   const char* name = W.type == WeightType::f32 ? "matmul_f32" : W.type == WeightType::f16 ? "matmul_f16" : "matmul_q8_0";
   const uint32_t nbind = W.type == WeightType::q8_0 ? 4 : 3;
   WB_TRY(p, ctx_->pipeline(name, nbind, sizeof(MatmulPush), {nb, kRowsPerGroup}));
@@ -278,6 +262,45 @@ Status Ops::matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, ui
     const Buffer* bufs[4] = {&part.w, &x, &y, &part.scales};
     WB_CHECK(cs.dispatch(*p, std::span<const Buffer* const>(bufs, nbind), &push, sizeof push,
                          groups(part.rows, kRowsPerGroup), groups(n_vec, nb)));
+  }
+  return {};
+}
+
+Status Ops::matmul_texel(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
+                         const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act,
+                         bool accumulate) {
+  const char* tname = W.type == WeightType::f32   ? "matmul_tex_f32"
+                      : W.type == WeightType::f16 ? "matmul_tex_f16"
+                                                  : "matmul_tex_q8_0";
+  const Binding wkind = W.type == WeightType::f32   ? Binding::texel_f32
+                        : W.type == WeightType::f16 ? Binding::texel_u32
+                                                    : Binding::texel_i8;
+  const Binding kinds[4] = {wkind, Binding::texel_f32, Binding::storage, Binding::texel_f32};
+  const uint32_t nk = W.type == WeightType::q8_0 ? 4 : 3;
+  // Tile (rows R x vectors NB per invocation). On lavapipe a texel fetch costs
+  // far more than a multiply-add, and a tile needs R + 2*NB fetches per 8*R*NB
+  // of them: 8x1 for one vector (decode), 4x4 for more (prefill, batches).
+  // Larger tiles spill registers and measured slower (CPU time per op, 2-core
+  // Xeon, llvmpipe/LLVM 15; see README "Vulkan backend").
+  uint32_t R = 4, nb = 4;
+  if (n_vec == 1) R = 8, nb = 1;
+  else if (n_vec == 2) nb = 2;
+  // WB_VK_TILE=RxNB overrides the tile (tuning on other CPU devices; 1..16 each).
+  static const std::pair<uint32_t, uint32_t> forced = [] {
+    unsigned r = 0, b = 0;
+    const char* t = std::getenv("WB_VK_TILE");
+    if (!t || std::sscanf(t, "%ux%u", &r, &b) != 2 || r < 1 || r > 16 || b < 1 || b > 16) r = b = 0;
+    return std::pair<uint32_t, uint32_t>{r, b};
+  }();
+  if (forced.first) R = forced.first, nb = forced.second;
+  constexpr uint32_t LX = 8;
+  WB_TRY(tp, ctx_->pipeline(tname, std::span<const Binding>(kinds, nk), sizeof(MatmulPush), {nb, R, LX}));
+  for (const MatrixPart& part : W.parts) {
+    MatmulPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
+                    static_cast<uint32_t>(act), accumulate ? 1u : 0u};
+    const Buffer* bufs[4] = {&part.w, &x, &y, &part.scales};
+    WB_CHECK(cs.dispatch(*tp, std::span<const Buffer* const>(bufs, nk), &push, sizeof push,
+                         groups(part.rows, LX * R), groups(n_vec, nb)));
   }
   return {};
 }
