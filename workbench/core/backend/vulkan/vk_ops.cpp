@@ -345,6 +345,20 @@ Status Ops::rwkv7_prep(CommandStream& cs, const Buffer& k, const Buffer& v, cons
 Status Ops::wkv7(CommandStream& cs, std::span<const Buffer* const> bufs, const Wkv7Push& push, uint32_t n_seq) {
   if (push.N == 0 || push.N > 64 || push.C % push.N != 0)
     return make_error(Errc::unsupported, "vulkan wkv7: head size {} (C {}) is not supported (1..64)", push.N, push.C);
+  if (bufs.size() != 10) return make_error(Errc::internal, "vulkan wkv7: 10 buffers expected");
+  if (ctx_->prefers_texel_kernels() && push.N == 64) {
+    // CPU devices: the recurrence without barriers or shared memory, then the
+    // output norm in parallel over every vector (wkv7_tex.comp, wkv7_out.comp).
+    const Binding kinds[8] = {Binding::texel_f32, Binding::texel_f32, Binding::texel_f32, Binding::texel_f32,
+                              Binding::texel_f32, Binding::storage,   Binding::storage,   Binding::storage};
+    WB_TRY(pt, ctx_->pipeline("wkv7_tex", std::span<const Binding>(kinds, 8), sizeof(Wkv7Push)));
+    WB_TRY(po, ctx_->pipeline("wkv7_out", 6, sizeof(Wkv7Push)));
+    // bufs: r w k v kk a g state params out
+    WB_CHECK(cs.dispatch(*pt, {bufs[0], bufs[1], bufs[2], bufs[4], bufs[5], bufs[3], bufs[7], bufs[9]}, &push,
+                         sizeof push, push.C / 64, n_seq));
+    return cs.dispatch(*po, {bufs[9], bufs[0], bufs[2], bufs[3], bufs[6], bufs[8]}, &push, sizeof push,
+                       push.C / push.N, push.n_vec);
+  }
   WB_TRY(p, ctx_->pipeline("wkv7", 10, sizeof(Wkv7Push)));
   return cs.dispatch(*p, bufs, &push, sizeof push, push.C / push.N, n_seq);
 }
