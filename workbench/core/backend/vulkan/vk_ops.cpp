@@ -323,8 +323,10 @@ Status Ops::group_norm(CommandStream& cs, const Buffer& x, const Buffer& y, cons
 
 Status Ops::token_mix(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix, const Buffer& out,
                       const TokenMixPush& push) {
+  if (push.C % 4 != 0) return make_error(Errc::internal, "vulkan token_mix: C {} is not a multiple of 4", push.C);
   WB_TRY(p, ctx_->pipeline("token_mix", 4, sizeof(TokenMixPush)));
-  return cs.dispatch(*p, {&x, &state, &mix, &out}, &push, sizeof push, groups(uint64_t{push.n_vec} * push.C, 64));
+  return cs.dispatch(*p, {&x, &state, &mix, &out}, &push, sizeof push,
+                     groups(uint64_t{push.n_vec} * push.C / 4, 64));
 }
 
 Status Ops::eltwise(CommandStream& cs, const Buffer& a, const Buffer& b, const Buffer& y, uint32_t n, EltOp op) {
@@ -336,10 +338,11 @@ Status Ops::eltwise(CommandStream& cs, const Buffer& a, const Buffer& b, const B
 Status Ops::rwkv7_prep(CommandStream& cs, const Buffer& k, const Buffer& v, const Buffer& w, const Buffer& a,
                        const Buffer& vl, const Buffer& v_first, const Buffer& kk, const Buffer& params, uint32_t C,
                        uint32_t n_vec, bool layer0) {
+  if (C % 4 != 0) return make_error(Errc::internal, "vulkan rwkv7_prep: C {} is not a multiple of 4", C);
   WB_TRY(p, ctx_->pipeline("rwkv7_prep", 8, sizeof(Rwkv7PrepPush)));
   Rwkv7PrepPush push{C, n_vec, layer0 ? 1u : 0u, 0};
   return cs.dispatch(*p, {&k, &v, &w, &a, &vl, &v_first, &kk, &params}, &push, sizeof push,
-                     groups(uint64_t{n_vec} * C, 64));
+                     groups(uint64_t{n_vec} * C / 4, 64));
 }
 
 Status Ops::wkv7(CommandStream& cs, std::span<const Buffer* const> bufs, const Wkv7Push& push, uint32_t n_seq) {
