@@ -308,6 +308,8 @@ Status Ops::matmul_texel(CommandStream& cs, const DeviceMatrix& W, const Buffer&
 Status Ops::layer_norm(CommandStream& cs, const Buffer& x, uint32_t x_off, uint32_t x_stride, const Buffer& y,
                        uint32_t y_off, uint32_t y_stride, const Buffer& w, const Buffer& b, uint32_t C,
                        uint32_t n_vec, float eps) {
+  if ((C | x_off | x_stride | y_off | y_stride) % 4 != 0)
+    return make_error(Errc::internal, "vulkan layer_norm: C, offsets and strides must be multiples of 4");
   WB_TRY(p, ctx_->pipeline("layer_norm", 4, sizeof(LayerNormPush)));
   LayerNormPush push{C, x_off, x_stride, y_off, y_stride, eps};
   return cs.dispatch(*p, {&x, &y, &w, &b}, &push, sizeof push, n_vec);
