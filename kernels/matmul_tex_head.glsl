@@ -1,9 +1,9 @@
 // Shared declarations of matmul_tex_f32 / matmul_tex_f16 / matmul_tex_q8_0 (included,
 // not compiled alone): the matmul for CPU devices (Mesa's lavapipe). Same op,
-// push constants (wb::vk::MatmulPush) and results as matmul_head.glsl, but one
-// invocation per output row and every read a texel fetch: llvmpipe compiles
-// storage-buffer loads into a per-lane scalar loop, while texel fetches become
-// vectorised gathers (and f16 -> f32 conversion comes free with the format).
+// push constants (wb::vk::MatmulPush) and results as matmul_head.glsl, but each
+// invocation computes a tile of R rows x NB vectors with no cross-lane work, and
+// every read is a texel fetch: llvmpipe compiles storage-buffer loads into a
+// per-lane scalar loop, while texel fetches become vectorised gathers.
 //
 // op: y[v][row] = act(sum_k W[row][k] * x[v][k])  (+ y[v][row] when accumulate)
 // binding 0: W texels (variant), row-major
