@@ -5,9 +5,13 @@
 // Environment: WB_BENCH_LAYERS, WB_BENCH_P, WB_BENCH_N, WB_BENCH_F16 (0/1), WB_BENCH_CPU (1: also time the CPU runtime).
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <tuple>
+#include <vector>
 
 #include "core/backend/vulkan/rwkv7_vulkan.hpp"
 #include "core/model/load.hpp"
@@ -22,6 +26,14 @@ namespace {
 int env_int(const char* name, int def) {
   const char* v = std::getenv(name);
   return v ? std::atoi(v) : def;
+}
+
+// Process CPU time (every thread), seconds.
+double cpu_s() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 double now_s() {
@@ -96,15 +108,25 @@ TEST_CASE("bench: kernel micro-timings", "[.bench]") {
     double t0 = now_s();
     for (int i = 0; i < reps; ++i) REQUIRE(record(cs).ok());
     double t1 = now_s();
+    const double c1 = cpu_s();
     REQUIRE(cs.submit_and_wait().ok());
     double t2 = now_s();
-    std::printf("%-40s record %.1f us, run %.1f us per op\n", label, 1e6 * (t1 - t0) / reps, 1e6 * (t2 - t1) / reps);
+    const double c2 = cpu_s();
+    // CPU time (all threads, lavapipe's included) is steadier than wall time on a shared machine.
+    std::printf("%-40s record %.1f us, run %.1f us, cpu %.1f us per op\n", label, 1e6 * (t1 - t0) / reps,
+                1e6 * (t2 - t1) / reps, 1e6 * (c2 - c1) / reps);
     std::fflush(stdout);
   };
   vk::Buffer tiny = device_zeros(64);
   time_it("fill n=64 (dispatch overhead)", 300, [&](vk::CommandStream& cs) { return ops.fill(cs, tiny, 64, 1.0f); });
-  for (auto [rows, cols, nv] : {std::tuple{768u, 768u, 1u}, std::tuple{65536u, 768u, 1u}, std::tuple{768u, 768u, 64u},
-                                std::tuple{3072u, 768u, 64u}}) {
+  // WB_BENCH_MM=ROWSxCOLSxN times one shape only (for A/B runs under perf stat).
+  std::vector<std::tuple<uint32_t, uint32_t, uint32_t>> shapes = {
+      {768u, 768u, 1u}, {65536u, 768u, 1u}, {768u, 768u, 64u}, {3072u, 768u, 64u}};
+  if (const char* mm = std::getenv("WB_BENCH_MM")) {
+    unsigned r = 0, c = 0, n = 0;
+    if (std::sscanf(mm, "%ux%ux%u", &r, &c, &n) == 3) shapes = {{r, c, n}};
+  }
+  for (auto [rows, cols, nv] : shapes) {
     const auto wt = std::getenv("WB_BENCH_F32") ? vk::WeightType::f32 : vk::WeightType::f16;
     auto W = vk::upload_matrix_f32(ctx, random_floats(size_t{rows} * cols, 1), rows, cols, wt, {});
     REQUIRE(W.ok());

@@ -219,8 +219,11 @@ TEST_CASE("vulkan: elementwise ops", "[gpu][vulkan]") {
 }
 
 TEST_CASE("vulkan: RWKV-7 prep and WKV recurrence", "[gpu][vulkan][rwkv]") {
-  auto& ctx = vk_ctx();
+  // Both kernel families: head size 64 on a CPU device runs wkv7_tex + wkv7_out,
+  // everything else wkv7.comp.
+  for (vk::Context* cp : {&vk_ctx(), &vk_ctx_other()})
   for (uint32_t N : {64u, 16u}) {
+    auto& ctx = *cp;
     const uint32_t C = 128, T = 5, n_seq = 2, n_vec = T * n_seq;
     const uint32_t state_off = 2 * C, stride = state_off + C * N + 7;
     vk::ref::Rwkv7Vectors in;
@@ -235,12 +238,12 @@ TEST_CASE("vulkan: RWKV-7 prep and WKV recurrence", "[gpu][vulkan][rwkv]") {
     auto wkv_p = random_floats(3 * C, 18);
     auto state = random_floats(n_seq * stride, 19, -0.5f, 0.5f);
     for (bool layer0 : {true, false}) {
-      INFO("N " << N << " layer0 " << layer0);
+      INFO("N " << N << " layer0 " << layer0 << " texel " << ctx.prefers_texel_kernels());
       auto vfirst = random_floats(n_vec * C, 20);
-      vk::Buffer rb = to_device(in.r), wb_ = to_device(in.w), kb = to_device(in.k), vb = to_device(in.v),
-                 ab = to_device(in.a), gb = to_device(in.g), vlb = to_device(vl), vfb = to_device(vfirst),
-                 kkb = device_zeros(n_vec * C), ppb = to_device(prep_p), wpb = to_device(wkv_p),
-                 sb = to_device(state), ob = device_zeros(n_vec * C);
+      vk::Buffer rb = to_device(in.r, ctx), wb_ = to_device(in.w, ctx), kb = to_device(in.k, ctx), vb = to_device(in.v, ctx),
+                 ab = to_device(in.a, ctx), gb = to_device(in.g, ctx), vlb = to_device(vl, ctx), vfb = to_device(vfirst, ctx),
+                 kkb = device_zeros(n_vec * C, ctx), ppb = to_device(prep_p, ctx), wpb = to_device(wkv_p, ctx),
+                 sb = to_device(state, ctx), ob = device_zeros(n_vec * C, ctx);
       vk::Wkv7Push p{C, N, T, n_vec, state_off, stride, 64e-5f, 0};
       vk::CommandStream cs(ctx);
       vk::Ops ops(ctx);
@@ -253,13 +256,13 @@ TEST_CASE("vulkan: RWKV-7 prep and WKV recurrence", "[gpu][vulkan][rwkv]") {
       vk::ref::Rwkv7Vectors ref = in;
       std::vector<float> vf_ref = vfirst, st_ref = state;
       vk::ref::rwkv7_prep(ref, vl, vf_ref, prep_p, C, layer0);
-      CHECK(max_abs_diff(from_device(kb, n_vec * C), ref.k) <= 1e-5f);
-      CHECK(max_abs_diff(from_device(vb, n_vec * C), ref.v) <= 1e-5f);
-      CHECK(max_abs_diff(from_device(vfb, n_vec * C), vf_ref) <= 1e-5f);
-      CHECK(max_abs_diff(from_device(kkb, n_vec * C), ref.kk) <= 1e-5f);
+      CHECK(max_abs_diff(from_device(kb, n_vec * C, ctx), ref.k) <= 1e-5f);
+      CHECK(max_abs_diff(from_device(vb, n_vec * C, ctx), ref.v) <= 1e-5f);
+      CHECK(max_abs_diff(from_device(vfb, n_vec * C, ctx), vf_ref) <= 1e-5f);
+      CHECK(max_abs_diff(from_device(kkb, n_vec * C, ctx), ref.kk) <= 1e-5f);
       auto out_ref = vk::ref::wkv7(ref, st_ref, wkv_p, p, n_seq);
-      CHECK(max_abs_diff(from_device(ob, n_vec * C), out_ref) <= 1e-4f * scale_of(out_ref));
-      CHECK(max_abs_diff(from_device(sb, n_seq * stride), st_ref) <= 1e-4f * scale_of(st_ref));
+      CHECK(max_abs_diff(from_device(ob, n_vec * C, ctx), out_ref) <= 1e-4f * scale_of(out_ref));
+      CHECK(max_abs_diff(from_device(sb, n_seq * stride, ctx), st_ref) <= 1e-4f * scale_of(st_ref));
     }
   }
 }

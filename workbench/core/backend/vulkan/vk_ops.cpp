@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "core/backend/vulkan/half.hpp"
 
@@ -247,28 +250,9 @@ Status Ops::fill(CommandStream& cs, const Buffer& dst, uint32_t n, float value) 
 Status Ops::matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
                    const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act, bool accumulate) {
   if ((x_off | x_stride) % 4 != 0) return make_error(Errc::internal, "vulkan matmul: x offsets must be multiples of 4");
+  if (ctx_->prefers_texel_kernels()) return matmul_texel(cs, W, x, x_off, x_stride, y, y_off, y_stride, n_vec, act,
+                                                        accumulate);
   const uint32_t nb = n_vec <= 1 ? 1 : n_vec <= 2 ? 2 : n_vec <= 4 ? 4 : 8;
-  if (ctx_->prefers_texel_kernels()) {
-    const char* tname = W.type == WeightType::f32   ? "matmul_tex_f32"
-                        : W.type == WeightType::f16 ? "matmul_tex_f16"
-                                                    : "matmul_tex_q8_0";
-    const Binding wkind = W.type == WeightType::f32   ? Binding::texel_f32
-                          : W.type == WeightType::f16 ? Binding::texel_u32
-                                                      : Binding::texel_i8;
-    const Binding kinds[4] = {wkind, Binding::texel_f32, Binding::storage, Binding::texel_f32};
-    const uint32_t nk = W.type == WeightType::q8_0 ? 4 : 3;
-    constexpr uint32_t R = 1;  // rows per invocation: 2 and 4 measured no faster on lavapipe, nor x in a
-                               // uniform block (more dispatches, no gain)
-    WB_TRY(tp, ctx_->pipeline(tname, std::span<const Binding>(kinds, nk), sizeof(MatmulPush), {nb, R}));
-    for (const MatrixPart& part : W.parts) {
-      MatmulPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
-                      static_cast<uint32_t>(act), accumulate ? 1u : 0u};
-      const Buffer* bufs[4] = {&part.w, &x, &y, &part.scales};
-      WB_CHECK(cs.dispatch(*tp, std::span<const Buffer* const>(bufs, nk), &push, sizeof push,
-                           groups(part.rows, 64 * R), groups(n_vec, nb)));
-    }
-    return {};
-  }
   const char* name = W.type == WeightType::f32 ? "matmul_f32" : W.type == WeightType::f16 ? "matmul_f16" : "matmul_q8_0";
   const uint32_t nbind = W.type == WeightType::q8_0 ? 4 : 3;
   WB_TRY(p, ctx_->pipeline(name, nbind, sizeof(MatmulPush), {nb, kRowsPerGroup}));
@@ -282,9 +266,50 @@ Status Ops::matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, ui
   return {};
 }
 
+Status Ops::matmul_texel(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
+                         const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act,
+                         bool accumulate) {
+  const char* tname = W.type == WeightType::f32   ? "matmul_tex_f32"
+                      : W.type == WeightType::f16 ? "matmul_tex_f16"
+                                                  : "matmul_tex_q8_0";
+  const Binding wkind = W.type == WeightType::f32   ? Binding::texel_f32
+                        : W.type == WeightType::f16 ? Binding::texel_u32
+                                                    : Binding::texel_i8;
+  const Binding kinds[4] = {wkind, Binding::texel_f32, Binding::storage, Binding::texel_f32};
+  const uint32_t nk = W.type == WeightType::q8_0 ? 4 : 3;
+  // Tile (rows R x vectors NB per invocation). On lavapipe a texel fetch costs
+  // far more than a multiply-add, and a tile needs R + 2*NB fetches per 8*R*NB
+  // of them: 8x1 for one vector (decode), 4x4 for more (prefill, batches).
+  // Larger tiles spill registers and measured slower (CPU time per op, 2-core
+  // Xeon, llvmpipe/LLVM 15; see README "Vulkan backend").
+  uint32_t R = 4, nb = 4;
+  if (n_vec == 1) R = 8, nb = 1;
+  else if (n_vec == 2) nb = 2;
+  // WB_VK_TILE=RxNB overrides the tile (tuning on other CPU devices; 1..16 each).
+  static const std::pair<uint32_t, uint32_t> forced = [] {
+    unsigned r = 0, b = 0;
+    const char* t = std::getenv("WB_VK_TILE");
+    if (!t || std::sscanf(t, "%ux%u", &r, &b) != 2 || r < 1 || r > 16 || b < 1 || b > 16) r = b = 0;
+    return std::pair<uint32_t, uint32_t>{r, b};
+  }();
+  if (forced.first) R = forced.first, nb = forced.second;
+  constexpr uint32_t LX = 8;
+  WB_TRY(tp, ctx_->pipeline(tname, std::span<const Binding>(kinds, nk), sizeof(MatmulPush), {nb, R, LX}));
+  for (const MatrixPart& part : W.parts) {
+    MatmulPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
+                    static_cast<uint32_t>(act), accumulate ? 1u : 0u};
+    const Buffer* bufs[4] = {&part.w, &x, &y, &part.scales};
+    WB_CHECK(cs.dispatch(*tp, std::span<const Buffer* const>(bufs, nk), &push, sizeof push,
+                         groups(part.rows, LX * R), groups(n_vec, nb)));
+  }
+  return {};
+}
+
 Status Ops::layer_norm(CommandStream& cs, const Buffer& x, uint32_t x_off, uint32_t x_stride, const Buffer& y,
                        uint32_t y_off, uint32_t y_stride, const Buffer& w, const Buffer& b, uint32_t C,
                        uint32_t n_vec, float eps) {
+  if ((C | x_off | x_stride | y_off | y_stride) % 4 != 0)
+    return make_error(Errc::internal, "vulkan layer_norm: C, offsets and strides must be multiples of 4");
   WB_TRY(p, ctx_->pipeline("layer_norm", 4, sizeof(LayerNormPush)));
   LayerNormPush push{C, x_off, x_stride, y_off, y_stride, eps};
   return cs.dispatch(*p, {&x, &y, &w, &b}, &push, sizeof push, n_vec);
@@ -300,8 +325,10 @@ Status Ops::group_norm(CommandStream& cs, const Buffer& x, const Buffer& y, cons
 
 Status Ops::token_mix(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix, const Buffer& out,
                       const TokenMixPush& push) {
+  if (push.C % 4 != 0) return make_error(Errc::internal, "vulkan token_mix: C {} is not a multiple of 4", push.C);
   WB_TRY(p, ctx_->pipeline("token_mix", 4, sizeof(TokenMixPush)));
-  return cs.dispatch(*p, {&x, &state, &mix, &out}, &push, sizeof push, groups(uint64_t{push.n_vec} * push.C, 64));
+  return cs.dispatch(*p, {&x, &state, &mix, &out}, &push, sizeof push,
+                     groups(uint64_t{push.n_vec} * push.C / 4, 64));
 }
 
 Status Ops::eltwise(CommandStream& cs, const Buffer& a, const Buffer& b, const Buffer& y, uint32_t n, EltOp op) {
@@ -313,15 +340,30 @@ Status Ops::eltwise(CommandStream& cs, const Buffer& a, const Buffer& b, const B
 Status Ops::rwkv7_prep(CommandStream& cs, const Buffer& k, const Buffer& v, const Buffer& w, const Buffer& a,
                        const Buffer& vl, const Buffer& v_first, const Buffer& kk, const Buffer& params, uint32_t C,
                        uint32_t n_vec, bool layer0) {
+  if (C % 4 != 0) return make_error(Errc::internal, "vulkan rwkv7_prep: C {} is not a multiple of 4", C);
   WB_TRY(p, ctx_->pipeline("rwkv7_prep", 8, sizeof(Rwkv7PrepPush)));
   Rwkv7PrepPush push{C, n_vec, layer0 ? 1u : 0u, 0};
   return cs.dispatch(*p, {&k, &v, &w, &a, &vl, &v_first, &kk, &params}, &push, sizeof push,
-                     groups(uint64_t{n_vec} * C, 64));
+                     groups(uint64_t{n_vec} * C / 4, 64));
 }
 
 Status Ops::wkv7(CommandStream& cs, std::span<const Buffer* const> bufs, const Wkv7Push& push, uint32_t n_seq) {
   if (push.N == 0 || push.N > 64 || push.C % push.N != 0)
     return make_error(Errc::unsupported, "vulkan wkv7: head size {} (C {}) is not supported (1..64)", push.N, push.C);
+  if (bufs.size() != 10) return make_error(Errc::internal, "vulkan wkv7: 10 buffers expected");
+  if (ctx_->prefers_texel_kernels() && push.N == 64) {
+    // CPU devices: the recurrence without barriers or shared memory, then the
+    // output norm in parallel over every vector (wkv7_tex.comp, wkv7_out.comp).
+    const Binding kinds[8] = {Binding::texel_f32, Binding::texel_f32, Binding::texel_f32, Binding::texel_f32,
+                              Binding::texel_f32, Binding::storage,   Binding::storage,   Binding::storage};
+    WB_TRY(pt, ctx_->pipeline("wkv7_tex", std::span<const Binding>(kinds, 8), sizeof(Wkv7Push)));
+    WB_TRY(po, ctx_->pipeline("wkv7_out", 6, sizeof(Wkv7Push)));
+    // bufs: r w k v kk a g state params out
+    WB_CHECK(cs.dispatch(*pt, {bufs[0], bufs[1], bufs[2], bufs[4], bufs[5], bufs[3], bufs[7], bufs[9]}, &push,
+                         sizeof push, push.C / 64, n_seq));
+    return cs.dispatch(*po, {bufs[9], bufs[0], bufs[2], bufs[3], bufs[6], bufs[8]}, &push, sizeof push,
+                       push.C / push.N, push.n_vec);
+  }
   WB_TRY(p, ctx_->pipeline("wkv7", 10, sizeof(Wkv7Push)));
   return cs.dispatch(*p, bufs, &push, sizeof push, push.C / push.N, n_seq);
 }

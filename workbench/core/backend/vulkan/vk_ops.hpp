@@ -128,6 +128,10 @@ class Ops {
               const Wkv5Push& p, uint32_t n_seq);
 
  private:
+  // The texel-buffer matmul (CPU devices), tiled for llvmpipe.
+  Status matmul_texel(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
+                      const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act, bool accumulate);
+
   Context* ctx_;
 };
 
