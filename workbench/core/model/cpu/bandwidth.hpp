@@ -5,7 +5,8 @@
 //   wb::Result<double> gbs = wb::cpu::measure_read_bandwidth(2, 1ull << 30);
 //
 // Each of `threads` threads sums its own contiguous share of a `bytes`-long
-// buffer (touched once before timing); the best of `passes` passes counts.
+// buffer (touched once before timing, in huge pages where the kernel gives
+// them); `passes` plain and `passes` software-prefetching passes, the best counts.
 #pragma once
 #include <cstddef>
 
