@@ -153,7 +153,7 @@ TEST_CASE("batched decode of four states equals four single decodes", "[speed][b
 }
 
 TEST_CASE("a prefill longer than one chunk equals token-by-token decoding bit for bit", "[speed][batch]") {
-  // 300 tokens: two full 128-token chunks (the GEMM path) and a 44-token tail.
+  // 300 tokens: three full 96-token chunks (the GEMM path) and a 12-token tail.
   const std::string p = synth_file("f16");
   auto m = load_model(p);
   REQUIRE(m.ok());
