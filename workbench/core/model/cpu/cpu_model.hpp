@@ -93,9 +93,6 @@ class CpuModel : public Model {
   // then the state saves the last column of each sequence.
   void token_shift(const float* xa, int n, State* const* st, std::size_t off, float* prev) const;
   void mm(const Mat& w, const float* x, int n, float* y) { matmul(w, x, n, y, pool_); }
-  void mm_group(std::initializer_list<MatJob> jobs, int n) {
-    matmul_group(jobs.begin(), static_cast<int>(jobs.size()), n, pool_);
-  }
   Result<RkvFfn> read_rkv_ffn(WeightReader& wr, int layer, bool v6_names);
   void rkv_ffn(const RkvFfn& f, float* x, int n, State* const* st, std::size_t shift_off);
   // GGUF/HF-style checkpoints halve the residual stream after every n-th block

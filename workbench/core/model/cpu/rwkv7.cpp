@@ -192,19 +192,15 @@ void Rwkv7::time_mix(const Layer7& L, int li, float* x, int n, State* const* st,
   float* lo_g = grow(s.lo_g, size_t(n) * L.g1.rows);
   float* vmix = li > 0 ? grow(s.vmix, nC) : nullptr;
   float* lo_v = li > 0 ? grow(s.lo_v, size_t(n) * L.v1.rows) : nullptr;
-  if (li > 0)
-    mm_group({{&L.wr, xr, r}, {&L.wk, xk, k}, {&L.wv, xv, v}, {&L.w1, xw, lo_w}, {&L.a1, xa_, lo_a}, {&L.g1, xg, lo_g},
-              {&L.v1, xv, lo_v}},
-             n);
-  else
-    mm_group({{&L.wr, xr, r}, {&L.wk, xk, k}, {&L.wv, xv, v}, {&L.w1, xw, lo_w}, {&L.a1, xa_, lo_a}, {&L.g1, xg, lo_g}},
-             n);
+  // The value-residual LoRA comes last in each list: layer 0 has none.
+  const int residual = li > 0 ? 1 : 0;
+  const MatJob down[] = {{&L.wr, xr, r},       {&L.wk, xk, k},       {&L.wv, xv, v},      {&L.w1, xw, lo_w},
+                         {&L.a1, xa_, lo_a},   {&L.g1, xg, lo_g},    {&L.v1, xv, lo_v}};
+  matmul_group(down, 6 + residual, n, pool_);
   for (size_t t = 0; t < size_t(n) * L.w1.rows; ++t) lo_w[t] = std::tanh(lo_w[t]);
   sigmoid_inplace(lo_g, int64_t(n) * L.g1.rows);
-  if (li > 0)
-    mm_group({{&L.w2, lo_w, w}, {&L.a2, lo_a, a}, {&L.g2, lo_g, g}, {&L.v2, lo_v, vmix}}, n);
-  else
-    mm_group({{&L.w2, lo_w, w}, {&L.a2, lo_a, a}, {&L.g2, lo_g, g}}, n);
+  const MatJob up[] = {{&L.w2, lo_w, w}, {&L.a2, lo_a, a}, {&L.g2, lo_g, g}, {&L.v2, lo_v, vmix}};
+  matmul_group(up, 3 + residual, n, pool_);
   float *kk = grow(s.kk, nC), *kka = grow(s.kka, nC);
   per_column(n, [&](int64_t c) {
     // The transcendental parts go through the vector exp/sigmoid in place.
