@@ -458,6 +458,7 @@ Status RwkvVulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<St
   for (uint32_t s = 0; s < n_seq; ++s) slots[s] = resident_in(*states[s], pool_.get());
   const uint64_t sbytes = state_floats() * 4;
 
+  cs_.set_profile_tag(T > 1 ? "prefill" : n_seq > 1 ? "batch" : "decode");
   WB_CHECK(cs_.begin());
   // Gathered into the arena's contiguous slots by device copies (and scattered
   // back below). Binding a pool slot in place for one sequence would save two

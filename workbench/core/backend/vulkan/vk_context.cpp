@@ -2,6 +2,8 @@
 
 #include <wb/kernels.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/util/log.hpp"
@@ -277,8 +279,15 @@ Status Context::init(const ContextOptions& opt) {
   if (opt.kernels == KernelPath::texel && !texel_ok)
     return make_error(Errc::unsupported, "vulkan: device {} ({}) cannot read the texel-buffer formats", pick,
                       info_.name);
-  prefer_texel_ = opt.kernels == KernelPath::texel || (opt.kernels == KernelPath::automatic && texel_ok &&
-                                                       info_.type == "cpu");
+  // WB_VK_KERNELS=texel|storage overrides the automatic choice (tuning and
+  // comparisons on new devices; explicit options from code still win).
+  KernelPath path = opt.kernels;
+  if (path == KernelPath::automatic) {
+    const char* e = std::getenv("WB_VK_KERNELS");
+    if (e && std::strcmp(e, "texel") == 0 && texel_ok) path = KernelPath::texel;
+    if (e && std::strcmp(e, "storage") == 0) path = KernelPath::storage;
+  }
+  prefer_texel_ = path == KernelPath::texel || (path == KernelPath::automatic && texel_ok && info_.type == "cpu");
 
   uint32_t nq = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(phys_, &nq, nullptr);
@@ -293,6 +302,14 @@ Status Context::init(const ContextOptions& opt) {
   }
   if (family < 0) return make_error(Errc::unsupported, "vulkan: device {} ({}) has no compute queue", pick, info_.name);
   queue_family_ = static_cast<uint32_t>(family);
+  if (DispatchProfile::requested() && qf[queue_family_].timestampValidBits > 0) {
+    VkPhysicalDeviceProperties props;
+    vkGetPhysicalDeviceProperties(phys_, &props);
+    profile_ = std::make_unique<DispatchProfile>();
+    ts_period_ns_ = props.limits.timestampPeriod;
+    const uint32_t bits = qf[queue_family_].timestampValidBits;
+    ts_mask_ = bits >= 64 ? ~0ull : (1ull << bits) - 1;
+  }
 
   float prio = 1.0f;
   auto qci = vk_struct<VkDeviceQueueCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO);
@@ -309,6 +326,10 @@ Status Context::init(const ContextOptions& opt) {
 }
 
 Context::~Context() {
+  if (profile_ && !profile_->empty()) {
+    std::fprintf(stderr, "vk_profile device %s\n", info_.name.c_str());
+    profile_->print(stderr);
+  }
   if (dev_) {
     vkDeviceWaitIdle(dev_);
     for (auto& [k, p] : pipelines_) {
@@ -519,6 +540,7 @@ CommandStream::~CommandStream() {
     if (recording_) vkEndCommandBuffer(cmd_);
     vkDestroyFence(d, fence_, nullptr);
   }
+  if (queries_) vkDestroyQueryPool(d, queries_, nullptr);
   for (VkDescriptorPool p : desc_pools_) vkDestroyDescriptorPool(d, p, nullptr);
   if (pool_) vkDestroyCommandPool(d, pool_, nullptr);
 }
@@ -549,6 +571,18 @@ Status CommandStream::begin() {
   auto bi = vk_struct<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
   bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   WB_CHECK(ctx_->check(vkBeginCommandBuffer(cmd_, &bi), "vkBeginCommandBuffer"));
+  stamped_.clear();
+  if (ctx_->profile()) {
+    if (!queries_) {
+      auto qi = vk_struct<VkQueryPoolCreateInfo>(VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
+      qi.queryType = VK_QUERY_TYPE_TIMESTAMP;
+      qi.queryCount = kProfileQueries;
+      WB_CHECK(ctx_->check(vkCreateQueryPool(d, &qi, nullptr, &queries_), "vkCreateQueryPool"));
+    }
+    vkCmdResetQueryPool(cmd_, queries_, 0, kProfileQueries);
+    vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries_, 0);
+    begun_ = std::chrono::steady_clock::now();
+  }
   recording_ = true;
   pending_write_ = false;
   dispatches_ = 0;
@@ -583,6 +617,32 @@ Result<VkDescriptorSet> CommandStream::alloc_set(VkDescriptorSetLayout layout) {
       return ctx_->check(r, "vkAllocateDescriptorSets").take_error();
     ++desc_pool_cur_;
   }
+}
+
+void CommandStream::stamp(const std::string* key) {
+  if (!queries_ || !ctx_->profile() || stamped_.size() + 1 >= kProfileQueries) return;
+  stamped_.push_back(key);
+  vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, static_cast<uint32_t>(stamped_.size()));
+}
+
+void CommandStream::collect_profile() {
+  DispatchProfile* prof = ctx_->profile();
+  const char* tag = tag_;
+  tag_ = "other";
+  if (!prof || stamped_.empty()) return;
+  const double host_ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - begun_).count();
+  std::vector<uint64_t> ts(stamped_.size() + 1);
+  if (vkGetQueryPoolResults(ctx_->vk_device(), queries_, 0, static_cast<uint32_t>(ts.size()), ts.size() * 8,
+                            ts.data(), 8, VK_QUERY_RESULT_64_BIT) != VK_SUCCESS)
+    return;
+  const uint64_t mask = ctx_->timestamp_mask();
+  const double period = ctx_->timestamp_period_ns();
+  const std::string prefix = std::string(tag) + " ";
+  for (size_t i = 0; i < stamped_.size(); ++i)
+    prof->add(prefix + *stamped_[i], double((ts[i + 1] - ts[i]) & mask) * period);
+  prof->add(prefix + "[gpu]", double((ts.back() - ts.front()) & mask) * period);
+  prof->add(prefix + "[host]", host_ns);
+  prof->add(prefix + "[dispatches]", 0.0, dispatches_);
 }
 
 void CommandStream::barrier() {
@@ -649,6 +709,7 @@ Status CommandStream::dispatch(const Pipeline& p, std::span<const BufferRange> b
   vkCmdDispatch(cmd_, gx, gy, gz);
   pending_write_ = true;
   ++dispatches_;
+  stamp(&p.name);
   return {};
 }
 
@@ -661,6 +722,8 @@ Status CommandStream::copy(const Buffer& src, uint64_t src_off, const Buffer& ds
   VkBufferCopy region{src_off, dst_off, bytes};
   vkCmdCopyBuffer(cmd_, src.handle(), dst.handle(), 1, &region);
   pending_write_ = true;
+  static const std::string kCopy = "copy";
+  stamp(&kCopy);
   return {};
 }
 
@@ -687,7 +750,9 @@ Status CommandStream::submit_and_wait() {
   constexpr uint64_t kTimeoutNs = 600ull * 1000 * 1000 * 1000;
   VkResult r = vkWaitForFences(d, 1, &fence_, VK_TRUE, kTimeoutNs);
   if (r == VK_TIMEOUT) return make_error(Errc::device, "vulkan: GPU work did not finish within 600 s");
-  return ctx_->check(r, "vkWaitForFences");
+  WB_CHECK(ctx_->check(r, "vkWaitForFences"));
+  collect_profile();
+  return {};
 }
 
 }  // namespace wb::vk

@@ -17,6 +17,7 @@
 #include <vulkan/vulkan.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -27,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/backend/vulkan/vk_profile.hpp"
 #include "core/util/result.hpp"
 
 namespace wb {
@@ -172,6 +174,11 @@ class Context {
   Status check(VkResult r, const char* what);
 
   uint32_t queue_family() const { return queue_family_; }
+  // Non-null when WB_VK_PROFILE asks for per-kernel GPU times and the queue
+  // has timestamps (see vk_profile.hpp).
+  DispatchProfile* profile() const { return profile_.get(); }
+  double timestamp_period_ns() const { return ts_period_ns_; }
+  uint64_t timestamp_mask() const { return ts_mask_; }
   VkQueue queue() const { return queue_; }
   std::mutex& queue_mutex() { return queue_mu_; }
 
@@ -202,6 +209,9 @@ class Context {
   std::atomic<uint64_t> allocated_{0};
   std::mutex pipe_mu_;
   std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
+  std::unique_ptr<DispatchProfile> profile_;
+  double ts_period_ns_ = 1.0;
+  uint64_t ts_mask_ = ~0ull;
 };
 
 // Records compute work into one command buffer and submits it with a fence.
@@ -226,9 +236,14 @@ class CommandStream {
   Status copy(const Buffer& src, uint64_t src_off, const Buffer& dst, uint64_t dst_off, uint64_t bytes);
   Status submit_and_wait();
   uint32_t dispatch_count() const { return dispatches_; }
+  // What the next submit is (prefill, decode, ...), for the profile; back to
+  // "other" after each submit.
+  void set_profile_tag(const char* tag) { tag_ = tag; }
 
  private:
   void barrier();
+  void stamp(const std::string* key);
+  void collect_profile();
   Result<VkDescriptorSet> alloc_set(VkDescriptorSetLayout layout);
 
   Context* ctx_;
@@ -240,6 +255,12 @@ class CommandStream {
   bool recording_ = false;
   bool pending_write_ = false;
   uint32_t dispatches_ = 0;
+  // Profiling (only when ctx_->profile()): timestamp i+1 follows command i.
+  static constexpr uint32_t kProfileQueries = 8192;
+  VkQueryPool queries_ = VK_NULL_HANDLE;
+  std::vector<const std::string*> stamped_;
+  const char* tag_ = "other";
+  std::chrono::steady_clock::time_point begun_;
 };
 
 }  // namespace wb::vk
