@@ -128,7 +128,8 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
     layers_.push_back(std::move(y));
   }
   for (Buffer* b : {&r_, &k_, &v_, &w_, &a_, &g_, &kk_, &vl_, &vfirst_, &att_}) WB_CHECK(scratch(vec_bytes(C_), *b));
-  WB_CHECK(scratch(vec_bytes(std::max(D_, 8u)), lora_));
+  D_ = (std::max(D_, 8u) + 3) / 4 * 4;  // regions start on vec4 boundaries
+  WB_CHECK(scratch(vec_bytes(4 * D_), lora_));
   return {};
 }
 
@@ -145,21 +146,27 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   WB_CHECK(o.token_mix(cs, xln_, *state_buf_, y.att_mix, xmix_, {C, n, T, 6, base + kAttShift * C, slot}));
   WB_CHECK(save_shift(xln_, base + kAttShift * C, T, n_seq));
   auto slot_off = [&](uint32_t m) { return m * nC; };
+  // The projections and the LoRA down-projections all read xmix_ and write
+  // their own buffers (each LoRA its own region of lora_), so they run as one
+  // group; the up-projections form a second. A GPU then overlaps these small
+  // products instead of draining between each (decode is latency-bound).
+  const uint32_t dw = y.w1.rows, da = y.a1.rows, dg = y.g1.rows, dv = l > 0 ? y.v1.rows : 0;
+  auto region = [&](uint32_t m) { return m * max_vec_ * D_; };
+  cs.begin_independent();
   WB_CHECK(o.matmul(cs, y.wr, xmix_, slot_off(0), C, r_, 0, C, n));
   WB_CHECK(o.matmul(cs, y.wk, xmix_, slot_off(2), C, k_, 0, C, n));
   WB_CHECK(o.matmul(cs, y.wv, xmix_, slot_off(3), C, v_, 0, C, n));
-  const uint32_t dw = y.w1.rows, da = y.a1.rows, dg = y.g1.rows;
-  WB_CHECK(o.matmul(cs, y.w1, xmix_, slot_off(1), C, lora_, 0, dw, n, Act::tanh));
-  WB_CHECK(o.matmul(cs, y.w2, lora_, 0, dw, w_, 0, C, n));
-  WB_CHECK(o.matmul(cs, y.a1, xmix_, slot_off(4), C, lora_, 0, da, n));
-  WB_CHECK(o.matmul(cs, y.a2, lora_, 0, da, a_, 0, C, n));
-  WB_CHECK(o.matmul(cs, y.g1, xmix_, slot_off(5), C, lora_, 0, dg, n, Act::sigmoid));
-  WB_CHECK(o.matmul(cs, y.g2, lora_, 0, dg, g_, 0, C, n));
-  if (l > 0) {
-    const uint32_t dv = y.v1.rows;
-    WB_CHECK(o.matmul(cs, y.v1, xmix_, slot_off(3), C, lora_, 0, dv, n));
-    WB_CHECK(o.matmul(cs, y.v2, lora_, 0, dv, vl_, 0, C, n));
-  }
+  WB_CHECK(o.matmul(cs, y.w1, xmix_, slot_off(1), C, lora_, region(0), dw, n, Act::tanh));
+  WB_CHECK(o.matmul(cs, y.a1, xmix_, slot_off(4), C, lora_, region(1), da, n));
+  WB_CHECK(o.matmul(cs, y.g1, xmix_, slot_off(5), C, lora_, region(2), dg, n, Act::sigmoid));
+  if (l > 0) WB_CHECK(o.matmul(cs, y.v1, xmix_, slot_off(3), C, lora_, region(3), dv, n));
+  cs.end_independent();
+  cs.begin_independent();
+  WB_CHECK(o.matmul(cs, y.w2, lora_, region(0), dw, w_, 0, C, n));
+  WB_CHECK(o.matmul(cs, y.a2, lora_, region(1), da, a_, 0, C, n));
+  WB_CHECK(o.matmul(cs, y.g2, lora_, region(2), dg, g_, 0, C, n));
+  if (l > 0) WB_CHECK(o.matmul(cs, y.v2, lora_, region(3), dv, vl_, 0, C, n));
+  cs.end_independent();
   WB_CHECK(o.rwkv7_prep(cs, k_, v_, w_, a_, vl_, vfirst_, kk_, y.prep, C, n, l == 0));
   const Buffer* bufs[10] = {&r_, &w_, &k_, &v_, &kk_, &a_, &g_, state_buf_, &y.wkv, &att_};
   WB_CHECK(o.wkv7(cs, bufs, {C, N_, T, n, base + 2 * C, slot, info_.group_norm_eps, 0}, n_seq));

@@ -585,6 +585,7 @@ Status CommandStream::begin() {
   }
   recording_ = true;
   pending_write_ = false;
+  independent_ = false;
   dispatches_ = 0;
   return {};
 }
@@ -645,8 +646,13 @@ void CommandStream::collect_profile() {
   prof->add(prefix + "[dispatches]", 0.0, dispatches_);
 }
 
+void CommandStream::begin_independent() {
+  barrier();
+  independent_ = true;
+}
+
 void CommandStream::barrier() {
-  if (!pending_write_) return;
+  if (!pending_write_ || independent_) return;
   auto mb = vk_struct<VkMemoryBarrier>(VK_STRUCTURE_TYPE_MEMORY_BARRIER);
   mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
   mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |

@@ -234,6 +234,12 @@ class CommandStream {
   Status dispatch(const Pipeline& p, std::span<const BufferRange> buffers, const void* push, uint32_t push_bytes,
                   uint32_t gx, uint32_t gy = 1, uint32_t gz = 1);
   Status copy(const Buffer& src, uint64_t src_off, const Buffer& dst, uint64_t dst_off, uint64_t bytes);
+  // Between these, dispatches get no barrier against each other (still one
+  // against the work before the group, and the work after against them), so a
+  // GPU may run them at once. Only for dispatches that write disjoint memory
+  // that none of the others reads: r/k/v projections, the LoRA stages.
+  void begin_independent();
+  void end_independent() { independent_ = false; }
   Status submit_and_wait();
   uint32_t dispatch_count() const { return dispatches_; }
   // What the next submit is (prefill, decode, ...), for the profile; back to
@@ -254,6 +260,7 @@ class CommandStream {
   size_t desc_pool_cur_ = 0;
   bool recording_ = false;
   bool pending_write_ = false;
+  bool independent_ = false;
   uint32_t dispatches_ = 0;
   // Profiling (only when ctx_->profile()): timestamp i+1 follows command i.
   static constexpr uint32_t kProfileQueries = 8192;
