@@ -5,10 +5,5 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "matmul_head.glsl"
-layout(std430, binding = 0) readonly buffer W { uvec4 w8[]; };
-void load_w(uint row, uint k, out vec4 a, out vec4 b) {
-  uvec4 q = w8[(row * pc.cols + k) / 8];
-  a = vec4(unpackHalf2x16(q.x), unpackHalf2x16(q.y));
-  b = vec4(unpackHalf2x16(q.z), unpackHalf2x16(q.w));
-}
+#include "weights_f16.glsl"
 #include "matmul_body.glsl"

@@ -4,10 +4,5 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "matmul_head.glsl"
-layout(std430, binding = 0) readonly buffer W { vec4 w4[]; };
-void load_w(uint row, uint k, out vec4 a, out vec4 b) {
-  uint i = (row * pc.cols + k) / 4;
-  a = w4[i];
-  b = w4[i + 1];
-}
+#include "weights_f32.glsl"
 #include "matmul_body.glsl"

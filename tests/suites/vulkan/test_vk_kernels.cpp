@@ -162,6 +162,17 @@ TEST_CASE("vulkan: matmul Q8_0 matches the CPU reference", "[gpu][vulkan]") {
   check_matmul(vk::WeightType::q8_0, 41, 640, 12, vk::Act::tanh, false, 0);
 }
 
+// From 16 vectors on, the storage path runs the tiled product (gemm_*.comp):
+// shapes with partial 64x64 tiles and a half 16-wide k step (cols % 16 == 8).
+TEST_CASE("vulkan: tiled matmul for prefill chunks matches the CPU reference", "[gpu][vulkan]") {
+  check_matmul(vk::WeightType::f32, 130, 200, 70, vk::Act::relu_sq, true, 0);
+  check_matmul(vk::WeightType::f32, 64, 64, 16, vk::Act::none, false, 0);
+  check_matmul(vk::WeightType::f16, 70, 520, 65, vk::Act::none, true, 0);
+  check_matmul(vk::WeightType::f16, 200, 96, 129, vk::Act::sigmoid, false, 0);
+  check_matmul(vk::WeightType::q8_0, 100, 640, 33, vk::Act::tanh, false, 0);
+  check_matmul(vk::WeightType::q8_0, 45, 64, 20, vk::Act::none, true, 64 * 8);  // split into parts
+}
+
 TEST_CASE("vulkan: matrices beyond the buffer limit are split by rows", "[gpu][vulkan]") {
   // Parts of at most ~10 rows force 4-7 dispatches writing disjoint row ranges.
   check_matmul(vk::WeightType::f32, 45, 64, 3, vk::Act::none, false, 64 * 4 * 10);

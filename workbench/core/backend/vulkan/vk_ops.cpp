@@ -33,6 +33,16 @@ const StorageTile& storage_tile() {
   }();
   return t;
 }
+// From this many vectors on, storage-path matmuls use the tiled product
+// (gemm_*.comp, 64x64 tiles); WB_VK_GEMM=0 keeps the per-row kernels (tuning).
+constexpr uint32_t kGemmMinVectors = 16, kGemmTile = 64;
+bool gemm_enabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("WB_VK_GEMM");
+    return !(e && std::strcmp(e, "0") == 0);
+  }();
+  return on;
+}
 // Rows per matrix part: within a dispatch's group-count limit at one row per
 // workgroup, and a power of two so a 65536-row head splits evenly.
 constexpr uint32_t kMaxPartRows = 32768;
@@ -275,11 +285,25 @@ Status Ops::matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, ui
   if ((x_off | x_stride) % 4 != 0) return make_error(Errc::internal, "vulkan matmul: x offsets must be multiples of 4");
   if (ctx_->prefers_texel_kernels()) return matmul_texel(cs, W, x, x_off, x_stride, y, y_off, y_stride, n_vec, act,
                                                         accumulate);
+  const int t = W.type == WeightType::f32 ? 0 : W.type == WeightType::f16 ? 1 : 2;
+  static constexpr const char* kGemm[3] = {"gemm_f32", "gemm_f16", "gemm_q8_0"};
+  static constexpr const char* kMatmul[3] = {"matmul_f32", "matmul_f16", "matmul_q8_0"};
+  const uint32_t nbind = W.type == WeightType::q8_0 ? 4 : 3;
+  if (n_vec >= kGemmMinVectors && gemm_enabled()) {
+    // Prefill chunks: the shared-memory tiled product (gemm_body.glsl).
+    WB_TRY(g, ctx_->pipeline(kGemm[t], nbind, sizeof(MatmulPush)));
+    for (const MatrixPart& part : W.parts) {
+      MatmulPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
+                      static_cast<uint32_t>(act), accumulate ? 1u : 0u};
+      const Buffer* bufs[4] = {&part.w, &x, &y, &part.scales};
+      WB_CHECK(cs.dispatch(*g, std::span<const Buffer* const>(bufs, nbind), &push, sizeof push,
+                           groups(part.rows, kGemmTile), groups(n_vec, kGemmTile)));
+    }
+    return {};
+  }
   const uint32_t rows = n_vec == 1 ? storage_tile().decode_rows : storage_tile().rows;
   const uint32_t nb = std::min(storage_tile().max_nb, n_vec <= 1 ? 1u : n_vec <= 2 ? 2u : n_vec <= 4 ? 4u : 8u);
-  const char* name = W.type == WeightType::f32 ? "matmul_f32" : W.type == WeightType::f16 ? "matmul_f16" : "matmul_q8_0";
-  const uint32_t nbind = W.type == WeightType::q8_0 ? 4 : 3;
-  WB_TRY(p, ctx_->pipeline(name, nbind, sizeof(MatmulPush), {nb, rows}));
+  WB_TRY(p, ctx_->pipeline(kMatmul[t], nbind, sizeof(MatmulPush), {nb, rows}));
   for (const MatrixPart& part : W.parts) {
     MatmulPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
                     static_cast<uint32_t>(act), accumulate ? 1u : 0u};

@@ -1,0 +1,10 @@
+// op: y[v][row] = act(sum_k W[row][k] * x[v][k]) (+ y[v][row] when accumulate), f16 weights,
+// as a tiled matrix product for many vectors (prefill chunks): see gemm_body.glsl.
+// binding 0: W (weights_f16.glsl)   binding 1: float x[]   binding 2: float y[]
+// push constants: as matmul_f16 (wb::vk::MatmulPush).
+// grid: x = ceil(rows / 64), y = ceil(n_vec / 64).
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gemm_head.glsl"
+#include "weights_f16.glsl"
+#include "gemm_body.glsl"
