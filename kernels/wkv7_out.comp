@@ -1,7 +1,7 @@
-// op: the output of the RWKV-7 time mixing after wkv7_tex.comp, for each of
-// n_vec vectors and each head of N channels (in place on o):
+// op: the output of the RWKV-7 time mixing after wkv7_tex.comp or wkv7_sg.comp,
+// for each of n_vec vectors and each head of N channels (in place on o):
 //   o <- (groupnorm_head(o) * ln_w + ln_b + (sum_j r[j]*k[j]*r_k[j]) * v) * g
-// (the same output as wkv7.comp: groupnorm over the head with eps).
+// (groupnorm over the head with eps).
 // binding 0: float o[n_vec*C] (read, then written)
 // binding 1: float r[n_vec*C]   2: float k[n_vec*C]   3: float v[n_vec*C]   4: float g[n_vec*C]
 // binding 5: float p[3*C]       r_k (H*N), ln_x weight (C), ln_x bias (C)

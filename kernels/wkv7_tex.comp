@@ -1,6 +1,6 @@
 // op: RWKV-7 WKV recurrence for CPU devices (lavapipe), head size 64, for n_seq
-// sequences of T tokens: the state update of wkv7.comp without its output
-// norm (wkv7_out.comp applies that to `out` afterwards):
+// sequences of T tokens: the state update of wkv7_sg.comp, raw output (wkv7_out.comp
+// applies the output norm to `out` afterwards):
 //   kk_n = kk / max(|kk|, 1e-12)                        (per head)
 //   sa_i = sum_j S[i][j] * -kk_n[j]
 //   S[i][j] = S[i][j] * w[j] + sa_i * kk_n[j] * a[j] + v[i] * k[j]
@@ -10,7 +10,7 @@
 // j-vectors come as RGBA32F texels that all lanes of a head fetch alike. No
 // shared memory and no barriers: llvmpipe turns shared/storage loads into
 // per-lane scalar loops, dynamically indexed arrays into gathers, and barriers
-// into coroutine switches, which made wkv7.comp slow there.
+// into coroutine switches, which made a shared-memory kernel slow there.
 // binding 0: samplerBuffer r    1: w (decay)    2: k    3: kk    4: a
 //            (RGBA32F views of n_vec*C floats; vector v, channel c is float v*C + c)
 // binding 5: float v[n_vec*C]

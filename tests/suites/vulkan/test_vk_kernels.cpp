@@ -231,7 +231,7 @@ TEST_CASE("vulkan: elementwise ops", "[gpu][vulkan]") {
 
 TEST_CASE("vulkan: RWKV-7 prep and WKV recurrence", "[gpu][vulkan][rwkv]") {
   // Both kernel families: head size 64 on a CPU device runs wkv7_tex + wkv7_out,
-  // everything else wkv7.comp.
+  // everything else wkv7_sg + wkv7_out (one subgroup per state row).
   for (vk::Context* cp : {&vk_ctx(), &vk_ctx_other()})
   for (uint32_t N : {64u, 16u}) {
     auto& ctx = *cp;

@@ -44,7 +44,7 @@ struct Rwkv7Vectors {
 // In place on k, v, w, a, v_first; writes kk (see rwkv7_prep.comp).
 void rwkv7_prep(Rwkv7Vectors& io, std::span<const float> vl, std::vector<float>& v_first,
                 std::span<const float> params, uint32_t C, bool layer0);
-// Advances `state` (n_seq slots) and returns out[n_vec*C] (see wkv7.comp).
+// Advances `state` (n_seq slots) and returns out[n_vec*C] (see wkv7_sg.comp and wkv7_out.comp).
 std::vector<float> wkv7(const Rwkv7Vectors& in, std::vector<float>& state, std::span<const float> params,
                         const Wkv7Push& p, uint32_t n_seq);
 

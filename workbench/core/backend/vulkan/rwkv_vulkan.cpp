@@ -287,7 +287,9 @@ Status RwkvVulkan::load(const TensorFile& tf) {
     return make_error(Errc::unsupported, "{}: n_embd {} is not a multiple of 8 (the Vulkan kernels need it)", tf.path,
                       C_);
   WB_CHECK(read_meta_overrides(tf));
-  chunk_ = std::max(1u, opt_.max_chunk);
+  // GPUs: long chunks keep the tiled matmuls' 64-token tiles full and cut
+  // submits; lavapipe measured best at 64 (its scratch stays in cache).
+  chunk_ = opt_.max_chunk ? opt_.max_chunk : ctx_->prefers_texel_kernels() ? 64u : 256u;
   batch_ = std::max(1u, opt_.max_batch);
   max_vec_ = std::max(chunk_, batch_);
   const uint64_t before = ctx_->allocated_bytes();

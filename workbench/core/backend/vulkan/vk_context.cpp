@@ -417,6 +417,7 @@ void Context::free_buffer(Buffer& b) {
     vkFreeMemory(dev_, b.mem_, nullptr);
     allocated_.fetch_sub(b.size_);
   }
+  buffers_freed_.fetch_add(1);
 }
 
 Status Context::upload(Buffer& dst, uint64_t offset, const void* src, uint64_t bytes) {
@@ -566,8 +567,12 @@ Status CommandStream::begin() {
     recording_ = false;
   }
   WB_CHECK(ctx_->check(vkResetCommandBuffer(cmd_, 0), "vkResetCommandBuffer"));
-  for (VkDescriptorPool p : desc_pools_) vkResetDescriptorPool(d, p, 0);
-  desc_pool_cur_ = 0;
+  if (cache_epoch_ != ctx_->buffers_freed() || set_cache_.size() > kMaxCachedSets) {
+    for (VkDescriptorPool p : desc_pools_) vkResetDescriptorPool(d, p, 0);
+    desc_pool_cur_ = 0;
+    set_cache_.clear();
+    cache_epoch_ = ctx_->buffers_freed();
+  }
   auto bi = vk_struct<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
   bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   WB_CHECK(ctx_->check(vkBeginCommandBuffer(cmd_, &bi), "vkBeginCommandBuffer"));
@@ -683,31 +688,49 @@ Status CommandStream::dispatch(const Pipeline& p, std::span<const BufferRange> b
     return make_error(Errc::internal, "vulkan: '{}' needs {} buffers and {} push bytes, got {} and {}", p.name,
                       p.n_bindings, p.push_bytes, buffers.size(), push_bytes);
   if (gx == 0 || gy == 0 || gz == 0) return {};
-  WB_TRY(set, alloc_set(p.set_layout));
-  VkDescriptorBufferInfo infos[16];
-  VkBufferView views[16];
-  VkWriteDescriptorSet writes[16];
   if (buffers.size() > 16) return make_error(Errc::internal, "vulkan: too many bindings");
+  VkBufferView views[16];
+  std::vector<uint64_t> key;
+  key.reserve(1 + 3 * buffers.size());
+  key.push_back(reinterpret_cast<uint64_t>(p.set_layout));
   for (size_t i = 0; i < buffers.size(); ++i) {
     const Buffer* b = buffers[i].buf;
     if (!b || !*b) return make_error(Errc::internal, "vulkan: '{}' binding {} is empty", p.name, i);
-    writes[i] = vk_struct<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
-    writes[i].dstSet = set;
-    writes[i].dstBinding = static_cast<uint32_t>(i);
-    writes[i].descriptorCount = 1;
     if (p.bindings[i] == Binding::storage || p.bindings[i] == Binding::uniform) {
-      infos[i] = {b->handle(), buffers[i].offset, buffers[i].range};
-      writes[i].descriptorType = p.bindings[i] == Binding::storage ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
-                                                                   : VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER;
-      writes[i].pBufferInfo = &infos[i];
+      key.insert(key.end(), {reinterpret_cast<uint64_t>(b->handle()), buffers[i].offset, buffers[i].range});
     } else {
       WB_TRY(v, b->view(binding_format(p.bindings[i])));
       views[i] = v;
-      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
-      writes[i].pTexelBufferView = &views[i];
+      key.insert(key.end(), {reinterpret_cast<uint64_t>(v), 0, 0});
     }
   }
-  vkUpdateDescriptorSets(ctx_->vk_device(), static_cast<uint32_t>(buffers.size()), writes, 0, nullptr);
+  VkDescriptorSet set = VK_NULL_HANDLE;
+  if (auto it = set_cache_.find(key); it != set_cache_.end()) {
+    set = it->second;
+  } else {
+    WB_TRY(fresh, alloc_set(p.set_layout));
+    set = fresh;
+    VkDescriptorBufferInfo infos[16];
+    VkWriteDescriptorSet writes[16];
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      const Buffer* b = buffers[i].buf;
+      writes[i] = vk_struct<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
+      writes[i].dstSet = set;
+      writes[i].dstBinding = static_cast<uint32_t>(i);
+      writes[i].descriptorCount = 1;
+      if (p.bindings[i] == Binding::storage || p.bindings[i] == Binding::uniform) {
+        infos[i] = {b->handle(), buffers[i].offset, buffers[i].range};
+        writes[i].descriptorType = p.bindings[i] == Binding::storage ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                                                                     : VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER;
+        writes[i].pBufferInfo = &infos[i];
+      } else {
+        writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+        writes[i].pTexelBufferView = &views[i];
+      }
+    }
+    vkUpdateDescriptorSets(ctx_->vk_device(), static_cast<uint32_t>(buffers.size()), writes, 0, nullptr);
+    set_cache_.emplace(std::move(key), set);
+  }
   barrier();
   vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline);
   vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0, 1, &set, 0, nullptr);

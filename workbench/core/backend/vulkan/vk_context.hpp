@@ -151,6 +151,9 @@ class Context {
   uint32_t validation_errors() const { return validation_errors_.load(); }
   // Bytes currently allocated by make_buffer, by kind.
   uint64_t allocated_bytes() const { return allocated_.load(); }
+  // Counts destroyed buffers: descriptor sets cached by a CommandStream are
+  // dropped when it changes (a new buffer may reuse a freed handle).
+  uint64_t buffers_freed() const { return buffers_freed_.load(); }
 
   Result<Buffer> make_buffer(uint64_t bytes, Memory kind);
   // Copies host bytes into a buffer (directly when mapped, else through a
@@ -207,6 +210,7 @@ class Context {
   bool map_device_ = true;
   std::atomic<uint32_t> validation_errors_{0};
   std::atomic<uint64_t> allocated_{0};
+  std::atomic<uint64_t> buffers_freed_{0};
   std::mutex pipe_mu_;
   std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
   std::unique_ptr<DispatchProfile> profile_;
@@ -215,7 +219,11 @@ class Context {
 };
 
 // Records compute work into one command buffer and submits it with a fence.
-// Descriptor sets come from pools owned by the stream and recycled on begin().
+// Descriptor sets come from pools owned by the stream and are cached by
+// (layout, bindings): a decode step records the same few hundred dispatches
+// every token, and writing their sets anew cost more host time than the GPU
+// spent on some of them. The cache is dropped when any buffer of the context is
+// freed, or when it grows past kMaxCachedSets.
 class CommandStream {
  public:
   explicit CommandStream(Context& ctx) : ctx_(&ctx) {}
@@ -258,6 +266,9 @@ class CommandStream {
   VkFence fence_ = VK_NULL_HANDLE;
   std::vector<VkDescriptorPool> desc_pools_;
   size_t desc_pool_cur_ = 0;
+  static constexpr size_t kMaxCachedSets = 8192;
+  std::map<std::vector<uint64_t>, VkDescriptorSet> set_cache_;
+  uint64_t cache_epoch_ = 0;  // ctx_->buffers_freed() when the cache was filled
   bool recording_ = false;
   bool pending_write_ = false;
   bool independent_ = false;

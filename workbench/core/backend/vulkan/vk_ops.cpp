@@ -412,8 +412,18 @@ Status Ops::wkv7(CommandStream& cs, std::span<const Buffer* const> bufs, const W
     return cs.dispatch(*po, {bufs[9], bufs[0], bufs[2], bufs[3], bufs[6], bufs[8]}, &push, sizeof push,
                        push.C / push.N, push.n_vec);
   }
-  WB_TRY(p, ctx_->pipeline("wkv7", 10, sizeof(Wkv7Push)));
-  return cs.dispatch(*p, bufs, &push, sizeof push, push.C / push.N, n_seq);
+  // GPUs: one subgroup per state row (wkv7_sg.comp), then the same output norm.
+  const uint32_t sg = ctx_->device().subgroup_size;
+  if (sg < 8 || sg > 256)
+    return make_error(Errc::unsupported, "vulkan wkv7: subgroup size {} is not supported (8..256)", sg);
+  Wkv7Push p = push;
+  p.pad = 256 / sg;  // rows per workgroup
+  WB_TRY(ps, ctx_->pipeline("wkv7_sg", 8, sizeof(Wkv7Push)));
+  WB_TRY(po, ctx_->pipeline("wkv7_out", 6, sizeof(Wkv7Push)));
+  WB_CHECK(cs.dispatch(*ps, {bufs[0], bufs[1], bufs[2], bufs[4], bufs[5], bufs[3], bufs[7], bufs[9]}, &p, sizeof p,
+                       (push.C + p.pad - 1) / p.pad, n_seq));
+  return cs.dispatch(*po, {bufs[9], bufs[0], bufs[2], bufs[3], bufs[6], bufs[8]}, &push, sizeof push,
+                     push.C / push.N, push.n_vec);
 }
 
 Status Ops::token_mix_dd(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix,
