@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "support/fixtures.hpp"
@@ -48,12 +50,20 @@ TEST_CASE("wb with a Vulkan device that does not exist fails cleanly, or falls b
   CHECK(r.out.find("device 63") != std::string::npos);
   // With no Vulkan driver at all (the loader pointed at a file that does not
   // exist), "vulkan" says so and "auto" falls back to the CPU.
-  ::setenv("VK_DRIVER_FILES", "/nonexistent-wb-test-icd.json", 1);
-  ::setenv("VK_ICD_FILENAMES", "/nonexistent-wb-test-icd.json", 1);
+  // The caller's own settings come back afterwards (a GPU machine may need
+  // VK_DRIVER_FILES to find its driver at all).
+  const char* names[2] = {"VK_DRIVER_FILES", "VK_ICD_FILENAMES"};
+  std::optional<std::string> saved[2];
+  for (int i = 0; i < 2; ++i) {
+    if (const char* v = std::getenv(names[i])) saved[i] = v;
+    ::setenv(names[i], "/nonexistent-wb-test-icd.json", 1);
+  }
   r = run_wb("info '" + v7 + "' --backend vulkan");
   auto r_auto = run_wb("info '" + v7 + "' --backend auto");
-  ::unsetenv("VK_DRIVER_FILES");
-  ::unsetenv("VK_ICD_FILENAMES");
+  for (int i = 0; i < 2; ++i) {
+    if (saved[i]) ::setenv(names[i], saved[i]->c_str(), 1);
+    else ::unsetenv(names[i]);
+  }
   INFO(r.out);
   CHECK(r.exit_code != 0);
   CHECK(r.out.find("no Vulkan driver") != std::string::npos);

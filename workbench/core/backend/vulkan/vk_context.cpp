@@ -230,7 +230,10 @@ Result<std::unique_ptr<Context>> Context::create(const ContextOptions& opt) {
 
 Status Context::init(const ContextOptions& opt) {
   log_ = opt.log;
-  map_device_ = opt.map_device_memory;
+  // WB_VK_UNMAPPED=1 keeps device buffers unmapped on unified devices too, so
+  // lavapipe follows a discrete GPU's staging paths (profiling them here).
+  const char* unmapped = std::getenv("WB_VK_UNMAPPED");
+  map_device_ = opt.map_device_memory && !(unmapped && std::strcmp(unmapped, "1") == 0);
   WB_TRY(inst, make_instance(opt.validation));
   instance_ = inst;
   if (opt.validation) {
