@@ -212,6 +212,27 @@ TEST_CASE("vulkan: token-shift mix over sequences", "[gpu][vulkan]") {
   CHECK(max_abs_diff(from_device(ob, p.n_mix * p.n_vec * p.C), vk::ref::token_mix(x, state, mix, p)) <= 1e-6f);
 }
 
+TEST_CASE("vulkan: fused layer norm, token shift and shift update for single tokens", "[gpu][vulkan]") {
+  for (vk::Context* cp : {&vk_ctx(), &vk_ctx_other()}) {
+    auto& ctx = *cp;
+    vk::LnMixShiftPush p{296, 3, 6, 37, 401, 1e-5f};  // 3 states, 6 mixes; odd slot offset and stride
+    auto x = random_floats(p.n_vec * p.C, 21, -3, 5);
+    auto w = random_floats(p.C, 22), b = random_floats(p.C, 23);
+    auto state = random_floats(p.n_vec * p.state_stride, 24);
+    auto mix = random_floats(p.n_mix * p.C, 25, 0, 1);
+    vk::Buffer xb = to_device(x), sb = to_device(state), wb_ = to_device(w), bb = to_device(b), mb = to_device(mix);
+    vk::Buffer ob = device_zeros(p.n_mix * p.n_vec * p.C);
+    vk::CommandStream cs(ctx);
+    vk::Ops ops(ctx);
+    WB_REQUIRE_OK(cs.begin());
+    WB_REQUIRE_OK(ops.ln_mix_shift(cs, xb, sb, wb_, bb, mb, ob, p));
+    WB_REQUIRE_OK(cs.submit_and_wait());
+    auto want = vk::ref::ln_mix_shift(x, state, w, b, mix, p);
+    CHECK(max_abs_diff(from_device(ob, p.n_mix * p.n_vec * p.C), want) <= 2e-5f);
+    CHECK(max_abs_diff(from_device(sb, p.n_vec * p.state_stride), state) <= 2e-5f);  // shift slots advanced
+  }
+}
+
 TEST_CASE("vulkan: elementwise ops", "[gpu][vulkan]") {
   auto& ctx = vk_ctx();
   const uint32_t n = 333;

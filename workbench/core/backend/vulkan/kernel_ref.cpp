@@ -52,6 +52,15 @@ std::vector<float> group_norm(std::span<const float> x, std::span<const float> w
   return y;
 }
 
+std::vector<float> ln_mix_shift(std::span<const float> x, std::vector<float>& state, std::span<const float> w,
+                                std::span<const float> b, std::span<const float> mix, const LnMixShiftPush& p) {
+  const std::vector<float> xl = layer_norm(x, w, b, p.C, p.eps);
+  auto out = token_mix(xl, state, mix, {p.C, p.n_vec, 1, p.n_mix, p.state_off, p.state_stride});
+  for (uint32_t v = 0; v < p.n_vec; ++v)
+    for (uint32_t c = 0; c < p.C; ++c) state[size_t{v} * p.state_stride + p.state_off + c] = xl[size_t{v} * p.C + c];
+  return out;
+}
+
 std::vector<float> token_mix(std::span<const float> x, std::span<const float> state, std::span<const float> mix,
                              const TokenMixPush& p) {
   std::vector<float> out(size_t{p.n_mix} * p.n_vec * p.C);

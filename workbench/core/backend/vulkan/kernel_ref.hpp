@@ -21,6 +21,10 @@ std::vector<float> group_norm(std::span<const float> x, std::span<const float> w
 // out[m][v][c]; prev of the first token of sequence s is state[s*stride + off + c].
 std::vector<float> token_mix(std::span<const float> x, std::span<const float> state, std::span<const float> mix,
                              const TokenMixPush& p);
+// ln_mix_shift.comp: layer norm, then token_mix with T == 1; advances the
+// shift slots of `state` to the normed vectors. Returns out[m][v][c].
+std::vector<float> ln_mix_shift(std::span<const float> x, std::vector<float>& state, std::span<const float> w,
+                                std::span<const float> b, std::span<const float> mix, const LnMixShiftPush& p);
 // `y0`: y before the op (read by add_sigmoid_mul only).
 std::vector<float> eltwise(std::span<const float> a, std::span<const float> b, EltOp op,
                            std::span<const float> y0 = {});

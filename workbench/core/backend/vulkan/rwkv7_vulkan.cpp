@@ -141,10 +141,18 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   auto& o = ops_;
   const uint32_t slot = static_cast<uint32_t>(state_floats());
 
+  // Layer norm, token shift and the shift state: one fused dispatch for
+  // single-token steps (decode), three for sequences.
+  auto norm_mix = [&](const Buffer& lw, const Buffer& lb, const Buffer& mix, uint32_t n_mix, uint32_t shift) -> Status {
+    if (T == 1)
+      return o.ln_mix_shift(cs, x_, *state_buf_, lw, lb, mix, xmix_, {C, n, n_mix, shift, slot, kLayerNormEps});
+    WB_CHECK(o.layer_norm(cs, x_, 0, C, xln_, 0, C, lw, lb, C, n, kLayerNormEps));
+    WB_CHECK(o.token_mix(cs, xln_, *state_buf_, mix, xmix_, {C, n, T, n_mix, shift, slot}));
+    return save_shift(xln_, shift, T, n_seq);
+  };
+
   // Time mixing.
-  WB_CHECK(o.layer_norm(cs, x_, 0, C, xln_, 0, C, y.ln1_w, y.ln1_b, C, n, kLayerNormEps));
-  WB_CHECK(o.token_mix(cs, xln_, *state_buf_, y.att_mix, xmix_, {C, n, T, 6, base + kAttShift * C, slot}));
-  WB_CHECK(save_shift(xln_, base + kAttShift * C, T, n_seq));
+  WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.att_mix, 6, base + kAttShift * C));
   auto slot_off = [&](uint32_t m) { return m * nC; };
   // The projections and the LoRA down-projections all read xmix_ and write
   // their own buffers (each LoRA its own region of lora_), so they run as one
@@ -173,9 +181,7 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   WB_CHECK(o.matmul(cs, y.wo, att_, 0, C, x_, 0, C, n, Act::none, true));
 
   // Channel mixing.
-  WB_CHECK(o.layer_norm(cs, x_, 0, C, xln_, 0, C, y.ln2_w, y.ln2_b, C, n, kLayerNormEps));
-  WB_CHECK(o.token_mix(cs, xln_, *state_buf_, y.ffn_mix, xmix_, {C, n, T, 1, base + kFfnShift * C, slot}));
-  WB_CHECK(save_shift(xln_, base + kFfnShift * C, T, n_seq));
+  WB_CHECK(norm_mix(y.ln2_w, y.ln2_b, y.ffn_mix, 1, base + kFfnShift * C));
   WB_CHECK(o.matmul(cs, y.fk, xmix_, 0, C, ffk_, 0, F_, n, Act::relu_sq));
   WB_CHECK(o.matmul(cs, y.fv, ffk_, 0, F_, x_, 0, C, n, Act::none, true));
   return {};

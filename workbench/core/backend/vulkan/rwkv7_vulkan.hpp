@@ -36,7 +36,7 @@ struct VulkanModelOptions {
   KernelPath kernels = KernelPath::automatic;  // matmul kernels: texel (CPU devices) or storage (GPUs)
   bool map_device_memory = true;  // false: never map device buffers (tests the discrete-GPU staging paths)
   bool f16_weights = false;  // store f32 / dequantised matrices as f16
-  uint32_t max_chunk = 0;    // prefill tokens per submit; 0: 64 on CPU devices, 256 on GPUs
+  uint32_t max_chunk = 0;    // prefill tokens per submit; 0: 64 on CPU devices, 512 on GPUs
   uint32_t max_batch = 16;   // decode states per submit
   Log* log = nullptr;
 };

@@ -287,9 +287,10 @@ Status RwkvVulkan::load(const TensorFile& tf) {
     return make_error(Errc::unsupported, "{}: n_embd {} is not a multiple of 8 (the Vulkan kernels need it)", tf.path,
                       C_);
   WB_CHECK(read_meta_overrides(tf));
-  // GPUs: long chunks keep the tiled matmuls' 64-token tiles full and cut
+  // GPUs: long chunks give the tiled matmuls more 64x64 tiles (a 768-row
+  // product of 64 tokens has only 12, for 100+ multiprocessors) and cut
   // submits; lavapipe measured best at 64 (its scratch stays in cache).
-  chunk_ = opt_.max_chunk ? opt_.max_chunk : ctx_->prefers_texel_kernels() ? 64u : 256u;
+  chunk_ = opt_.max_chunk ? opt_.max_chunk : ctx_->prefers_texel_kernels() ? 64u : 512u;
   batch_ = std::max(1u, opt_.max_batch);
   max_vec_ = std::max(chunk_, batch_);
   const uint64_t before = ctx_->allocated_bytes();

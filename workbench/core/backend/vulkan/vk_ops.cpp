@@ -371,6 +371,13 @@ Status Ops::group_norm(CommandStream& cs, const Buffer& x, const Buffer& y, cons
   return cs.dispatch(*p, {&x, &y, &w, &b}, &push, sizeof push, n_vec, C / G);
 }
 
+Status Ops::ln_mix_shift(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& w, const Buffer& b,
+                         const Buffer& mix, const Buffer& out, const LnMixShiftPush& push) {
+  if (push.C % 4 != 0) return make_error(Errc::internal, "vulkan ln_mix_shift: C {} is not a multiple of 4", push.C);
+  WB_TRY(p, ctx_->pipeline("ln_mix_shift", 6, sizeof(LnMixShiftPush)));
+  return cs.dispatch(*p, {&x, &state, &w, &b, &mix, &out}, &push, sizeof push, push.n_vec);
+}
+
 Status Ops::token_mix(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix, const Buffer& out,
                       const TokenMixPush& push) {
   if (push.C % 4 != 0) return make_error(Errc::internal, "vulkan token_mix: C {} is not a multiple of 4", push.C);

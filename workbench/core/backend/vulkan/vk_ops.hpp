@@ -39,6 +39,9 @@ static_assert(sizeof(GroupNormPush) == 16);
 struct TokenMixPush { uint32_t C, n_vec, T, n_mix, state_off, state_stride; };
 static_assert(sizeof(TokenMixPush) == 24);
 
+struct LnMixShiftPush { uint32_t C, n_vec, n_mix, state_off, state_stride; float eps; };
+static_assert(sizeof(LnMixShiftPush) == 24);
+
 struct EltwisePush { uint32_t n, op; };
 static_assert(sizeof(EltwisePush) == 8);
 
@@ -113,6 +116,10 @@ class Ops {
                     uint32_t G, uint32_t n_vec, float eps);
   Status token_mix(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix, const Buffer& out,
                    const TokenMixPush& p);
+  // Single-token steps: layer norm, token-shift mix and the shift-state update
+  // in one dispatch (ln_mix_shift.comp); x holds n_vec vectors of C floats.
+  Status ln_mix_shift(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& w, const Buffer& b,
+                      const Buffer& mix, const Buffer& out, const LnMixShiftPush& p);
   Status eltwise(CommandStream& cs, const Buffer& a, const Buffer& b, const Buffer& y, uint32_t n, EltOp op);
   Status rwkv7_prep(CommandStream& cs, const Buffer& k, const Buffer& v, const Buffer& w, const Buffer& a,
                     const Buffer& vl, const Buffer& v_first, const Buffer& kk, const Buffer& params, uint32_t C,
