@@ -284,6 +284,35 @@ TEST_CASE("vulkan: an absurd allocation is a recoverable error", "[gpu][vulkan]"
   CHECK(max_abs_diff(run_sequence(*ok, kPrompt), expected_logits(tiny_models()[4])) <= 1e-4);
 }
 
+TEST_CASE("vulkan: a lost device is an error the caller recovers from", "[gpu][vulkan]") {
+  const TinyModel& tm = tiny_models()[4];
+  const std::string path = tiny_path(tm, "FP32");
+  auto m = vk_load(path, {});
+  State s = m->new_state();
+  std::vector<float> lg(static_cast<size_t>(m->info().n_vocab));
+  REQUIRE(m->prefill(kPrompt, s, lg).ok());
+  const State& cs = s;
+  const std::vector<float> before(cs.data().begin(), cs.data().end());
+
+  auto* vm = dynamic_cast<vk::VulkanModel*>(m.get());
+  REQUIRE(vm != nullptr);
+  vm->inject_device_loss();
+  const std::vector<int32_t> rest = {32, 116, 104};
+  auto st = m->prefill(rest, s, lg);
+  REQUIRE(!st.ok());
+  CHECK(st.error().code == Errc::device);
+  CHECK(st.error().message.find("lost") != std::string::npos);
+  std::vector<int32_t> one = {101};
+  std::vector<State*> ptrs = {&s};
+  CHECK(!m->decode(one, ptrs, lg).ok());  // still an error, not an abort
+  CHECK(std::vector<float>(cs.data().begin(), cs.data().end()) == before);  // the state was not touched
+  m.reset();                              // tearing the lost backend down is fine too
+
+  // The caller recovers with a fresh backend and the same text.
+  auto again = vk_load(path, {});
+  CHECK(max_abs_diff(run_sequence(*again, kPrompt), expected_logits(tm)) <= 1e-4);
+}
+
 TEST_CASE("vulkan: RWKV-4/5/6 runs raise no validation-layer errors", "[gpu][vulkan][validation]") {
   for (const TinyModel& tm : tiny_models()) {
     if (std::string(tm.id) == "7v0-834K") continue;  // test_vk_rwkv7.cpp covers v7

@@ -131,6 +131,17 @@ TEST_CASE("vulkan: bad device index and absurd buffers are errors, not aborts", 
   CHECK(run_wb("devices --bogus").exit_code != 0);
 }
 
+// Model loads create and destroy contexts; on an H200 the 26th create-destroy
+// cycle of a Vulkan instance in one process failed until the instance was
+// shared (vk_context.cpp, shared_instance). 40 cycles here.
+TEST_CASE("vulkan: contexts can be created and destroyed many times in one process", "[gpu][vulkan]") {
+  for (int i = 0; i < 40; ++i) {
+    auto c = vk::Context::create({});
+    INFO("cycle " << i << ": " << (c ? std::string() : c.error().message));
+    REQUIRE(c.ok());
+  }
+}
+
 TEST_CASE("vulkan: fill", "[gpu][vulkan]") {
   auto& ctx = vk_ctx();
   vk::Buffer b = device_zeros(1000);

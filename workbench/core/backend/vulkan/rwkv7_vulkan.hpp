@@ -51,6 +51,9 @@ struct VulkanMemory {
 class VulkanModel : public Model {
  public:
   virtual VulkanMemory memory() const = 0;
+  // Fault injection (tests): from now on the device behaves as lost, as after
+  // VK_ERROR_DEVICE_LOST. Every later call returns an error; none aborts.
+  virtual void inject_device_loss() = 0;
 };
 
 // Reads the ModelInfo of an RWKV-7 tensor file (n_layer, C, V, heads, FFN).

@@ -83,6 +83,7 @@ class RwkvVulkan : public VulkanModel {
   std::string_view backend() const override { return "vulkan"; }
   State new_state() const override;
   VulkanMemory memory() const override;
+  void inject_device_loss() override { ctx_->inject_device_loss(); }
   Status prefill(std::span<const int32_t> tokens, State& state, std::span<float> logits) override;
   Status decode(std::span<const int32_t> tokens, std::span<State* const> states, std::span<float> logits) override;
 

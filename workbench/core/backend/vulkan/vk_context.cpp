@@ -64,14 +64,6 @@ Error vk_error(VkResult r, const char* what) {
   return make_error(Errc::device, "vulkan: {} failed: {} ({})", what, vk_result_name(r), static_cast<int>(r));
 }
 
-// RAII for the short-lived instance of list_devices().
-struct InstanceGuard {
-  VkInstance inst = VK_NULL_HANDLE;
-  ~InstanceGuard() {
-    if (inst) vkDestroyInstance(inst, nullptr);
-  }
-};
-
 Result<VkInstance> make_instance(bool validation) {
   auto app = vk_struct<VkApplicationInfo>(VK_STRUCTURE_TYPE_APPLICATION_INFO);
   app.pApplicationName = "rwkv-workbench";
@@ -96,6 +88,23 @@ Result<VkInstance> make_instance(bool validation) {
   if (r == VK_ERROR_LAYER_NOT_PRESENT)
     return make_error(Errc::device, "vulkan: validation layer requested but not installed (vulkan-validationlayers)");
   if (r != VK_SUCCESS) return vk_error(r, "vkCreateInstance");
+  return inst;
+}
+
+// One instance per process (two with validation), created on first use and
+// kept until exit. Destroying the last instance makes the loader unload the
+// driver; on an H200 (driver 580) the 26th create-destroy cycle in one process
+// then failed with VK_ERROR_INCOMPATIBLE_DRIVER, so every model load after
+// that would have lost the GPU. Devices stay per Context.
+Result<VkInstance> shared_instance(bool validation) {
+  static std::mutex mu;
+  static VkInstance instances[2] = {VK_NULL_HANDLE, VK_NULL_HANDLE};
+  std::lock_guard lock(mu);
+  VkInstance& inst = instances[validation ? 1 : 0];
+  if (!inst) {
+    WB_TRY(fresh, make_instance(validation));  // a failure is not kept: a driver may appear later
+    inst = fresh;
+  }
   return inst;
 }
 
@@ -144,8 +153,7 @@ Result<std::vector<VkPhysicalDevice>> physical_devices(VkInstance inst) {
 }  // namespace
 
 Result<std::vector<DeviceInfo>> list_devices() {
-  WB_TRY(inst, make_instance(false));
-  InstanceGuard guard{inst};
+  WB_TRY(inst, shared_instance(false));
   WB_TRY(pds, physical_devices(inst));
   std::vector<DeviceInfo> out;
   for (size_t i = 0; i < pds.size(); ++i) out.push_back(query_info(pds[i], static_cast<int>(i)));
@@ -234,7 +242,7 @@ Status Context::init(const ContextOptions& opt) {
   // lavapipe follows a discrete GPU's staging paths (profiling them here).
   const char* unmapped = std::getenv("WB_VK_UNMAPPED");
   map_device_ = opt.map_device_memory && !(unmapped && std::strcmp(unmapped, "1") == 0);
-  WB_TRY(inst, make_instance(opt.validation));
+  WB_TRY(inst, shared_instance(opt.validation));
   instance_ = inst;
   if (opt.validation) {
     auto create_fn = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
@@ -347,7 +355,6 @@ Context::~Context() {
         vkGetInstanceProcAddr(instance_, "vkDestroyDebugUtilsMessengerEXT"));
     if (destroy_fn) destroy_fn(instance_, messenger_, nullptr);
   }
-  if (instance_) vkDestroyInstance(instance_, nullptr);
 }
 
 Status Context::check(VkResult r, const char* what) {

@@ -147,6 +147,8 @@ class Context {
   const DeviceInfo& device() const { return info_; }
   VkDevice vk_device() const { return dev_; }
   bool lost() const { return lost_; }
+  // Marks the device lost, as VK_ERROR_DEVICE_LOST does (fault-injection tests).
+  void inject_device_loss() { lost_ = true; }
   // Errors reported by the validation layer since creation (0 without it).
   uint32_t validation_errors() const { return validation_errors_.load(); }
   // Bytes currently allocated by make_buffer, by kind.
@@ -196,7 +198,7 @@ class Context {
                                                        void* user);
 
   Log* log_ = nullptr;
-  VkInstance instance_ = VK_NULL_HANDLE;
+  VkInstance instance_ = VK_NULL_HANDLE;  // the process-wide one (shared_instance), not owned
   VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
   VkPhysicalDevice phys_ = VK_NULL_HANDLE;
   VkDevice dev_ = VK_NULL_HANDLE;
