@@ -289,27 +289,25 @@ Status Ops::matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, ui
   static constexpr const char* kGemm[3] = {"gemm_f32", "gemm_f16", "gemm_q8_0"};
   static constexpr const char* kMatmul[3] = {"matmul_f32", "matmul_f16", "matmul_q8_0"};
   const uint32_t nbind = W.type == WeightType::q8_0 ? 4 : 3;
+  // Prefill chunks: the shared-memory tiled product (gemm_body.glsl), 64 x 64
+  // per workgroup; fewer vectors: the per-row kernels, ROWS x NB per workgroup.
+  const Pipeline* pipe = nullptr;
+  uint32_t group_rows = kGemmTile, group_vecs = kGemmTile;
   if (n_vec >= kGemmMinVectors && gemm_enabled()) {
-    // Prefill chunks: the shared-memory tiled product (gemm_body.glsl).
     WB_TRY(g, ctx_->pipeline(kGemm[t], nbind, sizeof(MatmulPush)));
-    for (const MatrixPart& part : W.parts) {
-      MatmulPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
-                      static_cast<uint32_t>(act), accumulate ? 1u : 0u};
-      const Buffer* bufs[4] = {&part.w, &x, &y, &part.scales};
-      WB_CHECK(cs.dispatch(*g, std::span<const Buffer* const>(bufs, nbind), &push, sizeof push,
-                           groups(part.rows, kGemmTile), groups(n_vec, kGemmTile)));
-    }
-    return {};
+    pipe = g;
+  } else {
+    group_rows = n_vec == 1 ? storage_tile().decode_rows : storage_tile().rows;
+    group_vecs = std::min(storage_tile().max_nb, n_vec <= 1 ? 1u : n_vec <= 2 ? 2u : n_vec <= 4 ? 4u : 8u);
+    WB_TRY(p, ctx_->pipeline(kMatmul[t], nbind, sizeof(MatmulPush), {group_vecs, group_rows}));
+    pipe = p;
   }
-  const uint32_t rows = n_vec == 1 ? storage_tile().decode_rows : storage_tile().rows;
-  const uint32_t nb = std::min(storage_tile().max_nb, n_vec <= 1 ? 1u : n_vec <= 2 ? 2u : n_vec <= 4 ? 4u : 8u);
-  WB_TRY(p, ctx_->pipeline(kMatmul[t], nbind, sizeof(MatmulPush), {nb, rows}));
   for (const MatrixPart& part : W.parts) {
     MatmulPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
                     static_cast<uint32_t>(act), accumulate ? 1u : 0u};
     const Buffer* bufs[4] = {&part.w, &x, &y, &part.scales};
-    WB_CHECK(cs.dispatch(*p, std::span<const Buffer* const>(bufs, nbind), &push, sizeof push,
-                         groups(part.rows, rows), groups(n_vec, nb)));
+    WB_CHECK(cs.dispatch(*pipe, std::span<const Buffer* const>(bufs, nbind), &push, sizeof push,
+                         groups(part.rows, group_rows), groups(n_vec, group_vecs)));
   }
   return {};
 }
