@@ -1,9 +1,9 @@
-// Workgroup-wide sums for kernels with local_size_x = 64 (included, not compiled
-// alone). Every invocation of the workgroup must call them (they use barriers).
+// Workgroup-wide sums for kernels of up to 256 invocations (included, not
+// compiled alone). Every invocation of the workgroup must call them (they use barriers).
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 
-shared vec2 red2_sh[16];  // one slot per subgroup (subgroup size >= 4)
+shared vec2 red2_sh[64];  // one slot per subgroup (256 invocations, subgroup size >= 4)
 
 vec2 wg_sum2(vec2 v) {
   vec2 s = subgroupAdd(v);

@@ -372,7 +372,8 @@ Status Ops::group_norm(CommandStream& cs, const Buffer& x, const Buffer& y, cons
 Status Ops::ln_mix_shift(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& w, const Buffer& b,
                          const Buffer& mix, const Buffer& out, const LnMixShiftPush& push) {
   if (push.C % 4 != 0) return make_error(Errc::internal, "vulkan ln_mix_shift: C {} is not a multiple of 4", push.C);
-  WB_TRY(p, ctx_->pipeline("ln_mix_shift", 6, sizeof(LnMixShiftPush)));
+  const uint32_t wg = ctx_->prefers_texel_kernels() ? 64 : 256;  // see ln_mix_shift.comp
+  WB_TRY(p, ctx_->pipeline("ln_mix_shift", 6, sizeof(LnMixShiftPush), {wg}));
   return cs.dispatch(*p, {&x, &state, &w, &b, &mix, &out}, &push, sizeof push, push.n_vec);
 }
 
