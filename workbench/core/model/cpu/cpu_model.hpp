@@ -36,7 +36,8 @@ class WeightReader {
   // A (rows, cols) matrix in PyTorch order (y = W x), used in place.
   Result<Mat> mat(const std::string& name, int64_t rows, int64_t cols);
   // A matrix stored as (cols, rows), i.e. used as x @ W in PyTorch: transposed
-  // once into an f32 copy (only small LoRA matrices take this path).
+  // once into a copy (only small LoRA matrices take this path). F16 stays f16,
+  // so decode reads the file's bytes, not twice as many; others become f32.
   Result<Mat> mat_transposed(const std::string& name, int64_t rows, int64_t cols);
   // Slice s of a 3-D tensor (k, rows, cols) as a matrix.
   Result<Mat> mat_slice(const std::string& name, int64_t k, int64_t s, int64_t rows, int64_t cols);
