@@ -35,14 +35,14 @@ Result<std::vector<float>> WeightReader::vec(const std::string& name, int64_t nu
   return all_f32(*t);
 }
 
-Mat WeightReader::own(std::vector<float> v, int64_t rows, int64_t cols) {
+Mat WeightReader::own(std::vector<float> v, int64_t rows, int64_t cols, DType dtype) {
   store_.push_back(std::move(v));  // moving a vector keeps its buffer, so the pointer stays valid
   Mat m;
-  m.dtype = DType::f32;
+  m.dtype = dtype;
   m.rows = rows;
   m.cols = cols;
   m.data = reinterpret_cast<const uint8_t*>(store_.back().data());
-  m.row_bytes = static_cast<uint64_t>(cols) * 4;
+  m.row_bytes = static_cast<uint64_t>(cols) * (dtype == DType::f16 ? 2 : 4);
   return m;
 }
 
@@ -88,20 +88,12 @@ Result<Mat> WeightReader::mat_transposed(const std::string& name, int64_t rows, 
     return make_error(Errc::format, "{}: tensor '{}' has shape {}, expected ({}, {})", tf_.path, name,
                       shape_str(t->shape), cols, rows);
   if (t->dtype == DType::f16 && !dequantize_) {
-    // The halves live in a float vector's storage (owned by store_ like own()'s).
     const size_t n = static_cast<size_t>(rows * cols);
-    std::vector<float> buf((n + 1) / 2);
+    std::vector<float> buf((n + 1) / 2);  // the halves, two per float slot
     auto* dst = reinterpret_cast<uint8_t*>(buf.data());
     for (int64_t c = 0; c < cols; ++c)
       for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + 2 * (r * cols + c), t->data + 2 * (c * rows + r), 2);
-    store_.push_back(std::move(buf));
-    Mat m;
-    m.dtype = DType::f16;
-    m.rows = rows;
-    m.cols = cols;
-    m.data = reinterpret_cast<const uint8_t*>(store_.back().data());
-    m.row_bytes = static_cast<uint64_t>(cols) * 2;
-    return m;
+    return own(std::move(buf), rows, cols, DType::f16);
   }
   WB_TRY(v, all_f32(*t));
   std::vector<float> tr(v.size());

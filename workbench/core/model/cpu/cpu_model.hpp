@@ -49,7 +49,9 @@ class WeightReader {
 
  private:
   Result<std::vector<float>> all_f32(const TensorView& t) const;
-  Mat own(std::vector<float> v, int64_t rows, int64_t cols);
+  // A matrix whose elements (f32, or f16 packed two per float slot) live in `v`,
+  // which store_ keeps.
+  Mat own(std::vector<float> v, int64_t rows, int64_t cols, DType dtype = DType::f32);
   const TensorFile& tf_;
   bool dequantize_;
   std::vector<std::vector<float>>& store_;
