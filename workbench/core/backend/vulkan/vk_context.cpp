@@ -700,8 +700,8 @@ Status CommandStream::dispatch(const Pipeline& p, std::span<const BufferRange> b
   if (gx == 0 || gy == 0 || gz == 0) return {};
   if (buffers.size() > 16) return make_error(Errc::internal, "vulkan: too many bindings");
   VkBufferView views[16];
-  std::vector<uint64_t> key;
-  key.reserve(1 + 3 * buffers.size());
+  std::vector<uint64_t>& key = key_;  // reused: no allocation per dispatch on a cache hit
+  key.clear();
   key.push_back(reinterpret_cast<uint64_t>(p.set_layout));
   for (size_t i = 0; i < buffers.size(); ++i) {
     const Buffer* b = buffers[i].buf;
@@ -739,7 +739,7 @@ Status CommandStream::dispatch(const Pipeline& p, std::span<const BufferRange> b
       }
     }
     vkUpdateDescriptorSets(ctx_->vk_device(), static_cast<uint32_t>(buffers.size()), writes, 0, nullptr);
-    set_cache_.emplace(std::move(key), set);
+    set_cache_.emplace(key, set);
   }
   barrier();
   vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline);

@@ -270,6 +270,7 @@ class CommandStream {
   size_t desc_pool_cur_ = 0;
   static constexpr size_t kMaxCachedSets = 8192;
   std::map<std::vector<uint64_t>, VkDescriptorSet> set_cache_;
+  std::vector<uint64_t> key_;  // the lookup key of the dispatch being recorded
   uint64_t cache_epoch_ = 0;  // ctx_->buffers_freed() when the cache was filled
   bool recording_ = false;
   bool pending_write_ = false;

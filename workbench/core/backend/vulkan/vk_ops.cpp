@@ -43,10 +43,10 @@ bool gemm_enabled() {
   }();
   return on;
 }
-// Rows per matrix part: within a dispatch's group-count limit at one row per
-// workgroup, and a power of two so a 65536-row head splits evenly.
+// Rows per matrix part: within the 65535 workgroups per dimension that Vulkan
+// guarantees at one row per workgroup, and a power of two so a 65536-row head
+// splits evenly.
 constexpr uint32_t kMaxPartRows = 32768;
-constexpr uint32_t kMaxGroups = 65535;  // minimum maxComputeWorkGroupCount guaranteed by Vulkan
 
 uint32_t groups(uint64_t n, uint32_t per) { return static_cast<uint32_t>((n + per - 1) / per); }
 
@@ -405,29 +405,31 @@ Status Ops::wkv7(CommandStream& cs, std::span<const Buffer* const> bufs, const W
   if (push.N == 0 || push.N > 64 || push.C % push.N != 0)
     return make_error(Errc::unsupported, "vulkan wkv7: head size {} (C {}) is not supported (1..64)", push.N, push.C);
   if (bufs.size() != 10) return make_error(Errc::internal, "vulkan wkv7: 10 buffers expected");
+  // The recurrence writes the raw output; wkv7_out then applies the output
+  // norm in parallel over every vector. CPU devices (head size 64): wkv7_tex,
+  // without barriers or shared memory; GPUs: wkv7_sg, one subgroup per state row.
+  const Pipeline* rec = nullptr;
+  Wkv7Push rp = push;
+  uint32_t rec_groups = 0;
   if (ctx_->prefers_texel_kernels() && push.N == 64) {
-    // CPU devices: the recurrence without barriers or shared memory, then the
-    // output norm in parallel over every vector (wkv7_tex.comp, wkv7_out.comp).
     const Binding kinds[8] = {Binding::texel_f32, Binding::texel_f32, Binding::texel_f32, Binding::texel_f32,
                               Binding::texel_f32, Binding::storage,   Binding::storage,   Binding::storage};
     WB_TRY(pt, ctx_->pipeline("wkv7_tex", std::span<const Binding>(kinds, 8), sizeof(Wkv7Push)));
-    WB_TRY(po, ctx_->pipeline("wkv7_out", 6, sizeof(Wkv7Push)));
-    // bufs: r w k v kk a g state params out
-    WB_CHECK(cs.dispatch(*pt, {bufs[0], bufs[1], bufs[2], bufs[4], bufs[5], bufs[3], bufs[7], bufs[9]}, &push,
-                         sizeof push, push.C / 64, n_seq));
-    return cs.dispatch(*po, {bufs[9], bufs[0], bufs[2], bufs[3], bufs[6], bufs[8]}, &push, sizeof push,
-                       push.C / push.N, push.n_vec);
+    rec = pt;
+    rec_groups = push.C / 64;
+  } else {
+    const uint32_t sg = ctx_->device().subgroup_size;
+    if (sg < 8 || sg > 256)
+      return make_error(Errc::unsupported, "vulkan wkv7: subgroup size {} is not supported (8..256)", sg);
+    WB_TRY(ps, ctx_->pipeline("wkv7_sg", 8, sizeof(Wkv7Push)));
+    rec = ps;
+    rp.pad = 256 / sg;  // rows per workgroup
+    rec_groups = (push.C + rp.pad - 1) / rp.pad;
   }
-  // GPUs: one subgroup per state row (wkv7_sg.comp), then the same output norm.
-  const uint32_t sg = ctx_->device().subgroup_size;
-  if (sg < 8 || sg > 256)
-    return make_error(Errc::unsupported, "vulkan wkv7: subgroup size {} is not supported (8..256)", sg);
-  Wkv7Push p = push;
-  p.pad = 256 / sg;  // rows per workgroup
-  WB_TRY(ps, ctx_->pipeline("wkv7_sg", 8, sizeof(Wkv7Push)));
   WB_TRY(po, ctx_->pipeline("wkv7_out", 6, sizeof(Wkv7Push)));
-  WB_CHECK(cs.dispatch(*ps, {bufs[0], bufs[1], bufs[2], bufs[4], bufs[5], bufs[3], bufs[7], bufs[9]}, &p, sizeof p,
-                       (push.C + p.pad - 1) / p.pad, n_seq));
+  // bufs: r w k v kk a g state params out
+  WB_CHECK(cs.dispatch(*rec, {bufs[0], bufs[1], bufs[2], bufs[4], bufs[5], bufs[3], bufs[7], bufs[9]}, &rp,
+                       sizeof rp, rec_groups, n_seq));
   return cs.dispatch(*po, {bufs[9], bufs[0], bufs[2], bufs[3], bufs[6], bufs[8]}, &push, sizeof push,
                      push.C / push.N, push.n_vec);
 }
