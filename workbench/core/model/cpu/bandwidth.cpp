@@ -9,21 +9,23 @@
 #include <vector>
 
 #include "core/model/cpu/matmul.hpp"
+#include "core/model/cpu/simd_kernels.hpp"
 
 namespace wb::cpu {
 namespace {
 
 // Four independent accumulators keep several loads in flight per thread.
-// With `prefetch`, each 128-byte step also asks for the lines 6 KiB ahead
-// (the decode kernel's distance): on this kind of VM that reads ~5-10%
+// With `prefetch`, each 128-byte step also asks for the lines
+// simd::kDecodePrefetchBytes ahead (the decode kernel's distance): on this kind of VM that reads ~5-10%
 // faster than the hardware prefetcher alone, so passes try both.
 __attribute__((target("avx2"))) float sum_avx2(const float* p, std::size_t n, bool prefetch) {
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   std::size_t i = 0;
   for (; i + 32 <= n; i += 32) {
     if (prefetch) {
-      _mm_prefetch(reinterpret_cast<const char*>(p + i) + 6144, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p + i) + 6144 + 64, _MM_HINT_T0);
+      const char* ahead = reinterpret_cast<const char*>(p + i) + simd::kDecodePrefetchBytes;
+      _mm_prefetch(ahead, _MM_HINT_T0);
+      _mm_prefetch(ahead + 64, _MM_HINT_T0);
     }
     a0 = _mm256_add_ps(a0, _mm256_load_ps(p + i));
     a1 = _mm256_add_ps(a1, _mm256_load_ps(p + i + 8));

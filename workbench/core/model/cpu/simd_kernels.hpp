@@ -30,6 +30,16 @@ struct MatRef {
 void avx512_rows(const MatRef& m, const float* x, int n, float* y, int64_t r0, int64_t r1);
 void avx2_rows(const MatRef& m, const float* x, int n, float* y, int64_t r0, int64_t r1);
 
+// How far ahead of each row's read position decode prefetches, at least
+// (bandwidth.cpp's prefetching passes use the same distance). Rows are
+// consecutive in memory and read four at a time, so the row kernel asks for
+// the same place in the next group of four (6 KiB for 768-wide f16 rows), but
+// never less than this and never more than 32 KiB: measured on this kind of
+// VM, 768 bytes ahead streamed at ~0.75-0.8 of a plain two-thread sum and the
+// next group at ~1.0-1.1 (0.45B decode: fraction ~0.80 -> ~0.89 against a
+// fixed 6 KiB, which lands inside the current group for 1024-wide rows).
+constexpr int64_t kDecodePrefetchBytes = 6144;
+
 // Sequence GEMM (prefill chunks, batches over 4 columns): the same y = W x as
 // the *_rows kernels and bit-identical to them per output, for row blocks
 // [b0, b1) (block b = rows b*kGemmRows ...), all n columns.
