@@ -78,16 +78,25 @@ double median(std::vector<double> v) {
 
 int policy_of(pid_t tid) { return sched_getscheduler(tid); }
 
+// Runs the script `lines` after "new-project DIR/p.wbstory <tiny model>" under
+// Xvfb with `args`, `env` and a frame log (DIR/<tag>.tsv); returns its rows.
+std::vector<Row> run_with_frame_log(const fs::path& dir, const std::string& lines, const std::string& args = "",
+                                    const std::string& env = "", const std::string& tag = "frames") {
+  std::ofstream(dir / "s.txt") << "new-project " << (dir / "p.wbstory").string() << " " << wb::test::fixture(kTiny)
+                               << "\n" << lines;
+  const fs::path log = dir / (tag + ".tsv");
+  REQUIRE(run_gui(dir, "--script " + quote((dir / "s.txt").string()) + " " + args + " --frame-log " +
+                           quote(log.string()),
+                  env) == 0);
+  return read_frame_log(log);
+}
+
 }  // namespace
 
 TEST_CASE("frame log: one row per frame, its phases and render steps add up", "[gui]") {
   auto dir = wb::test::temp_dir("gui-frame-log");
-  const std::string model = wb::test::fixture(kTiny);
-  std::ofstream(dir / "s.txt") << "new-project " << (dir / "p.wbstory").string() << " " << model
-                               << "\ntype Once upon a time\nframes 5\ncontinue 300\nwait-generation\nframes 5\n";
-  REQUIRE(run_gui(dir, "--script " + quote((dir / "s.txt").string()) + " --frame-log " +
-                           quote((dir / "frames.tsv").string())) == 0);
-  auto rows = read_frame_log(dir / "frames.tsv");
+  auto rows =
+      run_with_frame_log(dir, "type Once upon a time\nframes 5\ncontinue 300\nwait-generation\nframes 5\n");
   REQUIRE(rows.size() >= 10);
   int gen = 0, idle = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -106,13 +115,8 @@ TEST_CASE("frame log: one row per frame, its phases and render steps add up", "[
 
 TEST_CASE("frames are paced while the model generates (WB_GENERATING_FPS)", "[gui]") {
   auto dir = wb::test::temp_dir("gui-frame-pace");
-  const std::string model = wb::test::fixture(kTiny);
-  std::ofstream(dir / "s.txt") << "new-project " << (dir / "p.wbstory").string() << " " << model
-                               << "\ntype Once upon a time\ncontinue 1500\nwait-generation\n";
-  REQUIRE(run_gui(dir, "--script " + quote((dir / "s.txt").string()) + " --frame-log " +
-                           quote((dir / "frames.tsv").string()),
-                  "WB_GENERATING_FPS=8") == 0);
-  auto rows = read_frame_log(dir / "frames.tsv");
+  auto rows =
+      run_with_frame_log(dir, "type Once upon a time\ncontinue 1500\nwait-generation\n", "", "WB_GENERATING_FPS=8");
   std::vector<double> gaps;
   for (std::size_t i = 1; i < rows.size(); ++i)
     if (rows[i].kind == "gen" && rows[i - 1].kind == "gen") gaps.push_back(rows[i].t - rows[i - 1].t);
@@ -148,14 +152,9 @@ TEST_CASE("the tiled panes look as they did with their own backgrounds", "[gui]"
 
 TEST_CASE("the tiled panes draw no backgrounds of their own: fewer vertices than with WB_PANE_BACKGROUNDS=1", "[gui]") {
   auto dir = wb::test::temp_dir("gui-pane-vertices");
-  const std::string model = wb::test::fixture(kTiny);
-  std::ofstream(dir / "s.txt") << "new-project " << (dir / "p.wbstory").string() << " " << model << "\nframes 8\n";
   auto last_vertices = [&](const std::string& env, const std::string& tag) {
-    REQUIRE(run_gui(dir, "--script " + quote((dir / "s.txt").string()) + " --size 1000x700 --frame-log " +
-                             quote((dir / (tag + ".tsv")).string()),
-                    env) == 0);
+    auto rows = run_with_frame_log(dir, "frames 8\n", "--size 1000x700", env, tag);
     fs::remove(dir / "p.wbstory");
-    auto rows = read_frame_log(dir / (tag + ".tsv"));
     REQUIRE(rows.size() >= 5);
     return rows.back().vertices;  // settled: the panes tiled for several frames
   };
