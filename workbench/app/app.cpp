@@ -323,20 +323,22 @@ bool App::finish_open_model(const std::string& path, std::unique_ptr<Model> m) {
     }
     attach_story(std::move(*s), std::move(m), path);
   } else {
-    model = std::move(m);
-    model_path = path;
+    install_model(std::move(m), path);
   }
   remember(settings.recent_models, path);
   return true;
 }
 
+void App::install_model(std::unique_ptr<Model> m, const std::string& path) {
+  if (m && gate_model_for_frames) m->set_step_gate(&frame_gate);
+  model = std::move(m);
+  model_path = path;
+}
+
 void App::attach_story(std::unique_ptr<session::Story> s, std::unique_ptr<Model> m, const std::string& mpath) {
   if (plugins) host::attach_story(plugins->services(), nullptr);
   story = std::move(s);
-  if (m) {
-    model = std::move(m);
-    model_path = mpath;
-  }
+  if (m) install_model(std::move(m), mpath);
   if (plugins) host::attach_story(plugins->services(), story.get());
   selected = story->current();
   first_run = false;

@@ -25,6 +25,7 @@
 
 #include "core/model/load.hpp"
 #include "core/session/story.hpp"
+#include "core/util/step_gate.hpp"
 #include "core/util/log.hpp"
 #include "host/plugin_host.hpp"
 
@@ -91,6 +92,12 @@ class App {
   void save_settings();
 
   // ---- model and project ----
+  // Closed by the frame loop while a frame renders on a CPU renderer, so the
+  // model pauses between its steps instead of taking the rasteriser's CPUs
+  // (core/util/step_gate.hpp; README "Frame time while generating"). Declared
+  // before `model`, which holds a pointer to it.
+  StepGate frame_gate;
+  bool gate_model_for_frames = false;  // set before a model is opened
   std::unique_ptr<Model> model;
   std::unique_ptr<session::Story> story;
   std::unique_ptr<host::PluginHost> plugins;
@@ -178,6 +185,7 @@ class App {
   bool finish_open_project(const std::string& path, std::unique_ptr<project::Project> project, std::unique_ptr<Model> m,
                            const std::string& mpath);
   void attach_story(std::unique_ptr<session::Story> s, std::unique_ptr<Model> m, const std::string& mpath);
+  void install_model(std::unique_ptr<Model> m, const std::string& path);  // becomes `model`, behind frame_gate
   void remember(std::vector<std::string>& list, const std::string& item);
 };
 

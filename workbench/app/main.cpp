@@ -193,6 +193,12 @@ int main(int argc, char** argv) {
     const int n = shorten_time_slices(slice_us);
     app.log.debug("{} threads run with {} us time slices", n, slice_us);
   }
+  // On a CPU renderer the model pauses between its steps while a frame
+  // renders (App::frame_gate); WB_FRAME_GATE=0 turns that off, for measuring.
+  {
+    const char* v = std::getenv("WB_FRAME_GATE");
+    app.gate_model_for_frames = r.cpu_device() && !(v && *v == '0');
+  }
   app.start_plugins();
 
   auto open_project_arg = [&app, &args] {
@@ -223,7 +229,7 @@ int main(int argc, char** argv) {
   auto last_boost_refresh = std::chrono::steady_clock::now() - std::chrono::hours(1);
   if (!args->frame_log.empty())
     stats.enable_log({"acquire_ms", "fence_ms", "record_ms", "submit_ms", "present_ms", "vertices", "indices",
-                      "draw_lists", "tokens", "poll_wait_ms"});
+                      "draw_lists", "tokens", "poll_wait_ms", "model_holds", "model_stop_ms"});
   int settle = 3;  // frames drawn after the script so auto-sized windows settle
   int script_errors = 0;
   int last_w = 0, last_h = 0;
@@ -305,7 +311,12 @@ int main(int argc, char** argv) {
       }
       boost.begin();
     }
+    // The model waits at its next step until the frame is on screen (a
+    // no-op unless the model was opened behind the gate: CPU renderers).
+    const uint64_t holds_before = app.frame_gate.holds();
+    app.frame_gate.close();
     const Status end_st = r.end_frame(shot);
+    app.frame_gate.open();
     boost.end();
     if (!end_st) {
       std::fprintf(stderr, "workbench: %s\n", end_st.error().message.c_str());
@@ -317,7 +328,8 @@ int main(int argc, char** argv) {
       stats.end_frame(gen_before && app.generating(), !gen_before && !app.generating(), load_before && app.loading());
       const auto& rt = r.last_timings();
       stats.log_frame({rt.acquire, rt.fence, rt.record, rt.submit, rt.present, double(rt.vertices), double(rt.indices),
-                       double(rt.draw_lists), double(app.progress.tokens), poll_ms});
+                       double(rt.draw_lists), double(app.progress.tokens), poll_ms,
+                       double(app.frame_gate.holds() - holds_before), app.frame_gate.last_stop_ms()});
     }
     if (last) break;
   }

@@ -43,6 +43,7 @@ int run_gui(const fs::path& dir, const std::string& args, const std::string& env
 struct Row {
   std::string kind;
   double t = 0, total = 0, app = 0, ui = 0, render = 0, steps = 0, vertices = 0;
+  double model_holds = 0;  // model steps that waited for this frame's render (App::frame_gate)
 };
 
 std::vector<Row> read_frame_log(const fs::path& p) {
@@ -59,9 +60,9 @@ std::vector<Row> read_frame_log(const fs::path& p) {
   while (std::getline(in, line)) {
     std::istringstream s(line);
     Row r;
-    double frame, acquire, fence, record, submit, present;
+    double frame, acquire, fence, record, submit, present, indices, lists, tokens, poll, stop;
     s >> frame >> r.t >> r.total >> r.kind >> r.app >> r.ui >> r.render >> acquire >> fence >> record >> submit >> present >>
-        r.vertices;
+        r.vertices >> indices >> lists >> tokens >> poll >> r.model_holds >> stop;
     REQUIRE(s);
     CHECK(frame == static_cast<double>(rows.size()));
     r.steps = acquire + fence + record + submit + present;
@@ -125,6 +126,32 @@ TEST_CASE("frames are paced while the model generates (WB_GENERATING_FPS)", "[gu
   // 8 frames a second: 125 ms apart (the loop wakes early only for input, and
   // Xvfb sends none). Drawn as fast as it can, a frame here takes 10-40 ms.
   CHECK(median(gaps) >= 120.0);
+}
+
+TEST_CASE("on a CPU renderer the model waits while a frame renders (WB_FRAME_GATE=0 turns it off)", "[gui]") {
+  auto dir = wb::test::temp_dir("gui-frame-gate");
+  auto holds_while_generating = [&](const std::string& env, const std::string& tag) {
+    fs::remove(dir / "p.wbstory");
+    const fs::path stats = dir / (tag + ".stats");
+    auto rows = run_with_frame_log(dir, "type Once upon a time\ncontinue 3000\nwait-generation\n",
+                                   "--frame-stats " + quote(stats.string()), env, tag);
+    std::ifstream in(stats);
+    std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(report);
+    // Xvfb gives no GPU: the device is lavapipe, a CPU renderer.
+    REQUIRE(report.find("llvmpipe") != std::string::npos);
+    int gen = 0;
+    double holds = 0;
+    for (const Row& r : rows) {
+      if (r.kind != "gen") continue;
+      ++gen;
+      holds += r.model_holds;
+    }
+    REQUIRE(gen >= 3);
+    return holds;
+  };
+  CHECK(holds_while_generating("", "gated") >= 1);
+  CHECK(holds_while_generating("WB_FRAME_GATE=0", "ungated") == 0);
 }
 
 TEST_CASE("the tiled panes look as they did with their own backgrounds", "[gui]") {

@@ -37,6 +37,9 @@ class CountingModel : public Model {
   }
   std::size_t prefill_tokens = 0, decode_tokens = 0;
 
+ protected:
+  void step_gate_changed(const StepGate* gate) override { inner_.set_step_gate(gate); }
+
  private:
   Model& inner_;
   ModelInfo info_;

@@ -11,7 +11,9 @@
 // storage-buffer kernels with unmapped device memory (the discrete-GPU path).
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <future>
 #include <utility>
 
 #include "../rwkv/official_convention.hpp"
@@ -311,6 +313,21 @@ TEST_CASE("vulkan: a lost device is an error the caller recovers from", "[gpu][v
   // The caller recovers with a fresh backend and the same text.
   auto again = vk_load(path, {});
   CHECK(max_abs_diff(run_sequence(*again, kPrompt), expected_logits(tm)) <= 1e-4);
+}
+
+TEST_CASE("vulkan: a model behind a closed step gate pauses before its next submit", "[gpu][vulkan][gate]") {
+  const TinyModel& tm = tiny_models()[4];
+  auto m = vk_load(tiny_path(tm, "FP32"), {});
+  StepGate gate(std::chrono::seconds(10));
+  m->set_step_gate(&gate);
+  gate.close();
+  auto run = std::async(std::launch::async, [&] { return run_sequence(*m, kPrompt); });
+  CHECK(run.wait_for(std::chrono::milliseconds(200)) == std::future_status::timeout);
+  CHECK(gate.holds() >= 1);
+  gate.open();
+  REQUIRE(run.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+  CHECK(max_abs_diff(run.get(), expected_logits(tm)) <= 1e-4);
+  m->set_step_gate(nullptr);
 }
 
 TEST_CASE("vulkan: RWKV-4/5/6 runs raise no validation-layer errors", "[gpu][vulkan][validation]") {

@@ -10,6 +10,7 @@
 // The model never hides state inside itself: a State is an explicit value with
 // a known byte size, so the state tree can snapshot, compare and store it.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "core/util/result.hpp"
+#include "core/util/step_gate.hpp"
 
 namespace wb {
 
@@ -121,6 +123,23 @@ class Model {
   // `logits` is empty. Same logits as B separate calls.
   virtual Status decode(std::span<const int32_t> tokens, std::span<State* const> states,
                         std::span<float> logits) = 0;
+
+  // From now on the model's work waits at `gate` while it is closed, checked
+  // between steps: the CPU backend before each parallel job (tens of
+  // microseconds apart), Vulkan before each submit; its users may pass it too
+  // (a generation does before writing its drafts). nullptr: no gate. The gate
+  // must outlive the model or be unset first. See core/util/step_gate.hpp.
+  void set_step_gate(const StepGate* gate) {
+    step_gate_.store(gate, std::memory_order_release);
+    step_gate_changed(gate);
+  }
+  const StepGate* step_gate() const { return step_gate_.load(std::memory_order_acquire); }
+
+ protected:
+  virtual void step_gate_changed(const StepGate*) {}
+
+ private:
+  std::atomic<const StepGate*> step_gate_{nullptr};
 };
 
 }  // namespace wb

@@ -428,8 +428,9 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
     // quadratic (8,000 tokens ran at a third of the speed of 2,000). Writes
     // come every kDraftWriteInterval, or less often when a write takes longer
     // than 1/kDraftWriteShare of that (huge drafts), and once at the end.
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= next_draft_write) {
+    if (std::chrono::steady_clock::now() >= next_draft_write) {
+      if (const StepGate* g = model_->step_gate()) g->pass();  // a long write is a step too
+      const auto w0 = std::chrono::steady_clock::now();
       auto ws = project_->write_provisional(drafts, ords);
       if (!ws) {
         failure = std::move(ws);
@@ -437,7 +438,7 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
       }
       const auto done = std::chrono::steady_clock::now();
       next_draft_write = done + std::max<std::chrono::steady_clock::duration>(kDraftWriteInterval,
-                                                                              (done - now) * kDraftWriteShare);
+                                                                              (done - w0) * kDraftWriteShare);
     }
   }
 

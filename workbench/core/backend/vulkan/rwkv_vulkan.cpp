@@ -455,6 +455,7 @@ Status RwkvVulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<St
   const uint32_t n = static_cast<uint32_t>(tokens.size());
   const uint32_t C = C_, V = static_cast<uint32_t>(info_.n_vocab);
   if (n != T * n_seq || n > max_vec_) return make_error(Errc::internal, "vulkan rwkv: bad batch shape");
+  if (const StepGate* g = step_gate()) g->pass();
   WB_CHECK(embed(tokens, static_cast<float*>(in_.mapped())));
   WB_CHECK(make_resident(states));
   std::vector<const VkStateStore*> slots(n_seq);

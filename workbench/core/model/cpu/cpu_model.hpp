@@ -81,6 +81,7 @@ class CpuModel : public Model {
   static constexpr int kChunk = 96;
 
  protected:
+  void step_gate_changed(const StepGate* gate) override { pool_.set_gate(gate); }
   // Reads emb, ln0, ln_out, head and fills the common ModelInfo fields.
   Status read_common(WeightReader& wr);
   // Runs n columns (after ln0) through all blocks, updating their states.

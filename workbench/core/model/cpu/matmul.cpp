@@ -51,7 +51,12 @@ void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
     uint64_t g = generation_.load(std::memory_order_acquire);
+    const StepGate* gate = gate_.load(std::memory_order_acquire);
     for (int spin = 0; g == seen && spin < kSpinIters + kYieldIters; ++spin) {
+      // A closed gate means the next job is a while off (the caller waits
+      // there for a frame to render): sleep now rather than spin on a CPU
+      // the renderer needs.
+      if (gate && gate->closed()) break;
       if (spin < kSpinIters)
         cpu_relax();
       else
@@ -75,6 +80,7 @@ void ThreadPool::worker_loop() {
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t)>& fn) {
   if (n <= 0) return;
+  if (const StepGate* g = gate_.load(std::memory_order_acquire)) g->pass();
   if (workers_.empty() || n == 1) {
     for (int64_t i = 0; i < n; ++i) fn(i);
     return;

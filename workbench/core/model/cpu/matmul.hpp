@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/model/tensor_file.hpp"
+#include "core/util/step_gate.hpp"
 
 namespace wb::cpu {
 
@@ -48,6 +49,8 @@ class ThreadPool {
   int size() const { return static_cast<int>(workers_.size()) + 1; }
   // Calls fn(i) for every i in [0, n), spread over the threads; returns when all are done.
   void parallel_for(int64_t n, const std::function<void(int64_t)>& fn);
+  // Every parallel_for first passes `gate` (nullptr: none); Model::set_step_gate.
+  void set_gate(const StepGate* gate) { gate_.store(gate, std::memory_order_release); }
 
  private:
   void worker_loop();
@@ -61,6 +64,7 @@ class ThreadPool {
   alignas(64) std::atomic<uint64_t> open_{0};  // generation of the job still taking workers, 0 = none
   alignas(64) std::atomic<int> busy_{0};       // workers inside a job
   std::atomic<bool> stop_{false};
+  std::atomic<const StepGate*> gate_{nullptr};
 };
 
 // Which SIMD kernels matmul uses: the best the CPU has, unless lowered with
