@@ -46,8 +46,16 @@ void FlowLayout::update(const std::vector<FlowPiece>& pieces, float wrap_width, 
     clear();
   }
   if (line_start_.empty() || line_origin_.size() != line_start_.size()) clear();
+  // Lines depend only on the text and where it starts, so a piece whose text
+  // is unchanged keeps its lines under a new key or colour: when a generation
+  // is accepted, the streamed continuation becomes its node in place (laying
+  // a 12,000-token continuation out again took ~40 ms, one long frame).
   std::size_t k = 0;
-  while (k < pieces_.size() && k < pieces.size() && pieces_[k].key == pieces[k].key && pieces_[k].text == pieces[k].text) ++k;
+  while (k < pieces_.size() && k < pieces.size() && pieces_[k].text == pieces[k].text) {
+    pieces_[k].key = pieces[k].key;
+    pieces_[k].colour = pieces[k].colour;
+    ++k;
+  }
   if (k == pieces_.size() && k == pieces.size()) return;
 
   // The layout state after piece k-1 (or the empty start).
@@ -141,7 +149,7 @@ std::string FlowLayout::describe() const {
     const std::size_t e = l + 1 < line_start_.size() ? line_start_[l + 1] : runs_.size();
     for (std::size_t r = line_start_[l]; r < e; ++r) {
       const Run& run = runs_[r];
-      out += std::to_string(static_cast<int>(run.x * 10)) + ":" +
+      out += std::to_string(static_cast<int>(run.x * 10)) + "#" + std::to_string(pieces_[run.piece].colour) + ":" +
              pieces_[run.piece].text.substr(run.begin, run.end - run.begin) + "|";
     }
     out += "\n";

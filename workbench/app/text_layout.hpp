@@ -34,8 +34,9 @@ class FlowLayout {
   // Bytes laid out again by the last update() (0 when nothing changed): for tests and stats.
   std::size_t last_relayout_bytes() const { return relaid_; }
   void clear();
-  // Each line's text and the x of its runs ("12.0:text"), lines joined by
-  // '\n': what tests compare between an incremental and a fresh layout.
+  // Each line's text and the x and colour of its runs ("120#4294967295:text"),
+  // lines joined by '\n': what tests compare between an incremental and a
+  // fresh layout.
   std::string describe() const;
 
  private:

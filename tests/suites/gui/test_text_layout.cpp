@@ -72,6 +72,16 @@ TEST_CASE("the editor layout: incremental updates equal a fresh layout and redo 
   CHECK(inc.describe() == fresh.describe());  // every word at the same place
   CHECK(inc.line_count() > lines_ab);
 
+  // The generation is accepted: the streamed piece becomes node 4, drawn
+  // opaque. Same text, so nothing is laid out again; only its colour changes.
+  const ImU32 accepted = IM_COL32(140, 204, 255, 255);
+  inc.update({{1, a, IM_COL32_WHITE}, {2, b, IM_COL32_WHITE}, {4, streamed, accepted}}, wrap, fonts.font(), size);
+  CHECK(inc.last_relayout_bytes() == 0);
+  FlowLayout fresh_accepted;
+  fresh_accepted.update({{1, a, IM_COL32_WHITE}, {2, b, IM_COL32_WHITE}, {4, streamed, accepted}}, wrap, fonts.font(), size);
+  CHECK(inc.describe() == fresh_accepted.describe());
+  CHECK(inc.describe() != fresh.describe());  // the colour did change
+
   // A different second piece (another branch): lines of piece 1 are kept.
   const std::string c = words(40, 5);
   inc.update({{1, a, IM_COL32_WHITE}, {3, c, IM_COL32_WHITE}}, wrap, fonts.font(), size);
