@@ -85,6 +85,54 @@ TEST_CASE("a story is written as it changes and reopens as it was", "[tree][proj
   CHECK(d > c);
 }
 
+TEST_CASE("a draft in flight is stored once, then grows by appended parts that a full write replaces",
+          "[tree][project]") {
+  auto dir = test::temp_dir("story_draft_parts");
+  auto file = dir / "s.wbstory";
+  auto s = new_story(file, nullptr);
+  const NodeId a = *s->append(s->tree_root(), "Start. ");
+  project::Project& p = s->project();
+
+  tree::Node d;
+  d.id = 1000;
+  d.parent = a;
+  d.origin = "model";
+  std::vector<project::Project::DraftMark> marks(1);
+  const std::vector<std::size_t> ords = {0};
+  auto grow_to = [&](const std::string& text) {
+    while (d.tokens.size() < text.size()) {
+      const char c = text[d.tokens.size()];
+      d.text += c;
+      d.tokens.push_back(static_cast<unsigned char>(c));
+      d.alternatives.push_back({{static_cast<unsigned char>(c), 0.5f}, {'?', 0.25f}});
+    }
+    REQUIRE(p.write_drafts(std::span<const tree::Node>(&d, 1), ords, marks).ok());
+  };
+  grow_to("ab");  // the node itself
+  CHECK(*p.draft_part_count() == 0);
+  grow_to("abcd");
+  grow_to("abcdef");
+  grow_to("abcdef");  // nothing new: nothing written
+  CHECK(*p.draft_part_count() == 2);
+
+  auto t = p.load_tree();
+  REQUIRE(t.ok());
+  const tree::Node* got = t->find(1000);
+  REQUIRE(got != nullptr);
+  CHECK(got->text == "abcdef");
+  CHECK(got->tokens == d.tokens);
+  CHECK(got->alternatives == d.alternatives);
+  CHECK(t->path_text(1000) == "Start. abcdef");
+
+  // The accepted node is written whole; its parts go.
+  REQUIRE(p.sync(*t, std::vector<NodeId>{1000}).ok());
+  CHECK(*p.draft_part_count() == 0);
+  auto again = p.load_tree();
+  REQUIRE(again.ok());
+  CHECK(again->find(1000)->text == "abcdef");
+  CHECK(again->find(1000)->alternatives == d.alternatives);
+}
+
 TEST_CASE("reopening a project and continuing from a stored leaf computes nothing", "[tree][project][rwkv]") {
   auto inner = test::tiny_model();
   auto dir = test::temp_dir("story_reopen_compute");
@@ -341,6 +389,8 @@ TEST_CASE("a version 1 project is migrated on open", "[tree][project]") {
   CHECK(t->find_by_label("greet") == std::vector<tree::NodeId>{2});
   auto keys = (*pr)->snapshot_keys("any");  // the version 2 table exists now
   CHECK(keys.ok());
+  auto parts = (*pr)->draft_part_count();  // and version 3's
+  CHECK(parts.ok());
 }
 
 TEST_CASE("snapshots pushed out by the budget spill to the project file", "[tree][snapshot][project][rwkv]") {

@@ -51,7 +51,7 @@ Error db_error(sqlite3* db, const std::string& path, const char* what) {
   return make_error(Errc::io, "project file '{}': {} failed: {}", path, what, db ? sqlite3_errmsg(db) : "no database");
 }
 
-std::string tokens_blob(const std::vector<int32_t>& t) {
+std::string tokens_blob(std::span<const int32_t> t) {
   std::string b(t.size() * 4, '\0');
   for (std::size_t i = 0; i < t.size(); ++i) {
     uint32_t v = static_cast<uint32_t>(t[i]);
@@ -67,7 +67,7 @@ uint32_t rd32(const std::string& b, std::size_t off) {
 }
 
 // Per token: one byte n, then n pairs (int32 token, float32 probability).
-std::string alts_blob(const std::vector<std::vector<sampling::TokenProb>>& alts) {
+std::string alts_blob(std::span<const std::vector<sampling::TokenProb>> alts) {
   std::string b;
   for (const auto& a : alts) {
     std::size_t n = std::min<std::size_t>(a.size(), 255);
@@ -114,6 +114,9 @@ const char* const kMigrations[] = {
     " n_state INTEGER NOT NULL, n_logits INTEGER NOT NULL, data BLOB NOT NULL,"
     " PRIMARY KEY(node, pos, model_key));"
     "CREATE INDEX nodes_parent ON nodes(parent);",
+    // 2 -> 3: a generation in flight appends its growth here (write_drafts).
+    "CREATE TABLE draft_parts(node INTEGER NOT NULL, seq INTEGER NOT NULL, text BLOB NOT NULL,"
+    " tokens BLOB NOT NULL, alternatives BLOB NOT NULL, PRIMARY KEY(node, seq));",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -253,6 +256,14 @@ Status Project::write_node(const Node& n, std::size_t ord) {
   s.bind(12, n.bookmark ? 1 : 0);
   s.bind(13, n.metadata);
   if (s.step() != SQLITE_DONE) return db_error(db_, path_, "writing a node");
+  return delete_draft_parts(n.id);  // the whole node is stored now
+}
+
+Status Project::delete_draft_parts(NodeId id) {
+  Stmt s(db_, "DELETE FROM draft_parts WHERE node = ?");
+  if (!s.ok()) return db_error(db_, path_, "writing a node");
+  s.bind(1, static_cast<int64_t>(id));
+  if (s.step() != SQLITE_DONE) return db_error(db_, path_, "writing a node");
   return {};
 }
 
@@ -268,7 +279,8 @@ Status Project::sync(const tree::Tree& t, std::span<const NodeId> ids) {
           ord = static_cast<std::size_t>(std::find(p->children.begin(), p->children.end(), id) - p->children.begin());
         WB_CHECK(write_node(*n, ord));
       } else {
-        for (const char* sql : {"DELETE FROM nodes WHERE id = ?", "DELETE FROM snapshots WHERE node = ?"}) {
+        for (const char* sql : {"DELETE FROM nodes WHERE id = ?", "DELETE FROM snapshots WHERE node = ?",
+                                "DELETE FROM draft_parts WHERE node = ?"}) {
           Stmt s(db_, sql);
           if (!s.ok()) return db_error(db_, path_, "deleting a node");
           s.bind(1, static_cast<int64_t>(id));
@@ -286,17 +298,80 @@ Status Project::sync(const tree::Tree& t, std::span<const NodeId> ids) {
   return exec("COMMIT");
 }
 
-Status Project::write_provisional(std::span<const Node> nodes, std::span<const std::size_t> ords) {
+Status Project::write_drafts(std::span<const Node> nodes, std::span<const std::size_t> ords,
+                             std::span<DraftMark> written) {
+  if (written.size() != nodes.size()) return make_error(Errc::internal, "write_drafts: one mark per node");
   std::lock_guard lk(mu_);
   WB_CHECK(exec("BEGIN IMMEDIATE"));
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    auto st = write_node(nodes[i], i < ords.size() ? ords[i] : 0);
-    if (!st) {
-      (void)exec("ROLLBACK");
-      return st;
+  auto body = [&]() -> Status {
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const Node& n = nodes[i];
+      DraftMark& m = written[i];
+      const bool grew_at_end = m.stored && n.tokens.size() >= m.tokens && n.text.size() >= m.bytes &&
+                               n.alternatives.size() == n.tokens.size();
+      if (!grew_at_end) {  // first write, or a shape appending cannot express: the whole node
+        WB_CHECK(write_node(n, i < ords.size() ? ords[i] : 0));
+        m = DraftMark{n.tokens.size(), n.text.size(), true};
+        continue;
+      }
+      if (n.tokens.size() == m.tokens && n.text.size() == m.bytes) continue;
+      Stmt s(db_,
+             "INSERT INTO draft_parts(node, seq, text, tokens, alternatives)"
+             " VALUES(?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM draft_parts WHERE node = ?1), ?2, ?3, ?4)");
+      if (!s.ok()) return db_error(db_, path_, "writing a draft");
+      s.bind(1, static_cast<int64_t>(n.id));
+      s.bind_blob(2, n.text.data() + m.bytes, n.text.size() - m.bytes);
+      std::string tb = tokens_blob(std::span<const int32_t>(n.tokens).subspan(m.tokens));
+      s.bind_blob(3, tb.data(), tb.size());
+      std::string ab = alts_blob(std::span<const std::vector<sampling::TokenProb>>(n.alternatives).subspan(m.tokens));
+      s.bind_blob(4, ab.data(), ab.size());
+      if (s.step() != SQLITE_DONE) return db_error(db_, path_, "writing a draft");
+      m.tokens = n.tokens.size();
+      m.bytes = n.text.size();
     }
+    return {};
+  };
+  auto st = body();
+  if (!st) {
+    (void)exec("ROLLBACK");
+    return st;
   }
   return exec("COMMIT");
+}
+
+// Appends the parts a generation in flight wrote (write_drafts) to their
+// nodes, in order. Parts of a node that no longer exists are ignored.
+Status Project::join_draft_parts(std::vector<Node>& nodes) {
+  std::map<NodeId, std::size_t> at;
+  for (std::size_t i = 0; i < nodes.size(); ++i) at[nodes[i].id] = i;
+  Stmt s(db_, "SELECT node, text, tokens, alternatives FROM draft_parts ORDER BY node, seq");
+  if (!s.ok()) return db_error(db_, path_, "reading the tree");
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    auto it = at.find(static_cast<NodeId>(s.i64(0)));
+    if (it == at.end()) continue;
+    Node& n = nodes[it->second];
+    const std::string tb = s.text(2);
+    if (tb.size() % 4 != 0 || n.tokens.size() + tb.size() / 4 > kMaxTokensPerNode)
+      return make_error(Errc::format, "project file '{}': a draft part of node {} has a token list of {} bytes", path_,
+                        n.id, tb.size());
+    auto alts = parse_alts(s.text(3), n.id);
+    if (!alts) return make_error(Errc::format, "project file '{}': {}", path_, alts.error().message);
+    if (alts->size() != tb.size() / 4 || n.alternatives.size() != n.tokens.size())
+      return make_error(Errc::format, "project file '{}': a draft part of node {} does not match its tokens", path_, n.id);
+    n.text += s.text(1);
+    for (std::size_t i = 0; i < tb.size(); i += 4) n.tokens.push_back(static_cast<int32_t>(rd32(tb, i)));
+    for (auto& a : *alts) n.alternatives.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, path_, "reading the tree");
+  return {};
+}
+
+Result<int64_t> Project::draft_part_count() {
+  std::lock_guard lk(mu_);
+  Stmt s(db_, "SELECT COUNT(*) FROM draft_parts");
+  if (!s.ok() || s.step() != SQLITE_ROW) return db_error(db_, path_, "counting draft parts");
+  return s.i64(0);
 }
 
 Status Project::delete_node_row(NodeId id) {
@@ -305,7 +380,7 @@ Status Project::delete_node_row(NodeId id) {
   if (!s.ok()) return db_error(db_, path_, "deleting a node");
   s.bind(1, static_cast<int64_t>(id));
   if (s.step() != SQLITE_DONE) return db_error(db_, path_, "deleting a node");
-  return {};
+  return delete_draft_parts(id);
 }
 
 Result<tree::Tree> Project::load_tree() {
@@ -344,6 +419,7 @@ Result<tree::Tree> Project::load_tree() {
       nodes.push_back(std::move(n));
     }
     if (rc != SQLITE_DONE) return db_error(db_, path_, "reading the tree");
+    WB_CHECK(join_draft_parts(nodes));
   }
   for (Node& n : nodes) {
     auto it = kids.find(n.id);

@@ -34,7 +34,7 @@ struct sqlite3;
 
 namespace wb::project {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 inline constexpr int32_t kApplicationId = 0x57425354;  // "WBST"
 
 class Project {
@@ -56,9 +56,20 @@ class Project {
   // Writes the nodes named in `ids` as they are in `t` (deleting those `t`
   // no longer has, with their snapshots). One transaction.
   Status sync(const tree::Tree& t, std::span<const tree::NodeId> ids);
-  // Writes nodes that are not (yet) in the tree: generations in flight,
-  // rewritten as they grow. One transaction for all of them.
-  Status write_provisional(std::span<const tree::Node> nodes, std::span<const std::size_t> ords);
+  // Writes nodes that are not (yet) in the tree: generations in flight, so a
+  // killed process keeps them. The first write stores each node; later ones
+  // append only what it gained since (its text, tokens and alternatives only
+  // grow at the end), so a write costs what is new, not the whole draft.
+  // `written` (one per node, zeroed before the first write) records what is
+  // stored. load_tree() joins the parts; the node's next full write (sync)
+  // replaces them. One transaction for all nodes.
+  struct DraftMark {
+    std::size_t tokens = 0, bytes = 0;
+    bool stored = false;
+  };
+  Status write_drafts(std::span<const tree::Node> nodes, std::span<const std::size_t> ords, std::span<DraftMark> written);
+  // Rows in the draft_parts table (tests).
+  Result<int64_t> draft_part_count();
   Status delete_node_row(tree::NodeId id);
 
   // Compressed with zlib. A stored snapshot is only ever returned for the same model_key.
@@ -73,6 +84,8 @@ class Project {
   Status exec(const char* sql);
   Status migrate();
   Status write_node(const tree::Node& n, std::size_t ord);
+  Status delete_draft_parts(tree::NodeId id);
+  Status join_draft_parts(std::vector<tree::Node>& nodes);
 
   sqlite3* db_ = nullptr;
   std::string path_;

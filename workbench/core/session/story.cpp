@@ -13,9 +13,9 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // How often a generation in flight writes its drafts to the project file:
-// what a killed process can lose. kDraftWriteShare caps the writes at about
-// 1/20 of the generation's time when drafts grow so long that one write takes
-// longer than 5 ms.
+// what a killed process can lose. Each write stores only what the drafts
+// gained; kDraftWriteShare still caps the writes at about 1/20 of the
+// generation's time should one take longer than 5 ms (a slow disk).
 constexpr std::chrono::milliseconds kDraftWriteInterval{100};
 constexpr int kDraftWriteShare = 20;
 
@@ -360,6 +360,7 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
   std::vector<std::size_t> step_alts;
   std::vector<float> step_logits;
   auto next_draft_write = t0;  // the first token is written at once
+  std::vector<project::Project::DraftMark> drafts_written(B);
   for (int step = 0; step < opt.settings.max_tokens; ++step) {
     if (cancel && cancel->load()) break;
     step_tokens.clear();
@@ -422,16 +423,15 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
       std::copy(step_logits.begin() + k * V, step_logits.begin() + (k + 1) * V, logits.begin() + step_alts[k] * V);
     for (std::size_t i = 0; i < B; ++i)
       if (stops[i]) active[i] = false;
-    // Write the growing drafts so a killed process keeps them; not after
-    // every token: each write rewrites whole drafts (text, tokens and the
-    // alternatives of every step), so writing per token made a continuation
-    // quadratic (8,000 tokens ran at a third of the speed of 2,000). Writes
-    // come every kDraftWriteInterval, or less often when a write takes longer
-    // than 1/kDraftWriteShare of that (huge drafts), and once at the end.
+    // Write the growing drafts so a killed process keeps them: what each
+    // gained since the last write, every kDraftWriteInterval (or less often
+    // when a write takes longer than 1/kDraftWriteShare of that). Writing the
+    // whole drafts after every token made a continuation quadratic (8,000
+    // tokens ran at a third of the speed of 2,000).
     if (std::chrono::steady_clock::now() >= next_draft_write) {
       if (const StepGate* g = model_->step_gate()) g->pass();  // a long write is a step too
       const auto w0 = std::chrono::steady_clock::now();
-      auto ws = project_->write_provisional(drafts, ords);
+      auto ws = project_->write_drafts(drafts, ords, drafts_written);
       if (!ws) {
         failure = std::move(ws);
         break;

@@ -9,9 +9,9 @@
 //   WB_TRY(sw, story->switch_to(kids[2]));                          // instant when snapshotted
 //
 // Every change is written to the project file before the call returns; a
-// generation in flight is written every 0.1 s (less often only when its drafts
-// grow so long that a write takes over 5 ms), so a killed process loses at most
-// the tokens of the last fraction of a second. Thread safety: every method may be called
+// generation in flight writes what it gained every 0.1 s (appended parts, see
+// Project::write_drafts), so a killed process loses at most the tokens of the
+// last fraction of a second. Thread safety: every method may be called
 // from any thread; calls are serialised. A generation holds the model for its
 // whole run, so switch_to() (which may need the model) waits for it; tree
 // edits and reads do not wait for the model.
