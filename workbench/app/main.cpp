@@ -193,11 +193,14 @@ int main(int argc, char** argv) {
     const int n = shorten_time_slices(slice_us);
     app.log.debug("{} threads run with {} us time slices", n, slice_us);
   }
-  // On a CPU renderer the model pauses between its steps while a frame
-  // renders (App::frame_gate); WB_FRAME_GATE=0 turns that off, for measuring.
+  // WB_FRAME_GATE=1: on a CPU renderer the model pauses between its steps
+  // while a frame renders (App::frame_gate). Off by default: on the 2-vCPU
+  // build machine it lowered the median frame while generating by 2-3 ms but
+  // not the frames over 50 ms (three batches, 3,523 frames against 2,610),
+  // and cost 20-25% of the generation speed (workbench/app/README.md).
   {
     const char* v = std::getenv("WB_FRAME_GATE");
-    app.gate_model_for_frames = r.cpu_device() && !(v && *v == '0');
+    app.gate_model_for_frames = r.cpu_device() && v && *v == '1';
   }
   app.start_plugins();
 
