@@ -317,9 +317,9 @@ int main(int argc, char** argv) {
     // The model waits at its next step until the frame is on screen (a
     // no-op unless the model was opened behind the gate: CPU renderers).
     const uint64_t holds_before = app.frame_gate.holds();
-    app.frame_gate.close();
+    if (app.gate_model_for_frames) app.frame_gate.close();
     const Status end_st = r.end_frame(shot);
-    app.frame_gate.open();
+    if (app.gate_model_for_frames) app.frame_gate.open();
     boost.end();
     if (!end_st) {
       std::fprintf(stderr, "workbench: %s\n", end_st.error().message.c_str());
@@ -332,7 +332,8 @@ int main(int argc, char** argv) {
       const auto& rt = r.last_timings();
       stats.log_frame({rt.acquire, rt.fence, rt.record, rt.submit, rt.present, double(rt.vertices), double(rt.indices),
                        double(rt.draw_lists), double(app.progress.tokens), poll_ms,
-                       double(app.frame_gate.holds() - holds_before), app.frame_gate.last_stop_ms()});
+                       double(app.frame_gate.holds() - holds_before),
+                       app.frame_gate.holds() != holds_before ? app.frame_gate.last_stop_ms() : 0.0});
     }
     if (last) break;
   }

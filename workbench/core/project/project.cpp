@@ -261,9 +261,9 @@ Status Project::write_node(const Node& n, std::size_t ord) {
 
 Status Project::delete_draft_parts(NodeId id) {
   Stmt s(db_, "DELETE FROM draft_parts WHERE node = ?");
-  if (!s.ok()) return db_error(db_, path_, "writing a node");
+  if (!s.ok()) return db_error(db_, path_, "removing draft parts");
   s.bind(1, static_cast<int64_t>(id));
-  if (s.step() != SQLITE_DONE) return db_error(db_, path_, "writing a node");
+  if (s.step() != SQLITE_DONE) return db_error(db_, path_, "removing draft parts");
   return {};
 }
 
@@ -342,12 +342,13 @@ Status Project::write_drafts(std::span<const Node> nodes, std::span<const std::s
 // Appends the parts a generation in flight wrote (write_drafts) to their
 // nodes, in order. Parts of a node that no longer exists are ignored.
 Status Project::join_draft_parts(std::vector<Node>& nodes) {
-  std::map<NodeId, std::size_t> at;
-  for (std::size_t i = 0; i < nodes.size(); ++i) at[nodes[i].id] = i;
   Stmt s(db_, "SELECT node, text, tokens, alternatives FROM draft_parts ORDER BY node, seq");
   if (!s.ok()) return db_error(db_, path_, "reading the tree");
+  std::map<NodeId, std::size_t> at;  // built at the first part: most files have none
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
+    if (at.empty())
+      for (std::size_t i = 0; i < nodes.size(); ++i) at[nodes[i].id] = i;
     auto it = at.find(static_cast<NodeId>(s.i64(0)));
     if (it == at.end()) continue;
     Node& n = nodes[it->second];

@@ -21,13 +21,10 @@ void StepGate::pass() const {
   const auto t0 = std::chrono::steady_clock::now();
   holds_.fetch_add(1, std::memory_order_relaxed);
   {
-    std::lock_guard lk(mu_);
+    std::unique_lock lk(mu_);
     if (closed_.load(std::memory_order_relaxed))
       last_stop_us_.store(std::chrono::duration_cast<std::chrono::microseconds>(t0 - closed_at_).count(),
                           std::memory_order_relaxed);
-  }
-  {
-    std::unique_lock lk(mu_);
     cv_.wait_for(lk, max_hold_, [this] { return !closed_.load(std::memory_order_acquire); });
   }
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
