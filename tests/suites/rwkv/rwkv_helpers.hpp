@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/model/load.hpp"
+#include "support/compare.hpp"
 #include "support/fixtures.hpp"
 
 namespace wb::test {
@@ -48,13 +49,6 @@ inline std::vector<float> read_f32(const std::string& path) {
 
 inline std::vector<float> expected_logits(const TinyModel& m) {
   return read_f32(fixture(std::string("rwkv-cpp-tiny/") + m.dir + m.expected));
-}
-
-inline double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double d = 0;
-  for (size_t i = 0; i < a.size(); ++i) d = std::max(d, std::fabs(double(a[i]) - double(b[i])));
-  return d;
 }
 
 inline double signed_sum_diff(const std::vector<float>& a, const std::vector<float>& b) {

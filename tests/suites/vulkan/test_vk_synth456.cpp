@@ -36,7 +36,7 @@ void synth_parity(const SynthRkvShape& shape, float tol) {
   std::vector<float> lc(V), lg(V);
   WB_REQUIRE_OK((*cpu)->prefill(prompt, c0, lc));
   WB_REQUIRE_OK((*gpu)->prefill(prompt, g0, lg));
-  float worst = max_abs_diff(lc, lg);
+  double worst = max_abs_diff(lc, lg);
   std::vector<State> cs = {c0, c0}, gs = {g0, g0};
   std::vector<State*> cp = {&cs[0], &cs[1]}, gp = {&gs[0], &gs[1]};
   std::vector<float> bc(B * V), bg(B * V);

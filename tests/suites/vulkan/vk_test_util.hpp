@@ -10,6 +10,7 @@
 
 #include "core/backend/vulkan/vk_context.hpp"
 #include "core/backend/vulkan/vk_ops.hpp"
+#include "support/compare.hpp"
 #include "support/fixtures.hpp"
 
 namespace wb::test {
@@ -59,16 +60,6 @@ inline std::vector<float> from_device(const vk::Buffer& b, size_t n, vk::Context
   auto st = ctx.download(b, 0, v.data(), n * 4);
   REQUIRE(st.ok());
   return v;
-}
-
-inline float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  float m = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    REQUIRE(std::isfinite(a[i]));
-    m = std::max(m, std::fabs(a[i] - b[i]));
-  }
-  return m;
 }
 
 #define WB_REQUIRE_OK(expr)                                             \
