@@ -310,6 +310,89 @@ TEST_CASE("vulkan: RWKV-7 prep and WKV recurrence", "[gpu][vulkan][rwkv]") {
   }
 }
 
+TEST_CASE("vulkan: fused RWKV-7 decode step equals up-projections, prep and WKV", "[gpu][vulkan][rwkv]") {
+  // Both variants: the full step (up-projections in the kernel) and the partial one.
+  // wkv7_step.comp against the unfused chain's references, both head sizes,
+  // LoRA widths that are not multiples of 8 and a state stride that is not a multiple of 4.
+  for (vk::Context* cp : {&vk_ctx(), &vk_ctx_other()})
+  for (uint32_t N : {64u, 16u}) {
+    auto& ctx = *cp;
+    const uint32_t C = 128, n = 3;
+    const uint32_t state_off = 2 * C, stride = state_off + C * N + 7;
+    // LoRA widths: multiples of 4 (vec4 rows), one over 64 (two passes of the kernel's loop).
+    const uint32_t d[4] = {16, 12, 72, 8};
+    const uint32_t lora_off[4] = {0, 16 * n + 4, 16 * n + 4 + 12 * n, 16 * n + 4 + 12 * n + 72 * n + 8};
+    auto lora = random_floats(lora_off[3] + d[3] * n, 30);
+    std::vector<float> up[4];
+    for (int m = 0; m < 4; ++m) up[m] = random_floats(C * d[m], 31 + m, -0.5f, 0.5f);
+    vk::ref::Rwkv7Vectors in;
+    in.r = random_floats(n * C, 40);
+    in.k = random_floats(n * C, 41);
+    in.v = random_floats(n * C, 42);
+    auto p = random_floats(5 * C, 43), q = random_floats(3 * C, 44);
+    auto state = random_floats(n * stride, 45, -0.5f, 0.5f);
+    for (bool layer0 : {true, false}) {
+      INFO("N " << N << " layer0 " << layer0 << " texel " << ctx.prefers_texel_kernels());
+      auto vfirst = random_floats(n * C, 46);
+      vk::Wkv7StepPush push{C, N, n, state_off, stride, 64e-5f, layer0 ? 1u : 0u, 0, {}, {}};
+      for (int m = 0; m < 4; ++m) {
+        push.d[m] = layer0 && m == 3 ? 0 : d[m];
+        push.lora_off[m] = lora_off[m];
+      }
+      vk::Buffer rb = to_device(in.r, ctx), kb = to_device(in.k, ctx), vb = to_device(in.v, ctx),
+                 lb = to_device(lora, ctx), vfb = to_device(vfirst, ctx), sb = to_device(state, ctx),
+                 pb = to_device(p, ctx), qb = to_device(q, ctx), ob = device_zeros(n * C, ctx);
+      vk::DeviceMatrix mats[4];  // one f32 part each, as the model uploads them
+      for (int m = 0; m < 4; ++m) {
+        mats[m].type = vk::WeightType::f32;
+        mats[m].rows = C;
+        mats[m].cols = d[m];
+        mats[m].parts.push_back({0, C, to_device(up[m], ctx), {}});
+      }
+      const vk::DeviceMatrix* ups[4] = {&mats[0], &mats[1], &mats[2], layer0 ? nullptr : &mats[3]};
+      const vk::Buffer* bufs[9] = {&rb, &kb, &vb, &lb, &vfb, &sb, &pb, &qb, &ob};
+      vk::CommandStream cs(ctx);
+      vk::Ops ops(ctx);
+      WB_REQUIRE_OK(cs.begin());
+      WB_REQUIRE_OK(ops.wkv7_step(cs, bufs, ups, push));
+      WB_REQUIRE_OK(cs.submit_and_wait());
+
+      vk::ref::Rwkv7Vectors ref = in;
+      std::vector<float> vf_ref = vfirst, st_ref = state;
+      auto out_ref = vk::ref::wkv7_step(ref, lora, up, vf_ref, st_ref, p, q, push);
+      CHECK(max_abs_diff(from_device(vfb, n * C, ctx), vf_ref) <= 1e-5f);
+      CHECK(max_abs_diff(from_device(ob, n * C, ctx), out_ref) <= 1e-4f * scale_of(out_ref));
+      CHECK(max_abs_diff(from_device(sb, n * stride, ctx), st_ref) <= 1e-4f * scale_of(st_ref));
+      // The partial variant: the up-projections' outputs given (as the unfused
+      // matmuls leave them), the rest in the kernel.
+      {
+        vk::Buffer vfb2 = to_device(vfirst, ctx), sb2 = to_device(state, ctx), ob2 = device_zeros(n * C, ctx);
+        std::vector<float> lv[4];
+        for (int m = 0; m < 4; ++m) {
+          std::vector<float> x(size_t{n} * d[m]);
+          for (uint32_t sq = 0; sq < n; ++sq)
+            std::copy_n(lora.begin() + lora_off[m] + size_t{sq} * d[m], d[m], x.begin() + size_t{sq} * d[m]);
+          lv[m] = vk::ref::matmul(up[m], C, d[m], x, n, vk::Act::none);
+        }
+        vk::Buffer ub[4] = {to_device(lv[0], ctx), to_device(lv[1], ctx), to_device(lv[2], ctx), to_device(lv[3], ctx)};
+        const vk::Buffer* outs[4] = {&ub[0], &ub[1], &ub[2], layer0 ? nullptr : &ub[3]};
+        const vk::Buffer* bufs2[9] = {&rb, &kb, &vb, &lb, &vfb2, &sb2, &pb, &qb, &ob2};
+        vk::CommandStream cs2(ctx);
+        WB_REQUIRE_OK(cs2.begin());
+        WB_REQUIRE_OK(ops.wkv7_step_given(cs2, bufs2, outs, push));
+        WB_REQUIRE_OK(cs2.submit_and_wait());
+        CHECK(max_abs_diff(from_device(vfb2, n * C, ctx), vf_ref) <= 1e-5f);
+        CHECK(max_abs_diff(from_device(ob2, n * C, ctx), out_ref) <= 1e-4f * scale_of(out_ref));
+        CHECK(max_abs_diff(from_device(sb2, n * stride, ctx), st_ref) <= 1e-4f * scale_of(st_ref));
+      }
+      // The test is not vacuous: the step changed the state and wrote an output.
+      const float moved = max_abs_diff(st_ref, state);
+      CHECK(moved > 1e-3f);
+      CHECK(scale_of(out_ref) > 1e-3f);
+    }
+  }
+}
+
 TEST_CASE("vulkan: kernels raise no validation-layer errors", "[gpu][vulkan][validation]") {
   auto c = vk::Context::create({.validation = true});
   INFO((c ? std::string() : c.error().message));

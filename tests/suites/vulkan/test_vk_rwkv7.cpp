@@ -70,12 +70,16 @@ double signed_sum(const std::vector<float>& a, const std::vector<float>& b) {
 TEST_CASE("vulkan rwkv7: FP32 fixture matches rwkv.cpp's expected logits", "[gpu][vulkan][rwkv]") {
   TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
   // Both matmul paths: texel-buffer kernels (CPU devices) and storage-buffer kernels
-  // (GPUs), the latter also with unmapped device memory as on a discrete GPU.
-  auto config = GENERATE(0, 1, 2);
+  // (GPUs), the latter also with unmapped device memory as on a discrete GPU; decode
+  // unfused, fully fused and partly fused (wkv7_step.comp), on both paths.
+  auto config = GENERATE(0, 1, 2, 3, 4, 5);
   INFO("config " << config);
   vk::VulkanModelOptions opt;
-  opt.kernels = config == 0 ? vk::KernelPath::texel : vk::KernelPath::storage;
+  opt.kernels = config == 0 || config == 3 ? vk::KernelPath::texel : vk::KernelPath::storage;
   opt.map_device_memory = config != 2;
+  opt.fused_decode = config == 3 || config == 5 ? vk::Fusion::full
+                     : config == 4              ? vk::Fusion::partial
+                                                : vk::Fusion::off;
   auto m = load(tf, opt);
   CHECK(m->info().n_layer == 12);
   CHECK(m->info().n_embd == 64);
@@ -204,10 +208,13 @@ TEST_CASE("vulkan rwkv7: a full model run raises no validation-layer errors", "[
   vk::VulkanModelOptions opt;
   opt.validation = true;
   opt.max_chunk = 2;
-  const int config = GENERATE(0, 1);  // texel kernels, storage kernels with unmapped device memory
+  // texel kernels; storage kernels with unmapped device memory, decode unfused,
+  // fully fused and partly fused (wkv7_step.comp)
+  const int config = GENERATE(0, 1, 2, 3);
   INFO("config " << config);
   opt.kernels = config == 0 ? vk::KernelPath::texel : vk::KernelPath::storage;
   opt.map_device_memory = config == 0;
+  opt.fused_decode = config == 2 ? vk::Fusion::full : config == 3 ? vk::Fusion::partial : vk::Fusion::off;
   auto m = load(tf, opt);
   State s;
   prefill_logits(*m, kPrompt, &s);
@@ -257,14 +264,16 @@ TEST_CASE("vulkan rwkv7: same logits and states as the CPU runtime on the tiny f
 namespace {
 
 // 64 decode steps of B states on both backends; logits within `tol` each step.
-void synth_parity(const SynthShape& shape, float tol) {
+void synth_parity(const SynthShape& shape, float tol, vk::Fusion fused = vk::Fusion::off) {
   TensorFile tf = synth_rwkv7(shape);
   LoadOptions co;
   co.threads = 2;
   auto cpu = build_model(tf, co);
   INFO((cpu ? std::string() : cpu.error().message));
   REQUIRE(cpu.ok());
-  auto gpu = load(tf);
+  vk::VulkanModelOptions opt;
+  opt.fused_decode = fused;
+  auto gpu = load(tf, opt);
   const int V = shape.n_vocab, B = 2;
   std::mt19937 rng(shape.seed);
   std::uniform_int_distribution<int32_t> tok(0, V - 1);
@@ -286,7 +295,7 @@ void synth_parity(const SynthShape& shape, float tol) {
   }
   float scale = 0;
   for (float v : bc) scale = std::max(scale, std::fabs(v));
-  INFO("max |logit| " << scale << ", worst max abs diff over 64 steps " << worst);
+  INFO("max |logit| " << scale << ", worst max abs diff over 64 steps " << worst << ", fusion " << static_cast<int>(fused));
   CHECK(scale > 0.5f);  // the logits are not trivially small
   CHECK(worst <= tol);
 }
@@ -297,7 +306,10 @@ TEST_CASE("vulkan rwkv7: random-weight model of RWKV-7 0.1B layer shape, 64 deco
           "[gpu][vulkan][rwkv]") {
   SynthShape s;  // C 768, 12 heads of 64, FFN 3072, 0.1B LoRA widths; 2 layers, vocab 2048 to keep CI fast
   synth_parity(s, 1e-2f);
+  synth_parity(s, 1e-2f, vk::Fusion::full);  // decode through wkv7_step.comp
+  synth_parity(s, 1e-2f, vk::Fusion::partial);
   s.f16 = true;
   s.seed = 2;
   synth_parity(s, 1e-2f);
+  synth_parity(s, 1e-2f, vk::Fusion::full);
 }

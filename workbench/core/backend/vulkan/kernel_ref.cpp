@@ -154,6 +154,30 @@ std::vector<float> wkv7(const Rwkv7Vectors& in, std::vector<float>& state, std::
   return out;
 }
 
+std::vector<float> wkv7_step(Rwkv7Vectors& io, std::span<const float> lora, const std::vector<float> (&up)[4],
+                             std::vector<float>& v_first, std::vector<float>& state, std::span<const float> p,
+                             std::span<const float> q, const Wkv7StepPush& pc) {
+  const uint32_t C = pc.C, n = pc.n_vec;
+  std::vector<float> proj[4];
+  for (int m = 0; m < 4; ++m) {
+    const uint32_t d = pc.d[m];
+    if (d == 0) {
+      proj[m].assign(size_t{n} * C, 0.0f);
+      continue;
+    }
+    std::vector<float> x(size_t{n} * d);
+    for (uint32_t s = 0; s < n; ++s)
+      std::copy_n(lora.begin() + pc.lora_off[m] + size_t{s} * d, d, x.begin() + size_t{s} * d);
+    proj[m] = matmul(up[m], C, d, x, n, Act::none);
+  }
+  io.w = proj[0];
+  io.a = proj[1];
+  io.g = proj[2];
+  rwkv7_prep(io, proj[3], v_first, p, C, pc.layer0 != 0);
+  const Wkv7Push wp{C, pc.N, 1, n, pc.state_off, pc.state_stride, pc.eps, 0};
+  return wkv7(io, state, q, wp, n);
+}
+
 std::vector<float> token_mix_dd(std::span<const float> x, std::span<const float> state, std::span<const float> mix,
                                 std::span<const float> delta, const TokenMixPush& p) {
   const size_t nC = size_t{p.n_vec} * p.C;

@@ -52,4 +52,13 @@ void rwkv7_prep(Rwkv7Vectors& io, std::span<const float> vl, std::vector<float>&
 std::vector<float> wkv7(const Rwkv7Vectors& in, std::vector<float>& state, std::span<const float> params,
                         const Wkv7Push& p, uint32_t n_seq);
 
+// wkv7_step.comp: the unfused chain it replaces, for one token of n_vec states:
+// io.w / io.a / io.g are overwritten by the up-projections up[m] (C x d[m], row-major) of
+// lora (vector s of LoRA m at lora_off[m] + s*d[m]), vl likewise (unless layer0), then
+// rwkv7_prep and wkv7 with T = 1. `params`: p (5*C) then q (3*C).
+std::vector<float> wkv7_step(Rwkv7Vectors& io, std::span<const float> lora,
+                             const std::vector<float> (&up)[4], std::vector<float>& v_first,
+                             std::vector<float>& state, std::span<const float> p, std::span<const float> q,
+                             const Wkv7StepPush& pc);
+
 }  // namespace wb::vk::ref

@@ -1,6 +1,8 @@
 #include "core/backend/vulkan/rwkv7_vulkan.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 #include "core/backend/vulkan/rwkv_vulkan.hpp"
 
@@ -30,6 +32,39 @@ Result<DeviceMatrix> lora(const WeightLoader& L, const std::string& name, int64_
   return L.matrix_transposed(name, out, in);
 }
 
+// The same LoRA as f32, one part: the fused decode step (wkv7_step.comp) reads
+// its up-projections as f32 (small: C x d).
+Result<DeviceMatrix> lora_f32(Context& ctx, const WeightLoader& L, const std::string& name, int64_t out, int64_t in) {
+  WB_TRY(t, L.need(name));
+  const std::string& path = L.file().path;
+  const bool transposed = L.file().convention != ValueConvention::rwkv_cpp;
+  const int64_t r = transposed ? in : out, c = transposed ? out : in;
+  if (t->shape.size() != 2 || t->shape[0] != r || t->shape[1] != c)
+    return make_error(Errc::format, "{}: tensor '{}' should be {}x{}", path, name, r, c);
+  WB_TRY(f, L.vec(name, static_cast<uint64_t>(out * in)));
+  if (transposed) {
+    std::vector<float> tr(f.size());
+    for (int64_t i = 0; i < in; ++i)
+      for (int64_t o = 0; o < out; ++o) tr[o * in + i] = f[i * out + o];
+    f = std::move(tr);
+  }
+  auto m = upload_matrix_f32(ctx, f, static_cast<uint32_t>(out), static_cast<uint32_t>(in), WeightType::f32, {});
+  if (!m) return make_error(m.error().code, "{}: {}", path, m.error().message);
+  if (m->parts.size() != 1) return make_error(Errc::limit, "{}: LoRA '{}' does not fit one buffer", path, name);
+  return m;
+}
+
+// Decode's time mixing in fewer dependent dispatches (wkv7_step.comp). Automatic:
+// off until measured on a GPU (on lavapipe the fused kernel is slower: its
+// workgroup barriers are costly there; README "Vulkan backend").
+// WB_VK_FUSED=0|1|2 chooses off / full / partial for tuning.
+Fusion decode_fusion(const VulkanModelOptions& opt) {
+  if (opt.fused_decode != Fusion::automatic) return opt.fused_decode;
+  if (const char* e = std::getenv("WB_VK_FUSED"); e && e[0] >= '0' && e[0] <= '2' && e[1] == 0)
+    return e[0] == '1' ? Fusion::full : e[0] == '2' ? Fusion::partial : Fusion::off;
+  return Fusion::off;
+}
+
 int64_t lora_dim(const TensorFile& tf, const std::string& name, int64_t C) {
   const TensorView* t = tf.find(name);
   if (!t || t->shape.size() != 2) return 0;
@@ -43,11 +78,13 @@ class Rwkv7Vulkan final : public RwkvVulkan {
  protected:
   Status load_layers(WeightLoader& L) override;
   Status record_layer(uint32_t l, uint32_t T, uint32_t n_seq) override;
+  Status record_up_projections(const Layer& y, uint32_t l, uint32_t n);
   size_t layer_stride() const override { return 2 * C_ + C_ * N_; }
   uint32_t mix_slots() const override { return 6; }
 
  private:
   uint32_t N_ = 0, D_ = 0;
+  Fusion fusion_ = Fusion::off;  // decode through wkv7_step.comp (full: up-projections f32)
   std::vector<Layer> layers_;
   // Scratch beyond the common buffers, max_vec_ vectors each.
   Buffer r_, k_, v_, w_, a_, g_, kk_, vl_, vfirst_, lora_, att_;
@@ -57,6 +94,13 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
   const TensorFile& tf = L.file();
   N_ = static_cast<uint32_t>(info_.head_size);
   const int64_t C = C_;
+  fusion_ = decode_fusion(opt_);
+  // The full step reads LoRA rows as vec4: every width must be a multiple of 4.
+  for (int l = 0; l < info_.n_layer && fusion_ == Fusion::full; ++l)
+    for (const char* n : {"w1", "a1", "g1", "v1"}) {
+      const int64_t d = lora_dim(tf, fmt::format("blocks.{}.att.{}", l, n), C);
+      if (d > 0 && d % 4 != 0) fusion_ = Fusion::partial;
+    }
   if (N_ == 0 || N_ > 64 || C_ % N_ != 0)
     return make_error(Errc::unsupported, "{}: head size {} / n_embd {} not supported by the Vulkan kernels", tf.path,
                       N_, C_);
@@ -113,7 +157,7 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
       const int64_t d = lora_dim(tf, a + n1, C);
       if (d <= 0) return make_error(Errc::format, "{}: tensor '{}{}' is missing or not a matrix", tf.path, a, n1);
       WB_TRY(x1, lora(L, a + n1, d, C));
-      WB_TRY(x2, lora(L, a + n2, C, d));
+      WB_TRY(x2, fusion_ == Fusion::full ? lora_f32(*ctx_, L, a + n2, C, d) : lora(L, a + n2, C, d));
       m1 = std::move(x1), m2 = std::move(x2);
       D_ = std::max(D_, static_cast<uint32_t>(d));
       return {};
@@ -169,21 +213,51 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   WB_CHECK(o.matmul(cs, y.g1, xmix_, slot_off(5), C, lora_, region(2), dg, n, Act::sigmoid));
   if (l > 0) WB_CHECK(o.matmul(cs, y.v1, xmix_, slot_off(3), C, lora_, region(3), dv, n));
   cs.end_independent();
-  cs.begin_independent();
-  WB_CHECK(o.matmul(cs, y.w2, lora_, region(0), dw, w_, 0, C, n));
-  WB_CHECK(o.matmul(cs, y.a2, lora_, region(1), da, a_, 0, C, n));
-  WB_CHECK(o.matmul(cs, y.g2, lora_, region(2), dg, g_, 0, C, n));
-  if (l > 0) WB_CHECK(o.matmul(cs, y.v2, lora_, region(3), dv, vl_, 0, C, n));
-  cs.end_independent();
-  WB_CHECK(o.rwkv7_prep(cs, k_, v_, w_, a_, vl_, vfirst_, kk_, y.prep, C, n, l == 0));
-  const Buffer* bufs[10] = {&r_, &w_, &k_, &v_, &kk_, &a_, &g_, state_buf_, &y.wkv, &att_};
-  WB_CHECK(o.wkv7(cs, bufs, {C, N_, T, n, base + 2 * C, slot, info_.group_norm_eps, 0}, n_seq));
+  if (T == 1 && fusion_ != Fusion::off) {
+    // Prep, WKV and output norm in one dispatch (wkv7_step.comp), with the
+    // up-projections too (full) or after their matmuls (partial).
+    Wkv7StepPush sp{C, N_, n, base + 2 * C, slot, info_.group_norm_eps, l == 0 ? 1u : 0u, 0, {}, {}};
+    const DeviceMatrix* up[4] = {&y.w2, &y.a2, &y.g2, l > 0 ? &y.v2 : nullptr};
+    for (uint32_t m = 0; m < 4; ++m) {
+      sp.d[m] = up[m] ? up[m]->cols : 0;
+      sp.lora_off[m] = region(m);
+    }
+    const Buffer* sb[9] = {&r_, &k_, &v_, &lora_, &vfirst_, state_buf_, &y.prep, &y.wkv, &att_};
+    if (fusion_ == Fusion::full) {
+      WB_CHECK(o.wkv7_step(cs, sb, up, sp));
+    } else {
+      WB_CHECK(record_up_projections(y, l, n));
+      const Buffer* outs[4] = {&w_, &a_, &g_, l > 0 ? &vl_ : nullptr};
+      WB_CHECK(o.wkv7_step_given(cs, sb, outs, sp));
+    }
+  } else {
+    WB_CHECK(record_up_projections(y, l, n));
+    WB_CHECK(o.rwkv7_prep(cs, k_, v_, w_, a_, vl_, vfirst_, kk_, y.prep, C, n, l == 0));
+    const Buffer* bufs[10] = {&r_, &w_, &k_, &v_, &kk_, &a_, &g_, state_buf_, &y.wkv, &att_};
+    WB_CHECK(o.wkv7(cs, bufs, {C, N_, T, n, base + 2 * C, slot, info_.group_norm_eps, 0}, n_seq));
+  }
   WB_CHECK(o.matmul(cs, y.wo, att_, 0, C, x_, 0, C, n, Act::none, true));
 
   // Channel mixing.
   WB_CHECK(norm_mix(y.ln2_w, y.ln2_b, y.ffn_mix, 1, base + kFfnShift * C));
   WB_CHECK(o.matmul(cs, y.fk, xmix_, 0, C, ffk_, 0, F_, n, Act::relu_sq));
   WB_CHECK(o.matmul(cs, y.fv, ffk_, 0, F_, x_, 0, C, n, Act::none, true));
+  return {};
+}
+
+// The LoRA up-projections as one group of matmuls (w_, a_, g_, vl_ from lora_'s regions).
+Status Rwkv7Vulkan::record_up_projections(const Layer& y, uint32_t l, uint32_t n) {
+  const uint32_t C = C_;
+  auto& cs = cs_;
+  auto& o = ops_;
+  const uint32_t dw = y.w1.rows, da = y.a1.rows, dg = y.g1.rows, dv = l > 0 ? y.v1.rows : 0;
+  auto region = [&](uint32_t m) { return m * max_vec_ * D_; };
+  cs.begin_independent();
+  WB_CHECK(o.matmul(cs, y.w2, lora_, region(0), dw, w_, 0, C, n));
+  WB_CHECK(o.matmul(cs, y.a2, lora_, region(1), da, a_, 0, C, n));
+  WB_CHECK(o.matmul(cs, y.g2, lora_, region(2), dg, g_, 0, C, n));
+  if (l > 0) WB_CHECK(o.matmul(cs, y.v2, lora_, region(3), dv, vl_, 0, C, n));
+  cs.end_independent();
   return {};
 }
 

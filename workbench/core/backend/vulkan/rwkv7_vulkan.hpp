@@ -30,6 +30,12 @@
 
 namespace wb::vk {
 
+// How RWKV-7 decode records the time mixing between the down-projections and the
+// output projection: `off` four dependent dispatches (up-projection matmuls,
+// rwkv7_prep, wkv7 recurrence, wkv7_out); `full` one (wkv7_step.comp does all);
+// `partial` two (the up-projection matmuls, then wkv7_step for the rest).
+enum class Fusion { automatic, off, full, partial };
+
 struct VulkanModelOptions {
   int device_index = -1;
   bool validation = false;   // VK_LAYER_KHRONOS_validation; errors counted in memory().validation_errors
@@ -38,6 +44,7 @@ struct VulkanModelOptions {
   bool f16_weights = false;  // store f32 / dequantised matrices as f16
   uint32_t max_chunk = 0;    // prefill tokens per submit; 0: 64 on CPU devices, 512 on GPUs
   uint32_t max_batch = 16;   // decode states per submit
+  Fusion fused_decode = Fusion::automatic;  // automatic: see rwkv7_vulkan.cpp (WB_VK_FUSED=0|1|2 overrides)
   Log* log = nullptr;
 };
 

@@ -434,6 +434,51 @@ Status Ops::wkv7(CommandStream& cs, std::span<const Buffer* const> bufs, const W
                      push.C / push.N, push.n_vec);
 }
 
+Status Ops::wkv7_step(CommandStream& cs, std::span<const Buffer* const> bufs, std::span<const DeviceMatrix* const> up,
+                      const Wkv7StepPush& push) {
+  if (push.N == 0 || push.N > 64 || push.C % push.N != 0)
+    return make_error(Errc::unsupported, "vulkan wkv7_step: head size {} (C {}) is not supported (1..64)", push.N,
+                      push.C);
+  if (bufs.size() != 9 || up.size() != 4) return make_error(Errc::internal, "vulkan wkv7_step: 9 buffers, 4 LoRAs expected");
+  for (int m = 0; m < 4; ++m)
+    if (push.d[m] % 4 != 0 || push.lora_off[m] % 4 != 0)
+      return make_error(Errc::internal, "vulkan wkv7_step: LoRA {} width {} / offset {} not a multiple of 4", m,
+                        push.d[m], push.lora_off[m]);
+  const Buffer* up_bufs[4] = {};
+  for (int m = 0; m < 4; ++m) {
+    const DeviceMatrix* W = up[m];
+    if (!W) {
+      if (push.d[m] != 0) return make_error(Errc::internal, "vulkan wkv7_step: LoRA {} missing", m);
+      up_bufs[m] = bufs[0];  // never read (d = 0)
+      continue;
+    }
+    if (W->type != WeightType::f32 || W->parts.size() != 1 || W->rows != push.C || W->cols != push.d[m])
+      return make_error(Errc::internal, "vulkan wkv7_step: LoRA {} must be one f32 part of {}x{}", m, push.C,
+                        push.d[m]);
+    up_bufs[m] = &W->parts[0].w;
+  }
+  if (push.up_given) return make_error(Errc::internal, "vulkan wkv7_step: up_given set (use wkv7_step_given)");
+  WB_TRY(p, ctx_->pipeline("wkv7_step", 13, sizeof(Wkv7StepPush)));
+  // bufs: r k v lora v_first state p q out
+  return cs.dispatch(*p, {bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6], bufs[7], up_bufs[0],
+                          up_bufs[1], up_bufs[2], up_bufs[3], bufs[8]},
+                     &push, sizeof push, push.C / push.N, push.n_vec);
+}
+
+Status Ops::wkv7_step_given(CommandStream& cs, std::span<const Buffer* const> bufs,
+                            std::span<const Buffer* const> up_out, Wkv7StepPush push) {
+  if (push.N == 0 || push.N > 64 || push.C % push.N != 0)
+    return make_error(Errc::unsupported, "vulkan wkv7_step: head size {} (C {}) is not supported (1..64)", push.N,
+                      push.C);
+  if (bufs.size() != 9 || up_out.size() != 4) return make_error(Errc::internal, "vulkan wkv7_step: 9 + 4 buffers expected");
+  push.up_given = 1;
+  const Buffer* vl = up_out[3] ? up_out[3] : up_out[0];  // layer 0 reads no vl
+  WB_TRY(p, ctx_->pipeline("wkv7_step", 13, sizeof(Wkv7StepPush)));
+  return cs.dispatch(*p, {bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6], bufs[7], up_out[0],
+                          up_out[1], up_out[2], vl, bufs[8]},
+                     &push, sizeof push, push.C / push.N, push.n_vec);
+}
+
 Status Ops::token_mix_dd(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix,
                          const Buffer& delta, const Buffer& out, const TokenMixPush& push) {
   WB_TRY(p, ctx_->pipeline("token_mix_dd", 5, sizeof(TokenMixPush)));

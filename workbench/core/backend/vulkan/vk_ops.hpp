@@ -51,6 +51,15 @@ static_assert(sizeof(Rwkv7PrepPush) == 16);
 struct Wkv7Push { uint32_t C, N, T, n_vec, state_off, state_stride; float eps; uint32_t pad; };
 static_assert(sizeof(Wkv7Push) == 32);
 
+// wkv7_step.comp (fused decode step); d / lora_off: w, a, g, v LoRAs.
+struct Wkv7StepPush {
+  uint32_t C, N, n_vec, state_off, state_stride;
+  float eps;
+  uint32_t layer0, up_given;
+  uint32_t d[4], lora_off[4];
+};
+static_assert(sizeof(Wkv7StepPush) == 64);
+
 struct Wkv4Push { uint32_t C, T, state_off, state_stride; };
 static_assert(sizeof(Wkv4Push) == 16);
 
@@ -126,6 +135,15 @@ class Ops {
                     uint32_t n_vec, bool layer0);
   Status wkv7(CommandStream& cs, std::span<const Buffer* const> bufs /* r w k v kk a g state params out */,
               const Wkv7Push& p, uint32_t n_seq);
+  // One fused RWKV-7 decode step (T == 1) per head and state: LoRA up-projections,
+  // prep, state update and output norm (wkv7_step.comp). up: W2, A2, G2, V2 as f32
+  // matrices of one part each (V2 may be null in layer 0).
+  Status wkv7_step(CommandStream& cs, std::span<const Buffer* const> bufs /* r k v lora v_first state p q out */,
+                   std::span<const DeviceMatrix* const> up, const Wkv7StepPush& p);
+  // The same step after separate up-projection matmuls: up_out holds their outputs
+  // w, a, g, vl (n_vec*C floats each; vl unused in layer 0). p.up_given is set here.
+  Status wkv7_step_given(CommandStream& cs, std::span<const Buffer* const> bufs,
+                         std::span<const Buffer* const> up_out, Wkv7StepPush p);
   // RWKV-6 token shift with per-token mix offsets (token_mix_dd.comp).
   Status token_mix_dd(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix, const Buffer& delta,
                       const Buffer& out, const TokenMixPush& p);
