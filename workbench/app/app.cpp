@@ -530,12 +530,18 @@ void App::refresh() {
   if (!tree.contains(selected)) selected = story->current();
 }
 
+bool App::select_changed(NodeId id) {
+  if (select(id)) return true;  // select copies the tree once it has switched
+  refresh();
+  return false;
+}
+
 void App::refresh_if_changed() {
   if (story && story->revision() != story_revision_) refresh();
 }
 
 bool App::select(NodeId id) {
-  if (!story || !tree.contains(id)) {
+  if (!story) {
     fail("No such node", fmt::format("node {} is not in this story", id));
     return false;
   }
@@ -543,12 +549,14 @@ bool App::select(NodeId id) {
     fail("Node not selected", "A generation is running; wait for it or cancel it first.");
     return false;
   }
-  selected = id;
+  // The story itself says whether the node exists, so callers that just changed
+  // the tree need not copy it first: the one copy is taken below.
   auto r = story->switch_to(id);
   if (!r) {
-    fail("Could not switch to this node", r.error().message);
+    fail(r.error().code == Errc::out_of_range ? "No such node" : "Could not switch to this node", r.error().message);
     return false;
   }
+  selected = id;
   if (r->recomputed_tokens) log.info("switched to node {}: {} tokens recomputed in {:.1f} ms", id, r->recomputed_tokens, r->ms);
   refresh();
   return true;
@@ -561,8 +569,7 @@ bool App::append_user_text(const std::string& text) {
     fail("Text not added", id.error().message);
     return false;
   }
-  refresh();
-  return select(*id);
+  return select_changed(*id);
 }
 
 bool App::fork(const std::string& text) {
@@ -582,8 +589,7 @@ bool App::fork(const std::string& text) {
     fail("Branch not created", id.error().message);
     return false;
   }
-  refresh();
-  return select(*id);
+  return select_changed(*id);
 }
 
 bool App::remove_node(NodeId id) {
@@ -605,8 +611,8 @@ bool App::remove_node(NodeId id) {
     return false;
   }
   log.info("deleted node {} and its subtree (Ctrl+Z brings it back)", id);
+  if (current_inside) return select_changed(parent);
   refresh();
-  if (current_inside) return select(parent);
   return true;
 }
 
@@ -671,8 +677,7 @@ bool App::edit_path_text(const std::string& new_text) {
         fail("Edit not applied", r.error().message);
         return false;
       }
-      refresh();
-      return select(*r);
+      return select_changed(*r);
     }
     start += n->text.size();
   }
@@ -711,8 +716,7 @@ bool App::branch_at_token(NodeId id, std::size_t index, int32_t token) {
     fail("Branch not created", r.error().message);
     return false;
   }
-  refresh();
-  if (!select(*r)) return false;
+  if (!select_changed(*r)) return false;
   return continue_generation(settings.length, 1);
 }
 
@@ -779,13 +783,13 @@ void App::poll() {
   }
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - progress.started).count();
   log.info("generated {} tokens in {:.2f} s ({:.1f} tokens/s)", progress.tokens, s, progress.tokens_per_s);
-  // Accepting the result runs on the UI thread: its cost is logged, as it is one frame's.
+  // Accepting the result runs on the UI thread: its cost is logged, as it is one
+  // frame's. Selecting the first result copies the tree once (not a copy, then another).
   auto t0 = std::chrono::steady_clock::now();
-  refresh();
-  auto t1 = std::chrono::steady_clock::now();
-  if (!r->empty()) select(r->front());
-  auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
-  log.debug("result accepted: tree copy {:.1f} ms, switch {:.1f} ms", ms(t0, t1), ms(t1, std::chrono::steady_clock::now()));
+  if (r->empty()) refresh();
+  else select_changed(r->front());
+  log.debug("result accepted: switch and tree copy {:.1f} ms",
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
 }
 
 void App::wait_generation() {

@@ -124,7 +124,8 @@ class App {
   NodeId current() const { return story ? story->current() : tree::kNoNode; }
   void refresh();
   void refresh_if_changed();  // copies the tree only if the story changed (plugins edit it too)
-  bool select(NodeId id);         // selects and makes current (restores its state)
+  bool select(NodeId id);         // selects and makes current (restores its state); copies the tree
+  bool select_changed(NodeId id); // select after a change to the story: the tree is copied either way
   bool append_user_text(const std::string& text);  // as a child of the current node
   bool fork(const std::string& text);              // a sibling of the current node
   bool remove_node(NodeId id);

@@ -232,7 +232,7 @@ int main(int argc, char** argv) {
   auto last_boost_refresh = std::chrono::steady_clock::now() - std::chrono::hours(1);
   if (!args->frame_log.empty())
     stats.enable_log({"acquire_ms", "fence_ms", "record_ms", "submit_ms", "present_ms", "vertices", "indices",
-                      "draw_lists", "tokens", "poll_wait_ms", "model_holds", "model_stop_ms"});
+                      "draw_lists", "tokens", "poll_wait_ms", "model_holds", "model_stop_ms", "fill_kpx"});
   int settle = 3;  // frames drawn after the script so auto-sized windows settle
   int script_errors = 0;
   int last_w = 0, last_h = 0;
@@ -333,7 +333,8 @@ int main(int argc, char** argv) {
       stats.log_frame({rt.acquire, rt.fence, rt.record, rt.submit, rt.present, double(rt.vertices), double(rt.indices),
                        double(rt.draw_lists), double(app.progress.tokens), poll_ms,
                        double(app.frame_gate.holds() - holds_before),
-                       app.frame_gate.holds() != holds_before ? app.frame_gate.last_stop_ms() : 0.0});
+                       app.frame_gate.holds() != holds_before ? app.frame_gate.last_stop_ms() : 0.0,
+                       rt.fill_px / 1000.0});
     }
     if (last) break;
   }

@@ -11,7 +11,9 @@
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_vulkan.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -212,10 +214,37 @@ double ms_since(Clock::time_point& t) {
   t = now;
   return ms;
 }
+// Pixels covered by the frame's triangles, each clipped to its command's clip
+// rectangle by the share of its bounding box inside it (an estimate, cheap
+// enough for every frame): on a CPU renderer the fragment work follows it.
+double covered_pixels(const ImDrawData* dd) {
+  double px = 0;
+  for (int l = 0; l < dd->CmdListsCount; ++l) {
+    const ImDrawList* list = dd->CmdLists[l];
+    for (const ImDrawCmd& cmd : list->CmdBuffer) {
+      if (cmd.UserCallback) continue;
+      const ImVec4 c = cmd.ClipRect;
+      for (unsigned i = 0; i + 2 < cmd.ElemCount; i += 3) {
+        const ImVec2& a = list->VtxBuffer[cmd.VtxOffset + list->IdxBuffer[cmd.IdxOffset + i]].pos;
+        const ImVec2& b = list->VtxBuffer[cmd.VtxOffset + list->IdxBuffer[cmd.IdxOffset + i + 1]].pos;
+        const ImVec2& d = list->VtxBuffer[cmd.VtxOffset + list->IdxBuffer[cmd.IdxOffset + i + 2]].pos;
+        const double area = 0.5 * std::fabs(double(b.x - a.x) * (d.y - a.y) - double(d.x - a.x) * (b.y - a.y));
+        const float x0 = std::min({a.x, b.x, d.x}), x1 = std::max({a.x, b.x, d.x});
+        const float y0 = std::min({a.y, b.y, d.y}), y1 = std::max({a.y, b.y, d.y});
+        const double bw = x1 - x0, bh = y1 - y0;
+        const double iw = std::min(x1, c.z) - std::max(x0, c.x), ih = std::min(y1, c.w) - std::max(y0, c.y);
+        if (iw <= 0 || ih <= 0 || bw <= 0 || bh <= 0) continue;
+        px += area * (iw * ih) / (bw * bh);
+      }
+    }
+  }
+  return px;
+}
 }  // namespace
 
 Status Renderer::Impl::render(ImDrawData* dd) {
   timings = {};
+  timings.fill_px = covered_pixels(dd);
   timings.vertices = dd->TotalVtxCount;
   timings.indices = dd->TotalIdxCount;
   timings.draw_lists = dd->CmdListsCount;

@@ -63,6 +63,7 @@ class Renderer {
   struct FrameTimings {
     double acquire = 0, fence = 0, record = 0, submit = 0, present = 0;
     int vertices = 0, indices = 0, draw_lists = 0;
+    double fill_px = 0;  // pixels the frame's triangles cover (clipped, approximate): raster work
   };
   const FrameTimings& last_timings() const;
 
