@@ -458,6 +458,15 @@ Status Project::save_snapshot(const tree::Snapshot& s) {
   return {};
 }
 
+Status Project::delete_snapshots(tree::NodeId node) {
+  std::lock_guard lk(mu_);
+  Stmt q(db_, "DELETE FROM snapshots WHERE node = ?");
+  if (!q.ok()) return db_error(db_, path_, "deleting snapshots");
+  q.bind(1, static_cast<int64_t>(node));
+  if (q.step() != SQLITE_DONE) return db_error(db_, path_, "deleting snapshots");
+  return {};
+}
+
 Result<std::optional<tree::Snapshot>> Project::load_snapshot(NodeId node, std::size_t pos, const std::string& model_key) {
   std::lock_guard lk(mu_);
   Stmt q(db_, "SELECT n_state, n_logits, data FROM snapshots WHERE node = ? AND pos = ? AND model_key = ?");

@@ -74,6 +74,7 @@ class Project {
 
   // Compressed with zlib. A stored snapshot is only ever returned for the same model_key.
   Status save_snapshot(const tree::Snapshot& s);
+  Status delete_snapshots(tree::NodeId node);  // every stored snapshot of `node`
   Result<std::optional<tree::Snapshot>> load_snapshot(tree::NodeId node, std::size_t pos, const std::string& model_key);
   // (node, pos) of every snapshot stored for model_key.
   Result<std::vector<std::pair<tree::NodeId, std::size_t>>> snapshot_keys(const std::string& model_key);
