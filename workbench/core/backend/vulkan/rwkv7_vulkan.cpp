@@ -79,6 +79,8 @@ class Rwkv7Vulkan final : public RwkvVulkan {
   Status load_layers(WeightLoader& L) override;
   Status record_layer(uint32_t l, uint32_t T, uint32_t n_seq) override;
   Status record_up_projections(const Layer& y, uint32_t l, uint32_t n);
+  // Float offset of LoRA m's outputs in lora_ (w, a, g, v; max_vec_ vectors of up to D_ each).
+  uint32_t lora_region(uint32_t m) const { return m * max_vec_ * D_; }
   size_t layer_stride() const override { return 2 * C_ + C_ * N_; }
   uint32_t mix_slots() const override { return 6; }
 
@@ -203,15 +205,14 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   // group; the up-projections form a second. A GPU then overlaps these small
   // products instead of draining between each (decode is latency-bound).
   const uint32_t dw = y.w1.rows, da = y.a1.rows, dg = y.g1.rows, dv = l > 0 ? y.v1.rows : 0;
-  auto region = [&](uint32_t m) { return m * max_vec_ * D_; };
   cs.begin_independent();
   WB_CHECK(o.matmul(cs, y.wr, xmix_, slot_off(0), C, r_, 0, C, n));
   WB_CHECK(o.matmul(cs, y.wk, xmix_, slot_off(2), C, k_, 0, C, n));
   WB_CHECK(o.matmul(cs, y.wv, xmix_, slot_off(3), C, v_, 0, C, n));
-  WB_CHECK(o.matmul(cs, y.w1, xmix_, slot_off(1), C, lora_, region(0), dw, n, Act::tanh));
-  WB_CHECK(o.matmul(cs, y.a1, xmix_, slot_off(4), C, lora_, region(1), da, n));
-  WB_CHECK(o.matmul(cs, y.g1, xmix_, slot_off(5), C, lora_, region(2), dg, n, Act::sigmoid));
-  if (l > 0) WB_CHECK(o.matmul(cs, y.v1, xmix_, slot_off(3), C, lora_, region(3), dv, n));
+  WB_CHECK(o.matmul(cs, y.w1, xmix_, slot_off(1), C, lora_, lora_region(0), dw, n, Act::tanh));
+  WB_CHECK(o.matmul(cs, y.a1, xmix_, slot_off(4), C, lora_, lora_region(1), da, n));
+  WB_CHECK(o.matmul(cs, y.g1, xmix_, slot_off(5), C, lora_, lora_region(2), dg, n, Act::sigmoid));
+  if (l > 0) WB_CHECK(o.matmul(cs, y.v1, xmix_, slot_off(3), C, lora_, lora_region(3), dv, n));
   cs.end_independent();
   if (T == 1 && fusion_ != Fusion::off) {
     // Prep, WKV and output norm in one dispatch (wkv7_step.comp), with the
@@ -220,7 +221,7 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
     const DeviceMatrix* up[4] = {&y.w2, &y.a2, &y.g2, l > 0 ? &y.v2 : nullptr};
     for (uint32_t m = 0; m < 4; ++m) {
       sp.d[m] = up[m] ? up[m]->cols : 0;
-      sp.lora_off[m] = region(m);
+      sp.lora_off[m] = lora_region(m);
     }
     const Buffer* sb[9] = {&r_, &k_, &v_, &lora_, &vfirst_, state_buf_, &y.prep, &y.wkv, &att_};
     if (fusion_ == Fusion::full) {
@@ -247,17 +248,13 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
 
 // The LoRA up-projections as one group of matmuls (w_, a_, g_, vl_ from lora_'s regions).
 Status Rwkv7Vulkan::record_up_projections(const Layer& y, uint32_t l, uint32_t n) {
-  const uint32_t C = C_;
-  auto& cs = cs_;
-  auto& o = ops_;
-  const uint32_t dw = y.w1.rows, da = y.a1.rows, dg = y.g1.rows, dv = l > 0 ? y.v1.rows : 0;
-  auto region = [&](uint32_t m) { return m * max_vec_ * D_; };
-  cs.begin_independent();
-  WB_CHECK(o.matmul(cs, y.w2, lora_, region(0), dw, w_, 0, C, n));
-  WB_CHECK(o.matmul(cs, y.a2, lora_, region(1), da, a_, 0, C, n));
-  WB_CHECK(o.matmul(cs, y.g2, lora_, region(2), dg, g_, 0, C, n));
-  if (l > 0) WB_CHECK(o.matmul(cs, y.v2, lora_, region(3), dv, vl_, 0, C, n));
-  cs.end_independent();
+  // Each up-projection reads its LoRA's region (vectors of d = its cols floats).
+  cs_.begin_independent();
+  WB_CHECK(ops_.matmul(cs_, y.w2, lora_, lora_region(0), y.w2.cols, w_, 0, C_, n));
+  WB_CHECK(ops_.matmul(cs_, y.a2, lora_, lora_region(1), y.a2.cols, a_, 0, C_, n));
+  WB_CHECK(ops_.matmul(cs_, y.g2, lora_, lora_region(2), y.g2.cols, g_, 0, C_, n));
+  if (l > 0) WB_CHECK(ops_.matmul(cs_, y.v2, lora_, lora_region(3), y.v2.cols, vl_, 0, C_, n));
+  cs_.end_independent();
   return {};
 }
 
