@@ -207,3 +207,31 @@ TEST_CASE("restore equals recompute for every architecture and a batch equals si
     CHECK(std::equal(l3.begin(), l3.end(), lb.begin() + model->info().n_vocab));
   }
 }
+
+TEST_CASE("rekeying a split node's entries moves its front states to the new node", "[tree][snapshot]") {
+  SnapshotCache cache(1u << 20);
+  auto put = [&](NodeId n, std::size_t pos, float v) {
+    State s(16, v);
+    std::vector<float> l(4, v);
+    REQUIRE(cache.put(n, pos, "m", s, l));
+  };
+  put(5, 10, 1.0f);
+  put(5, 20, 2.0f);
+  put(5, 30, 3.0f);
+  put(7, 20, 9.0f);  // the new node already has a state at 20: its own wins
+  const std::size_t one = cache.bytes() / 4;
+  cache.rekey(5, 7, 20);
+  CHECK(cache.count() == 3);
+  CHECK(cache.bytes() == 3 * one);
+  CHECK(!cache.contains(5, 10));
+  CHECK(!cache.contains(5, 20));
+  CHECK(cache.contains(5, 30));
+  REQUIRE(cache.get(7, 10, "m") != nullptr);
+  CHECK(cache.get(7, 10, "m")->state.data()[0] == 1.0f);
+  CHECK(cache.get(7, 10, "m")->node == 7);
+  CHECK(cache.get(7, 20, "m")->state.data()[0] == 9.0f);
+  CHECK(cache.best_at_or_before(7, 25, "m")->pos == 20);
+  cache.erase_node(7);  // the moved entry is indexed under its new node
+  CHECK(cache.count() == 1);
+  CHECK(cache.bytes() == one);
+}

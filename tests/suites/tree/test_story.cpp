@@ -480,3 +480,44 @@ TEST_CASE("the story's revision grows with every tree change and only then", "[t
   CHECK_FALSE(s->set_label(a + 100, "none").ok());
   step(false);  // a refused change is no change
 }
+
+TEST_CASE("a branch inside a long generated node replays from the nearest generation checkpoint",
+          "[tree][snapshot][rwkv]") {
+  auto model = test::tiny_model();
+  // {spacing asked, cache budget, tokens replayed before the branch point}: with a
+  // large budget checkpoints come every 64 tokens (200 replays from 192); none
+  // replays from the start node; a 64 MiB budget widens the tiny model's spacing
+  // to 398 (16,384 x 8 x 199 KiB / 64 MiB), so nothing lies below token 200.
+  struct Case { std::size_t every, budget, replay; };
+  for (Case c : {Case{64, 1u << 30, 8}, Case{0, 1u << 30, 200}, Case{64, 64u << 20, 200}}) {
+    const std::size_t every = c.every;
+    INFO("generation_checkpoint_every " << every << " budget " << c.budget);
+    auto dir = test::temp_dir("story_gen_checkpoints");
+    StoryOptions opt;
+    opt.generation_checkpoint_every = every;
+    opt.cache_budget = c.budget;
+    auto s = new_story(dir / "s.wbstory", model.get(), opt);
+    NodeId a = *s->append(s->tree_root(), "Once upon a time, ");
+    auto x = s->continue_from(a, gen(300, 5, 2), nullptr, nullptr);  // two alternatives: both keep checkpoints
+    REQUIRE(x.ok());
+    REQUIRE(x->size() == 2);
+    for (NodeId g : *x) {
+      // Byte codec: token 200 of the node is byte 200. The edit splits the node there.
+      auto e = s->edit(g, 200, "XYZ");
+      REQUIRE(e.ok());
+      auto sw = s->switch_to(*e);
+      REQUIRE(sw.ok());
+      // The replay before the branch point, plus the branch's own 3 tokens.
+      CHECK(sw->recomputed_tokens == c.replay + 3u);
+      // The state is the one reading the whole path from scratch gives.
+      auto restored = s->state_at(*e, std::nullopt);
+      REQUIRE(restored.ok());
+      const std::string path = s->tree_copy().path_text(*e);
+      State fresh = model->new_state();
+      std::vector<float> lg(static_cast<std::size_t>(model->info().n_vocab));
+      REQUIRE(model->prefill(test::bytes_of(path), fresh, lg).ok());
+      CHECK(restored->state == fresh);
+      CHECK(restored->logits == lg);
+    }
+  }
+}

@@ -137,7 +137,13 @@ Result<NodeId> Story::edit(NodeId id, std::size_t offset, std::string_view text)
   r.text = std::move(replacement);
   r.tokens = std::move(tokens);
   r.origin = "user";
+  const std::size_t split_pos = tree_.path_tokens(id) - n->tokens.size() + toks;
+  const bool splits = toks > 0 && toks < n->tokens.size();
   WB_TRY(nid, tree_.edit(id, toks, bytes, std::move(r)));
+  // A split gives the first `toks` tokens a new front node: the states kept
+  // inside them (generation checkpoints) now describe that node's prefixes.
+  if (splits)
+    if (const tree::Node* added = tree_.find(nid)) cache_.rekey(id, added->parent, split_pos);
   WB_CHECK(sync_locked());
   return nid;
 }
@@ -362,6 +368,14 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
   const double music_step_ms = scheme.wait_step_ms();
   const int music_waits = scheme.wait_events;
   std::vector<bool> active(B, true);
+  // Generation checkpoints (StoryOptions::generation_checkpoint_every), spaced
+  // so a 16,384-token generation's take at most 1/8 of the cache budget.
+  std::size_t checkpoint_every = opt_.generation_checkpoint_every;
+  if (checkpoint_every > 0) {
+    const std::size_t snapshot_bytes = start.state.byte_size() + V * sizeof(float);
+    checkpoint_every = std::max(checkpoint_every,
+                                std::size_t{16384} * 8 * snapshot_bytes / std::max<std::size_t>(opt_.cache_budget, 1));
+  }
   const auto t0 = std::chrono::steady_clock::now();
   std::size_t generated = 0;
   Status failure;
@@ -432,6 +446,17 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
     }
     for (std::size_t k = 0; k < step_alts.size(); ++k)
       std::copy(step_logits.begin() + k * V, step_logits.begin() + (k + 1) * V, logits.begin() + step_alts[k] * V);
+    if (checkpoint_every > 0) {
+      const std::size_t K = checkpoint_every;
+      // States inside the growing nodes, so a branch at one of their tokens
+      // later replays at most K tokens (restore_state finds them by position).
+      for (std::size_t i : step_alts) {
+        const std::size_t n = drafts[i].tokens.size();
+        if (n % K != 0) continue;
+        std::lock_guard lk(mu_);
+        cache_.put(drafts[i].id, base_pos + n, key, states[i], std::span<const float>(logits.data() + i * V, V));
+      }
+    }
     for (std::size_t i = 0; i < B; ++i)
       if (stops[i]) active[i] = false;
     // Write the growing drafts so a killed process keeps them: what each

@@ -41,7 +41,13 @@ using tree::NodeId;
 
 struct StoryOptions {
   std::size_t cache_budget = 256u << 20;  // bytes of snapshots kept in memory
-  std::size_t checkpoint_every = 0;       // extra checkpoints every K tokens inside long nodes
+  std::size_t checkpoint_every = 0;       // extra checkpoints every K tokens inside long nodes (replays)
+  // A generation keeps the state every K tokens it writes (in memory, within the
+  // budget), so branching at a token inside a long generated node replays at most
+  // K tokens instead of the node's whole text. K is at least this, and larger for
+  // big states: a 16,384-token generation's checkpoints take at most 1/8 of
+  // cache_budget. 0: none.
+  std::size_t generation_checkpoint_every = 256;
   bool store_snapshots = true;            // compressed snapshots of leaves, bookmarks and current in the file
   // Node snapshots pushed out of memory by the budget go to the file instead
   // of being lost (checkpoints inside nodes are simply dropped).

@@ -1,5 +1,7 @@
 #include "core/tree/snapshot_cache.hpp"
 
+#include <vector>
+
 namespace wb::tree {
 
 bool SnapshotCache::put(NodeId node, std::size_t pos, const std::string& model_key, const State& state,
@@ -71,6 +73,29 @@ void SnapshotCache::erase_node(NodeId node) {
   std::vector<Lru::iterator> its;
   for (auto& [p, it] : pit->second) its.push_back(it);
   for (auto it : its) erase(it);
+}
+
+void SnapshotCache::rekey(NodeId from, NodeId to, std::size_t max_pos) {
+  if (from == to) return;
+  auto pit = index_.find(from);
+  if (pit == index_.end()) return;
+  std::vector<Lru::iterator> moving;
+  for (const auto& [p, it] : pit->second) {
+    if (p > max_pos) break;
+    moving.push_back(it);
+  }
+  for (Lru::iterator it : moving) {
+    const std::size_t p = it->pos;
+    if (contains(to, p)) {  // `to` has its own state there
+      erase(it);
+      continue;
+    }
+    auto fp = index_.find(from);
+    fp->second.erase(p);
+    if (fp->second.empty()) index_.erase(fp);
+    it->node = to;
+    index_[to][p] = it;
+  }
 }
 
 void SnapshotCache::clear() {

@@ -57,6 +57,9 @@ class SnapshotCache {
   void set_spill(std::function<void(const Snapshot&)> spill) { spill_ = std::move(spill); }
 
   void erase_node(NodeId node);  // all positions of a node
+  // Entries of `from` at positions <= max_pos now belong to `to` (a node split
+  // in two: the states inside its front part describe the new front node).
+  void rekey(NodeId from, NodeId to, std::size_t max_pos);
   void clear();
   void set_budget(std::size_t bytes);
 
