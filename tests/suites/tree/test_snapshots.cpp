@@ -235,3 +235,24 @@ TEST_CASE("rekeying a split node's entries moves its front states to the new nod
   CHECK(cache.count() == 1);
   CHECK(cache.bytes() == one);
 }
+
+TEST_CASE("an entry pushed out may be moved out by the spill callback", "[tree][snapshot]") {
+  SnapshotCache cache(1u << 20);
+  std::vector<Snapshot> spilled;
+  cache.set_spill([&](Snapshot&& s) { spilled.push_back(std::move(s)); });
+  State a(1000, 1.0f), b(1000, 2.0f);
+  std::vector<float> l(8, 0.5f);
+  REQUIRE(cache.put(1, 10, "m", a, l));
+  REQUIRE(cache.put(2, 20, "m", b, l));
+  const std::size_t one = cache.bytes() / 2;
+  cache.set_budget(one);  // pushes out node 1, the least recently used
+  REQUIRE(spilled.size() == 1);
+  CHECK(spilled[0].node == 1);
+  CHECK(spilled[0].pos == 10);
+  CHECK(spilled[0].state.data()[999] == 1.0f);
+  CHECK(spilled[0].logits.size() == 8);
+  CHECK(cache.bytes() == one);  // accounted although the entry was emptied
+  CHECK(cache.count() == 1);
+  CHECK(!cache.contains(1, 10));
+  CHECK(cache.get(2, 20, "m") != nullptr);
+}

@@ -47,11 +47,12 @@ Result<std::unique_ptr<Story>> Story::attach(std::unique_ptr<project::Project> p
   if (opt.spill_to_file) {
     // Runs inside cache operations, i.e. with mu_ held by the caller.
     Story* self = s.get();
-    s->cache_.set_spill([self](const tree::Snapshot& snap) {
+    // Queued here, written by flush_spills() once the lock is released.
+    s->cache_.set_spill([self](tree::Snapshot&& snap) {
       const tree::Node* n = self->tree_.find(snap.node);
       if (!n || self->stored_.count({snap.node, snap.pos})) return;
       if (snap.pos != self->tree_.path_tokens(snap.node)) return;  // a checkpoint, not a node end
-      if (self->project_->save_snapshot(snap)) self->stored_.insert({snap.node, snap.pos});
+      self->spills_.push_back(std::move(snap));
     });
   }
   return s;
@@ -227,9 +228,13 @@ Result<tree::Restored> Story::restore_locked(NodeId id, std::optional<std::size_
 }
 
 Result<tree::Restored> Story::state_at(NodeId id, std::optional<std::size_t> pos) {
-  std::lock_guard ck(compute_mu_);
-  std::lock_guard lk(mu_);
-  return restore_locked(id, pos);
+  auto r = [&] {
+    std::lock_guard ck(compute_mu_);
+    std::lock_guard lk(mu_);
+    return restore_locked(id, pos);
+  }();
+  flush_spills();
+  return r;
 }
 
 Result<SwitchInfo> Story::switch_to(NodeId id) {
@@ -245,6 +250,7 @@ Result<SwitchInfo> Story::switch_to(NodeId id) {
     }
     current_ = id;
   }
+  flush_spills();
   info.ms = ms_since(t0);
   WB_CHECK(project_->set_meta("current", std::to_string(id)));
   return info;
@@ -255,7 +261,24 @@ void Story::forget_snapshot(NodeId id) {
   cache_.erase_node(id);
 }
 
+Story::~Story() { flush_spills(); }
+
+void Story::flush_spills() {
+  std::vector<tree::Snapshot> todo;
+  {
+    std::lock_guard lk(mu_);
+    todo.swap(spills_);
+  }
+  for (const tree::Snapshot& s : todo) {
+    if (!project_->save_snapshot(s)) continue;  // not in the file: recomputed when needed
+    std::lock_guard lk(mu_);
+    if (!tree_.contains(s.node)) (void)project_->delete_snapshots(s.node);  // deleted meanwhile
+    else stored_.insert({s.node, s.pos});
+  }
+}
+
 Status Story::store_snapshots() {
+  flush_spills();
   if (!opt_.store_snapshots || !model_) return {};
   // The snapshots to store are copied under the lock; compressing and writing
   // them happens outside it, so the UI (which reads the tree under mu_) does not
@@ -334,6 +357,7 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
       ords[i] = n_kids + i;
     }
   }
+  flush_spills();
 
   std::vector<State> states(B, start.state);
   std::vector<float> logits(B * V);
@@ -453,8 +477,11 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
       for (std::size_t i : step_alts) {
         const std::size_t n = drafts[i].tokens.size();
         if (n % K != 0) continue;
-        std::lock_guard lk(mu_);
-        cache_.put(drafts[i].id, base_pos + n, key, states[i], std::span<const float>(logits.data() + i * V, V));
+        {
+          std::lock_guard lk(mu_);
+          cache_.put(drafts[i].id, base_pos + n, key, states[i], std::span<const float>(logits.data() + i * V, V));
+        }
+        flush_spills();
       }
     }
     for (std::size_t i = 0; i < B; ++i)

@@ -143,6 +143,8 @@ class Story {
   // memory but not yet in the file.
   Status store_snapshots();
 
+  ~Story();  // writes node snapshots still queued for the file
+
   // "txt": the path's text; "md": a Markdown document with the title.
   Result<std::string> export_path(NodeId id, std::string_view format) const;
 
@@ -150,6 +152,10 @@ class Story {
   Story() = default;
   Status sync_locked();
   Result<tree::Restored> restore_locked(NodeId id, std::optional<std::size_t> pos);
+  // Writes the node snapshots the cache pushed out (queued under mu_ by the
+  // spill callback) to the file; called without mu_, after operations that
+  // fill the cache, so no thread waits on the lock while zlib runs.
+  void flush_spills();
   bool generating_from_missing_locked() const;
 
   mutable std::mutex mu_;   // tree, cache, current
@@ -162,8 +168,9 @@ class Story {
   tree::Tree tree_;
   tree::SnapshotCache cache_;
   NodeId current_ = tree::kRootId;
-  std::set<std::pair<NodeId, std::size_t>> stored_;
-  std::multiset<NodeId> generating_;  // start nodes of generations in flight  // snapshots in the file for this model
+  std::set<std::pair<NodeId, std::size_t>> stored_;  // snapshots in the file for this model
+  std::multiset<NodeId> generating_;  // start nodes of generations in flight
+  std::vector<tree::Snapshot> spills_;  // pushed out of the cache, not yet in the file (see flush_spills)
 };
 
 // Runs Story::continue_from on a worker thread; the caller never blocks.

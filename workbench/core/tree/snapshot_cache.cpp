@@ -111,8 +111,17 @@ void SnapshotCache::set_budget(std::size_t bytes) {
 
 void SnapshotCache::evict_to_fit() {
   while (bytes_ > budget_ && !lru_.empty()) {
-    if (spill_) spill_(lru_.back());
-    erase(std::prev(lru_.end()));
+    auto last = std::prev(lru_.end());
+    const std::size_t b = last->bytes();
+    const NodeId node = last->node;
+    const std::size_t pos = last->pos;
+    if (spill_) spill_(std::move(*last));  // may leave *last empty: accounted with b, node, pos
+    bytes_ -= b;
+    if (auto pit = index_.find(node); pit != index_.end()) {
+      pit->second.erase(pos);
+      if (pit->second.empty()) index_.erase(pit);
+    }
+    lru_.erase(last);
     ++evictions_;
   }
 }

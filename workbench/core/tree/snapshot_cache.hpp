@@ -53,8 +53,9 @@ class SnapshotCache {
   bool contains(NodeId node, std::size_t pos) const;
 
   // Called with each entry the budget pushes out, before it is dropped (the
-  // Story spills node snapshots to the project file this way).
-  void set_spill(std::function<void(const Snapshot&)> spill) { spill_ = std::move(spill); }
+  // Story spills node snapshots to the project file this way); the callback
+  // may move the entry's data out.
+  void set_spill(std::function<void(Snapshot&&)> spill) { spill_ = std::move(spill); }
 
   void erase_node(NodeId node);  // all positions of a node
   // Entries of `from` at positions <= max_pos now belong to `to` (a node split
@@ -76,7 +77,7 @@ class SnapshotCache {
   std::size_t budget_;
   std::size_t bytes_ = 0;
   uint64_t evictions_ = 0;
-  std::function<void(const Snapshot&)> spill_;
+  std::function<void(Snapshot&&)> spill_;
   Lru lru_;  // front: most recently used
   std::unordered_map<NodeId, std::map<std::size_t, Lru::iterator>> index_;
 };
