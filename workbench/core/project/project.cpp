@@ -438,13 +438,36 @@ Status Project::save_snapshot(const tree::Snapshot& s) {
   std::string raw(st.size_bytes() + s.logits.size() * sizeof(float), '\0');
   std::memcpy(raw.data(), st.data(), st.size_bytes());
   if (!s.logits.empty()) std::memcpy(raw.data() + st.size_bytes(), s.logits.data(), s.logits.size() * sizeof(float));
-  uLongf clen = compressBound(static_cast<uLong>(raw.size()));
-  std::string comp(clen, '\0');
-  // Level 1: states are noisy floats; higher levels cost time and gain little.
-  if (compress2(reinterpret_cast<Bytef*>(comp.data()), &clen, reinterpret_cast<const Bytef*>(raw.data()),
-                static_cast<uLong>(raw.size()), 1) != Z_OK)
+  // Huffman coding only: states are noisy floats, where string matching finds
+  // next to nothing; it compresses as well as level 1 (ratio 0.93 on normal
+  // floats) in a third of the time (13 MB: 252 against 709 ms on the 2-vCPU VM,
+  // the same zlib through Python). Still a
+  // zlib stream: uncompress() reads old and new snapshots alike.
+  z_stream zs{};
+  if (deflateInit2(&zs, 1, Z_DEFLATED, 15, 8, Z_HUFFMAN_ONLY) != Z_OK)
     return make_error(Errc::internal, "compressing a snapshot for '{}' failed", path_);
-  comp.resize(clen);
+  std::string comp(deflateBound(&zs, static_cast<uLong>(raw.size())), '\0');
+  // In pieces of at most 1 GiB each way: zlib counts in 32 bits.
+  constexpr std::size_t kPiece = std::size_t{1} << 30;
+  std::size_t in_pos = 0;
+  int zr = Z_OK;
+  while (zr == Z_OK) {
+    if (zs.avail_in == 0 && in_pos < raw.size()) {
+      const std::size_t n = std::min(kPiece, raw.size() - in_pos);
+      zs.next_in = reinterpret_cast<Bytef*>(raw.data() + in_pos);
+      zs.avail_in = static_cast<uInt>(n);
+      in_pos += n;
+    }
+    if (zs.avail_out == 0) {
+      const std::size_t used = zs.total_out;
+      zs.next_out = reinterpret_cast<Bytef*>(comp.data() + used);
+      zs.avail_out = static_cast<uInt>(std::min(kPiece, comp.size() - used));
+    }
+    zr = deflate(&zs, in_pos == raw.size() ? Z_FINISH : Z_NO_FLUSH);
+  }
+  comp.resize(zs.total_out);
+  deflateEnd(&zs);
+  if (zr != Z_STREAM_END) return make_error(Errc::internal, "compressing a snapshot for '{}' failed", path_);
   std::lock_guard lk(mu_);
   Stmt q(db_, "INSERT OR REPLACE INTO snapshots(node, pos, model_key, n_state, n_logits, data) VALUES(?,?,?,?,?,?)");
   if (!q.ok()) return db_error(db_, path_, "writing a snapshot");
