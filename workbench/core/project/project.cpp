@@ -441,8 +441,8 @@ Status Project::save_snapshot(const tree::Snapshot& s) {
   // Huffman coding only: states are noisy floats, where string matching finds
   // next to nothing; it compresses as well as level 1 (ratio 0.93 on normal
   // floats) in a third of the time (13 MB: 252 against 709 ms on the 2-vCPU VM,
-  // the same zlib through Python). Still a
-  // zlib stream: uncompress() reads old and new snapshots alike.
+  // the same zlib through Python). Still a zlib stream: uncompress() reads old
+  // and new snapshots alike.
   z_stream zs{};
   if (deflateInit2(&zs, 1, Z_DEFLATED, 15, 8, Z_HUFFMAN_ONLY) != Z_OK)
     return make_error(Errc::internal, "compressing a snapshot for '{}' failed", path_);
