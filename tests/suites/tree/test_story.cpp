@@ -521,3 +521,27 @@ TEST_CASE("a branch inside a long generated node replays from the nearest genera
     }
   }
 }
+
+TEST_CASE("a deferred switch computes nothing; the estimate says what a restore would read", "[tree][snapshot][rwkv]") {
+  auto inner = test::tiny_model();
+  test::CountingModel m(*inner);
+  auto dir = test::temp_dir("story_deferred_switch");
+  auto s = new_story(dir / "s.wbstory", &m);
+  const std::string text = "A long chapter pasted at once, read only when it is continued. ";
+  NodeId a = *s->append(s->tree_root(), text);
+  CHECK(s->replay_estimate(a) == text.size());  // byte codec: a token per byte, nothing computed yet
+  m.prefill_tokens = 0;
+  auto sw = s->switch_to(a, /*compute=*/false);
+  REQUIRE(sw.ok());
+  CHECK(sw->deferred);
+  CHECK(sw->recomputed_tokens == 0);
+  CHECK(m.prefill_tokens == 0);
+  CHECK(s->current() == a);
+  // The generation from it reads the text on its own (and then it is at hand).
+  auto x = s->continue_from(a, gen(5, 1), nullptr, nullptr);
+  REQUIRE(x.ok());
+  CHECK(m.prefill_tokens == text.size());
+  CHECK(s->replay_estimate(a) == 0);
+  CHECK(s->replay_estimate(x->at(0)) == 0);  // the new node's end was kept
+  CHECK(!s->switch_to(999, false).ok());     // a missing node is still an error
+}

@@ -75,19 +75,20 @@ std::string Story::path_text(NodeId id) const {
   return tree_.path_text(id);
 }
 
-NodeId Story::current() const {
-  std::lock_guard lk(mu_);
-  return current_;
-}
+NodeId Story::current() const { return current_.load(); }
 
+// The UI's status bar asks every frame: while another thread holds the lock
+// (a long restore on the generation worker), the last figures seen do.
 std::size_t Story::cache_bytes() const {
-  std::lock_guard lk(mu_);
-  return cache_.bytes();
+  std::unique_lock lk(mu_, std::try_to_lock);
+  if (lk) cache_bytes_seen_ = cache_.bytes();
+  return cache_bytes_seen_;
 }
 
 std::size_t Story::cache_count() const {
-  std::lock_guard lk(mu_);
-  return cache_.count();
+  std::unique_lock lk(mu_, std::try_to_lock);
+  if (lk) cache_count_seen_ = cache_.count();
+  return cache_count_seen_;
 }
 
 Status Story::sync_locked() {
@@ -237,9 +238,36 @@ Result<tree::Restored> Story::state_at(NodeId id, std::optional<std::size_t> pos
   return r;
 }
 
-Result<SwitchInfo> Story::switch_to(NodeId id) {
+std::size_t Story::replay_estimate(NodeId id) {
+  std::lock_guard lk(mu_);
+  if (!model_ || !tree_.contains(id)) return 0;
+  const std::string key = model_->info().model_key;
+  const std::size_t target = tree_.path_tokens(id);
+  std::size_t best = 0, start = 0;
+  for (NodeId n : tree_.path_to_root(id)) {
+    const std::size_t end = start + tree_.find(n)->tokens.size();
+    if (const tree::Snapshot* s = cache_.best_at_or_before(n, end, key)) best = std::max(best, s->pos);
+    auto it = stored_.upper_bound({n, end});  // the file's deepest snapshot of n at or before its end
+    if (it != stored_.begin() && (--it)->first == n) best = std::max(best, it->second);
+    start = end;
+  }
+  return target - std::min(best, target);
+}
+
+Result<SwitchInfo> Story::switch_to(NodeId id, bool compute) {
   auto t0 = std::chrono::steady_clock::now();
   SwitchInfo info;
+  if (!compute) {
+    {
+      std::lock_guard lk(mu_);
+      if (!tree_.contains(id)) return make_error(Errc::out_of_range, "no node {} to switch to", id);
+      current_ = id;
+    }
+    info.deferred = true;
+    info.ms = ms_since(t0);
+    WB_CHECK(project_->set_meta("current", std::to_string(id)));
+    return info;
+  }
   {
     std::lock_guard ck(compute_mu_);
     std::lock_guard lk(mu_);

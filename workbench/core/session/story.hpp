@@ -84,6 +84,7 @@ using EventFn = std::function<void(const Event&)>;
 struct SwitchInfo {
   std::size_t recomputed_tokens = 0;
   double ms = 0;
+  bool deferred = false;  // switched without computing the state (the next generation does)
 };
 
 class Story {
@@ -120,8 +121,13 @@ class Story {
   Status undo();
   Status redo();
 
-  // Makes `id` current with its state ready (restores it now).
-  Result<SwitchInfo> switch_to(NodeId id);
+  // Makes `id` current with its state ready (restores it now); with
+  // compute = false only makes it current: the state is restored when it is
+  // next needed (a generation from it restores on its worker).
+  Result<SwitchInfo> switch_to(NodeId id, bool compute = true);
+  // Tokens a restore of `id` would replay now (0: its state is at hand). An
+  // estimate from what is in memory and in the file; computes nothing.
+  std::size_t replay_estimate(NodeId id);
   // The state after `id` (or after `pos` tokens of its path); for tests, benchmarks and plugins.
   Result<tree::Restored> state_at(NodeId id, std::optional<std::size_t> pos = std::nullopt);
 
@@ -167,9 +173,10 @@ class Story {
   StoryOptions opt_;
   tree::Tree tree_;
   tree::SnapshotCache cache_;
-  NodeId current_ = tree::kRootId;
+  std::atomic<NodeId> current_{tree::kRootId};  // written under mu_; read without it (the UI, every frame)
   std::set<std::pair<NodeId, std::size_t>> stored_;  // snapshots in the file for this model
   std::multiset<NodeId> generating_;  // start nodes of generations in flight
+  mutable std::atomic<std::size_t> cache_bytes_seen_{0}, cache_count_seen_{0};  // see cache_bytes()
   std::vector<tree::Snapshot> spills_;  // pushed out of the cache, not yet in the file (see flush_spills)
 };
 
