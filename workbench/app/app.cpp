@@ -333,6 +333,7 @@ void App::install_model(std::unique_ptr<Model> m, const std::string& path) {
   if (m && gate_model_for_frames) m->set_step_gate(&frame_gate);
   model = std::move(m);
   model_path = path;
+  replay_tokens_per_s = 0;  // another model reads at another speed
 }
 
 void App::attach_story(std::unique_ptr<session::Story> s, std::unique_ptr<Model> m, const std::string& mpath) {
@@ -530,6 +531,11 @@ void App::refresh() {
   if (!tree.contains(selected)) selected = story->current();
 }
 
+std::size_t App::switch_replay_limit() const {
+  if (replay_tokens_per_s <= 0) return 2048;
+  return std::clamp(static_cast<std::size_t>(replay_tokens_per_s * 0.25), std::size_t{256}, std::size_t{16384});
+}
+
 bool App::select_changed(NodeId id) {
   if (select(id)) return true;  // select copies the tree once it has switched
   refresh();
@@ -555,16 +561,21 @@ bool App::select(NodeId id) {
   // prose model). The story itself says whether the node exists, so callers that
   // just changed the tree need not copy it first: the one copy is taken below.
   const std::size_t replay = story->replay_estimate(id);
-  auto r = story->switch_to(id, /*compute=*/replay <= kSwitchReplayOnUiThread);
+  auto r = story->switch_to(id, /*compute=*/replay <= switch_replay_limit());
   if (!r) {
     fail(r.error().code == Errc::out_of_range ? "No such node" : "Could not switch to this node", r.error().message);
     return false;
   }
   selected = id;
   if (r->deferred)
-    log.info("switched to node {}: its {} tokens are read when you continue (on the worker)", id, replay);
+    log.info("switched to node {}: its {} tokens are read when you continue (on the worker; switches read up to {} at once)",
+             id, replay, switch_replay_limit());
   else if (r->recomputed_tokens)
     log.info("switched to node {}: {} tokens recomputed in {:.1f} ms", id, r->recomputed_tokens, r->ms);
+  if (!r->deferred && r->recomputed_tokens >= 64 && r->ms > 1.0) {
+    const double rate = r->recomputed_tokens / (r->ms / 1000.0);
+    replay_tokens_per_s = replay_tokens_per_s > 0 ? 0.7 * replay_tokens_per_s + 0.3 * rate : rate;
+  }
   refresh();
   return true;
 }

@@ -124,8 +124,11 @@ class App {
   NodeId current() const { return story ? story->current() : tree::kNoNode; }
   void refresh();
   void refresh_if_changed();  // copies the tree only if the story changed (plugins edit it too)
-  // Switches reading more tokens than this run later, on the generation's worker.
-  static constexpr std::size_t kSwitchReplayOnUiThread = 2048;
+  // Switches that would read more tokens than switch_replay_limit() run later,
+  // on the generation's worker: the limit is what this model reads in about a
+  // quarter of a second (measured on earlier switches), 2,048 until measured.
+  std::size_t switch_replay_limit() const;
+  double replay_tokens_per_s = 0;  // the model's reading speed seen in switches (0: not yet)
   bool select(NodeId id);         // selects and makes current (restores its state); copies the tree
   bool select_changed(NodeId id); // select after a change to the story: the tree is copied either way
   bool append_user_text(const std::string& text);  // as a child of the current node

@@ -261,6 +261,30 @@ TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, for
   CHECK(settings["recent_projects"][1] == project.string());
 }
 
+TEST_CASE("a long pasted text is read on the generation's worker, not inside a frame", "[gui]") {
+  auto dir = wb::test::temp_dir("gui-paste");
+  const std::string model = wb::test::fixture(kTiny);
+  std::string chapter;
+  while (chapter.size() < 3000) chapter += "The keeper wound the lamp and watched the grey sea turn. ";
+  chapter.pop_back();  // a script line's trailing space is not typed
+  write(dir / "s.txt", "new-project " + (dir / "p.wbstory").string() + " " + model + "\n" + "type " + chapter +
+                           "\n" + "submit\n" + "continue 8\n" + "wait-generation\n" + "frames 2\n");
+  auto r = run_gui(dir, "--script " + quote((dir / "s.txt").string()) + " --tree-json " + quote((dir / "s.json").string()));
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  // Byte vocabulary: one token per byte, more than the 2,048 a switch reads at once.
+  CHECK(r.out.find("its " + std::to_string(chapter.size()) + " tokens are read when you continue") != std::string::npos);
+  CHECK(r.out.find("reading " + std::to_string(chapter.size()) + " tokens of the story first") != std::string::npos);
+  auto s = read_json(dir / "s.json");
+  REQUIRE(s["error"] == "");
+  auto top = children(s, 1);
+  REQUIRE(top.size() == 1);
+  CHECK((*node(s, top[0]))["text"].get<std::string>().size() == chapter.size());
+  auto cont = children(s, top[0]);
+  REQUIRE(cont.size() == 1);
+  CHECK((*node(s, cont[0]))["tokens"].size() == 8);  // generated after the worker read the chapter
+}
+
 TEST_CASE("a project whose tokenizer file is gone is refused in plain words", "[gui]") {
   auto dir = wb::test::temp_dir("gui-tokenizer");
   const std::string model = wb::test::fixture(kTiny);
