@@ -128,7 +128,7 @@ TEST_CASE("frames are paced while the model generates (WB_GENERATING_FPS)", "[gu
   CHECK(median(gaps) >= 120.0);
 }
 
-TEST_CASE("with WB_FRAME_GATE=1 on a CPU renderer the model waits while a frame renders; by default it does not", "[gui]") {
+TEST_CASE("with WB_FRAME_GATE=1 on a CPU renderer the model waits while a frame renders, by default it does not", "[gui]") {
   auto dir = wb::test::temp_dir("gui-frame-gate");
   auto holds_while_generating = [&](const std::string& env, const std::string& tag) {
     fs::remove(dir / "p.wbstory");

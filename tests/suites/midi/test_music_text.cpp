@@ -63,7 +63,7 @@ TEST_CASE("the 'midi' tokenizer: every id round-trips through its text, canonica
   CHECK(bad.error().message.find("tuba:1:1") != std::string::npos);
 }
 
-TEST_CASE("tokenizer-midi.json loads as the music tokenizer; a different vocabulary is refused", "[midi][tokenizer]") {
+TEST_CASE("tokenizer-midi.json loads as the music tokenizer, a different vocabulary is refused", "[midi][tokenizer]") {
   const std::string path = test::fixture("tokenizers/tokenizer-midi.json");
   auto tok = load_tokenizer(path);
   INFO((tok ? std::string() : tok.error().message));
@@ -100,7 +100,7 @@ TEST_CASE("models of 20096 tokens get the music tokenizer, 256 the byte one, oth
   CHECK(ids->size() == 5);
 }
 
-TEST_CASE("live playback plays through FluidSynth's audio driver and stops; no driver is a clear error",
+TEST_CASE("live playback plays through FluidSynth's audio driver and stops, no driver is a clear error",
           "[midi][render]") {
   Log log;
   midi::MusicVocab vocab;

@@ -63,7 +63,7 @@ TEST_CASE("CC7 volume and CC11 expression scale note-on velocity before binning"
   CHECK(tokens_of(f) == "pi:3c:a t13 pi:3e:6 t12 pi:40:3 t13 pi:41:0 t12 pi:43:a");
 }
 
-TEST_CASE("sustain pedal defers note-offs until release; a re-strike cancels the pending off", "[midi][tokenizer]") {
+TEST_CASE("sustain pedal defers note-offs until release, a re-strike cancels the pending off", "[midi][tokenizer]") {
   auto f = file_of(Body()
                        .ev(0, {0xB0, 64, 127})   // pedal down
                        .ev(0, {0x90, 60, 100})
@@ -102,7 +102,7 @@ TEST_CASE("same-step events: percussion first, then bin, then pitch, then origin
   CHECK(tokens_of(f) == "p:24:a p:46:a b:28:a v:32:a pi:30:a pi:30:0 pi:48:a t13 v:32:0");
 }
 
-TEST_CASE("tracks are merged by absolute time; tempo changes in any track apply", "[midi][tokenizer]") {
+TEST_CASE("tracks are merged by absolute time, tempo changes in any track apply", "[midi][tokenizer]") {
   // Track 0: tempo 1 s per quarter (2 ms per tick) from tick 504. Track 1: notes at ticks 0, 504, 1000.
   auto t0 = Body().ev(504, {0xFF, 0x51, 0x03, 0x0F, 0x42, 0x40}).end().b;
   auto t1 = Body().ev(0, {0x90, 60, 100}).ev(504, {0x90, 62, 100}).ev(496, {0x90, 64, 100}).end().b;

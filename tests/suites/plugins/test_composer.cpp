@@ -491,7 +491,7 @@ TEST_CASE("the composer falls back to the default music model (find_default_mode
   CHECK(**model == (assets / "models" / "midi-rwkv7.pth").string());
 }
 
-TEST_CASE("composer panel: continue from the GUI without blocking; the piano roll draws the viewed branch",
+TEST_CASE("composer panel: continue from the GUI without blocking, the piano roll draws the viewed branch",
           "[plugin][composer][ui]") {
   Sandbox box("composer-ui");
   std::string model = music_model(box.root);

@@ -23,7 +23,7 @@ bool still_running(std::future<T>& f, std::chrono::milliseconds wait) {
 
 }  // namespace
 
-TEST_CASE("an open step gate lets every step through; a closed one holds it until opened", "[rwkv][gate]") {
+TEST_CASE("an open step gate lets every step through, a closed one holds it until opened", "[rwkv][gate]") {
   StepGate gate(10s);
   gate.pass();
   CHECK(gate.holds() == 0);

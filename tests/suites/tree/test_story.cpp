@@ -522,7 +522,7 @@ TEST_CASE("a branch inside a long generated node replays from the nearest genera
   }
 }
 
-TEST_CASE("a deferred switch computes nothing; the estimate says what a restore would read", "[tree][snapshot][rwkv]") {
+TEST_CASE("a deferred switch computes nothing, the estimate says what a restore would read", "[tree][snapshot][rwkv]") {
   auto inner = test::tiny_model();
   test::CountingModel m(*inner);
   auto dir = test::temp_dir("story_deferred_switch");

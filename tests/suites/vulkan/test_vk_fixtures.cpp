@@ -209,7 +209,7 @@ TEST_CASE("vulkan: v6 honours rescale_every_n_layers", "[gpu][vulkan][rwkv][offi
   CHECK(max_abs_diff(make(false), expected) > 0.05);
 }
 
-TEST_CASE("vulkan: states stay on the device; forks copy device memory; the host copy comes on request",
+TEST_CASE("vulkan: states stay on the device, forks copy device memory, the host copy comes on request",
           "[gpu][vulkan][state]") {
   for (const TinyModel& tm : tiny_models()) {
     INFO(tm.id);

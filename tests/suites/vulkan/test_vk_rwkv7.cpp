@@ -106,7 +106,7 @@ TEST_CASE("vulkan rwkv7: FP32 fixture matches rwkv.cpp's expected logits", "[gpu
   CHECK(max_abs_diff(a, b) <= 1e-5f);
 }
 
-TEST_CASE("vulkan rwkv7: chunked prefill equals one chunk; batched decode equals single decodes",
+TEST_CASE("vulkan rwkv7: chunked prefill equals one chunk, batched decode equals single decodes",
           "[gpu][vulkan][rwkv]") {
   TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
   vk::VulkanModelOptions small;
