@@ -230,6 +230,7 @@ int main(int argc, char** argv) {
   boost.enabled = false;
   if (const char* v = std::getenv("WB_RENDER_BOOST"); v && *v == '1') boost.enabled = r.cpu_device();
   auto last_boost_refresh = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  r.measure_fill(!args->frame_log.empty());
   if (!args->frame_log.empty())
     stats.enable_log({"acquire_ms", "fence_ms", "record_ms", "submit_ms", "present_ms", "vertices", "indices",
                       "draw_lists", "tokens", "poll_wait_ms", "model_holds", "model_stop_ms", "fill_kpx"});

@@ -52,6 +52,7 @@ struct Renderer::Impl {
   bool rebuild = false;
   std::string device_name;
   bool cpu_device = false;
+  bool measure_fill = false;
   Renderer::FrameTimings timings;
 
   ~Impl();
@@ -244,7 +245,7 @@ double covered_pixels(const ImDrawData* dd) {
 
 Status Renderer::Impl::render(ImDrawData* dd) {
   timings = {};
-  timings.fill_px = covered_pixels(dd);
+  if (measure_fill) timings.fill_px = covered_pixels(dd);
   timings.vertices = dd->TotalVtxCount;
   timings.indices = dd->TotalIdxCount;
   timings.draw_lists = dd->CmdListsCount;
@@ -552,6 +553,7 @@ bool Renderer::cpu_device() const { return impl_->cpu_device; }
 int Renderer::width() const { return impl_->wd.Width; }
 int Renderer::height() const { return impl_->wd.Height; }
 const Renderer::FrameTimings& Renderer::last_timings() const { return impl_->timings; }
+void Renderer::measure_fill(bool on) { impl_->measure_fill = on; }
 
 void Renderer::set_size(int w, int h) {
   glfwSetWindowSize(impl_->window, w, h);

@@ -63,9 +63,12 @@ class Renderer {
   struct FrameTimings {
     double acquire = 0, fence = 0, record = 0, submit = 0, present = 0;
     int vertices = 0, indices = 0, draw_lists = 0;
-    double fill_px = 0;  // pixels the frame's triangles cover (clipped, approximate): raster work
+    double fill_px = 0;  // pixels the frame's triangles cover (clipped, approximate): raster work; see measure_fill
   };
   const FrameTimings& last_timings() const;
+  // Whether end_frame also estimates fill_px (a pass over every triangle: only
+  // for the per-frame log, not every frame of normal use).
+  void measure_fill(bool on);
 
   struct Impl;
 

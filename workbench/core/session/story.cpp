@@ -291,18 +291,23 @@ void Story::forget_snapshot(NodeId id) {
 
 Story::~Story() { flush_spills(); }
 
+Status Story::save_snapshot_unlocked(const tree::Snapshot& s) {
+  WB_CHECK(project_->save_snapshot(s));  // compressed and written without mu_
+  std::lock_guard lk(mu_);
+  // Deleted while it was written (its rows went with it before this one
+  // landed): drop the row, so no later node can meet a stale state.
+  if (!tree_.contains(s.node)) return project_->delete_snapshots(s.node);
+  stored_.insert({s.node, s.pos});
+  return {};
+}
+
 void Story::flush_spills() {
   std::vector<tree::Snapshot> todo;
   {
     std::lock_guard lk(mu_);
     todo.swap(spills_);
   }
-  for (const tree::Snapshot& s : todo) {
-    if (!project_->save_snapshot(s)) continue;  // not in the file: recomputed when needed
-    std::lock_guard lk(mu_);
-    if (!tree_.contains(s.node)) (void)project_->delete_snapshots(s.node);  // deleted meanwhile
-    else stored_.insert({s.node, s.pos});
-  }
+  for (const tree::Snapshot& s : todo) (void)save_snapshot_unlocked(s);  // one not written is recomputed when needed
 }
 
 Status Story::store_snapshots() {
@@ -326,14 +331,7 @@ Status Story::store_snapshots() {
       if (const tree::Snapshot* s = cache_.get(id, pos, key)) todo.push_back(*s);
     }
   }
-  for (const tree::Snapshot& s : todo) {
-    WB_CHECK(project_->save_snapshot(s));
-    std::lock_guard lk(mu_);
-    // Deleted while it was written (its rows went with it before this one
-    // landed): drop the row, so no later node can meet a stale state.
-    if (!tree_.contains(s.node)) WB_CHECK(project_->delete_snapshots(s.node));
-    else stored_.insert({s.node, s.pos});
-  }
+  for (const tree::Snapshot& s : todo) WB_CHECK(save_snapshot_unlocked(s));
   return {};
 }
 
@@ -498,19 +496,16 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
     }
     for (std::size_t k = 0; k < step_alts.size(); ++k)
       std::copy(step_logits.begin() + k * V, step_logits.begin() + (k + 1) * V, logits.begin() + step_alts[k] * V);
-    if (checkpoint_every > 0) {
-      const std::size_t K = checkpoint_every;
-      // States inside the growing nodes, so a branch at one of their tokens
-      // later replays at most K tokens (restore_state finds them by position).
-      for (std::size_t i : step_alts) {
-        const std::size_t n = drafts[i].tokens.size();
-        if (n % K != 0) continue;
-        {
-          std::lock_guard lk(mu_);
-          cache_.put(drafts[i].id, base_pos + n, key, states[i], std::span<const float>(logits.data() + i * V, V));
-        }
-        flush_spills();
+    // States inside the growing nodes, so a branch at one of their tokens later
+    // replays at most checkpoint_every tokens (restore_state finds them by position).
+    for (std::size_t i : step_alts) {
+      const std::size_t n = drafts[i].tokens.size();
+      if (checkpoint_every == 0 || n % checkpoint_every != 0) continue;
+      {
+        std::lock_guard lk(mu_);
+        cache_.put(drafts[i].id, base_pos + n, key, states[i], std::span<const float>(logits.data() + i * V, V));
       }
+      flush_spills();
     }
     for (std::size_t i = 0; i < B; ++i)
       if (stops[i]) active[i] = false;

@@ -162,6 +162,8 @@ class Story {
   // spill callback) to the file; called without mu_, after operations that
   // fill the cache, so no thread waits on the lock while zlib runs.
   void flush_spills();
+  // Writes one snapshot to the file (called without mu_) and records it as stored.
+  Status save_snapshot_unlocked(const tree::Snapshot& s);
   bool generating_from_missing_locked() const;
 
   mutable std::mutex mu_;   // tree, cache, current

@@ -57,13 +57,16 @@ bool SnapshotCache::contains(NodeId node, std::size_t pos) const {
   return pit != index_.end() && pit->second.count(pos) > 0;
 }
 
+void SnapshotCache::unindex(NodeId node, std::size_t pos) {
+  auto pit = index_.find(node);
+  if (pit == index_.end()) return;
+  pit->second.erase(pos);
+  if (pit->second.empty()) index_.erase(pit);
+}
+
 void SnapshotCache::erase(Lru::iterator it) {
   bytes_ -= it->bytes();
-  auto pit = index_.find(it->node);
-  if (pit != index_.end()) {
-    pit->second.erase(it->pos);
-    if (pit->second.empty()) index_.erase(pit);
-  }
+  unindex(it->node, it->pos);
   lru_.erase(it);
 }
 
@@ -90,9 +93,7 @@ void SnapshotCache::rekey(NodeId from, NodeId to, std::size_t max_pos) {
       erase(it);
       continue;
     }
-    auto fp = index_.find(from);
-    fp->second.erase(p);
-    if (fp->second.empty()) index_.erase(fp);
+    unindex(from, p);
     it->node = to;
     index_[to][p] = it;
   }
@@ -117,10 +118,7 @@ void SnapshotCache::evict_to_fit() {
     const std::size_t pos = last->pos;
     if (spill_) spill_(std::move(*last));  // may leave *last empty: accounted with b, node, pos
     bytes_ -= b;
-    if (auto pit = index_.find(node); pit != index_.end()) {
-      pit->second.erase(pos);
-      if (pit->second.empty()) index_.erase(pit);
-    }
+    unindex(node, pos);
     lru_.erase(last);
     ++evictions_;
   }

@@ -73,6 +73,7 @@ class SnapshotCache {
   using Lru = std::list<Snapshot>;
   void evict_to_fit();
   void erase(Lru::iterator it);
+  void unindex(NodeId node, std::size_t pos);  // drops the index entry only
 
   std::size_t budget_;
   std::size_t bytes_ = 0;

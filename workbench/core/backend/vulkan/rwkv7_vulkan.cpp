@@ -34,23 +34,20 @@ Result<DeviceMatrix> lora(const WeightLoader& L, const std::string& name, int64_
 
 // The same LoRA as f32, one part: the fused decode step (wkv7_step.comp) reads
 // its up-projections as f32 (small: C x d).
-Result<DeviceMatrix> lora_f32(Context& ctx, const WeightLoader& L, const std::string& name, int64_t out, int64_t in) {
+Result<DeviceMatrix> lora_f32(const WeightLoader& L, const std::string& name, int64_t out, int64_t in) {
   WB_TRY(t, L.need(name));
   const std::string& path = L.file().path;
-  const bool transposed = L.file().convention != ValueConvention::rwkv_cpp;
-  const int64_t r = transposed ? in : out, c = transposed ? out : in;
-  if (t->shape.size() != 2 || t->shape[0] != r || t->shape[1] != c)
-    return make_error(Errc::format, "{}: tensor '{}' should be {}x{}", path, name, r, c);
-  WB_TRY(f, L.vec(name, static_cast<uint64_t>(out * in)));
-  if (transposed) {
-    std::vector<float> tr(f.size());
-    for (int64_t i = 0; i < in; ++i)
-      for (int64_t o = 0; o < out; ++o) tr[o * in + i] = f[i * out + o];
-    f = std::move(tr);
+  if (t->shape.size() != 2) return make_error(Errc::format, "{}: tensor '{}' should be a matrix", path, name);
+  Result<DeviceMatrix> m = make_error(Errc::internal, "unset");
+  if (L.file().convention == ValueConvention::rwkv_cpp) {
+    if (t->shape[0] != out || t->shape[1] != in)
+      return make_error(Errc::format, "{}: tensor '{}' should be {}x{}", path, name, out, in);
+    WB_TRY(f, L.vec(name, static_cast<uint64_t>(out * in)));
+    m = L.matrix_from(f, out, in, t->dtype, WeightType::f32);
+  } else {
+    m = L.matrix_transposed(name, out, in, WeightType::f32);
   }
-  auto m = upload_matrix_f32(ctx, f, static_cast<uint32_t>(out), static_cast<uint32_t>(in), WeightType::f32, {});
-  if (!m) return make_error(m.error().code, "{}: {}", path, m.error().message);
-  if (m->parts.size() != 1) return make_error(Errc::limit, "{}: LoRA '{}' does not fit one buffer", path, name);
+  if (m && m->parts.size() != 1) return make_error(Errc::limit, "{}: LoRA '{}' does not fit one buffer", path, name);
   return m;
 }
 
@@ -159,7 +156,7 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
       const int64_t d = lora_dim(tf, a + n1, C);
       if (d <= 0) return make_error(Errc::format, "{}: tensor '{}{}' is missing or not a matrix", tf.path, a, n1);
       WB_TRY(x1, lora(L, a + n1, d, C));
-      WB_TRY(x2, fusion_ == Fusion::full ? lora_f32(*ctx_, L, a + n2, C, d) : lora(L, a + n2, C, d));
+      WB_TRY(x2, fusion_ == Fusion::full ? lora_f32(L, a + n2, C, d) : lora(L, a + n2, C, d));
       m1 = std::move(x1), m2 = std::move(x2);
       D_ = std::max(D_, static_cast<uint32_t>(d));
       return {};

@@ -53,14 +53,16 @@ Result<DeviceMatrix> WeightLoader::matrix(const std::string& name, int64_t out, 
 }
 
 Result<DeviceMatrix> WeightLoader::matrix_from(std::span<const float> data, int64_t rows, int64_t cols,
-                                               DType source) const {
-  const WeightType type = (source == DType::f16 || opt_.f16_weights) ? WeightType::f16 : WeightType::f32;
+                                               DType source, std::optional<WeightType> as) const {
+  const WeightType type =
+      as ? *as : (source == DType::f16 || opt_.f16_weights) ? WeightType::f16 : WeightType::f32;
   auto m = upload_matrix_f32(ctx_, data, static_cast<uint32_t>(rows), static_cast<uint32_t>(cols), type, {});
   if (!m) return make_error(m.error().code, "{}: {}", tf_.path, m.error().message);
   return m;
 }
 
-Result<DeviceMatrix> WeightLoader::matrix_transposed(const std::string& name, int64_t out, int64_t in) const {
+Result<DeviceMatrix> WeightLoader::matrix_transposed(const std::string& name, int64_t out, int64_t in,
+                                                     std::optional<WeightType> as) const {
   WB_TRY(t, need(name));
   if (t->shape.size() != 2 || t->shape[0] != in || t->shape[1] != out)
     return make_error(Errc::format, "{}: tensor '{}' should be {}x{}", tf_.path, name, in, out);
@@ -68,7 +70,7 @@ Result<DeviceMatrix> WeightLoader::matrix_transposed(const std::string& name, in
   std::vector<float> tr(f.size());
   for (int64_t i = 0; i < in; ++i)
     for (int64_t o = 0; o < out; ++o) tr[o * in + i] = f[i * out + o];
-  return matrix_from(tr, out, in, t->dtype);
+  return matrix_from(tr, out, in, t->dtype, as);
 }
 
 Result<ModelInfo> common_info(const TensorFile& tf, Arch arch) {

@@ -22,6 +22,7 @@
 // Copying a State copies its slot on the device; data() reads it back only
 // when someone asks (state tree snapshots, saving, the CPU backend).
 #pragma once
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,9 +51,12 @@ class WeightLoader {
   Result<DeviceMatrix> matrix(const std::string& name, int64_t out, int64_t in) const;
   // Host f32 data as a (rows, cols) matrix: f16 when the source was f16 or
   // `f16_weights` asks for it, else f32 (transposed or sliced LoRA matrices).
-  Result<DeviceMatrix> matrix_from(std::span<const float> data, int64_t rows, int64_t cols, DType source) const;
+  // `as`: this storage type instead (the fused decode step reads f32 LoRAs).
+  Result<DeviceMatrix> matrix_from(std::span<const float> data, int64_t rows, int64_t cols, DType source,
+                                   std::optional<WeightType> as = std::nullopt) const;
   // A matrix stored as (in, out) (PyTorch's x @ W), transposed to (out, in).
-  Result<DeviceMatrix> matrix_transposed(const std::string& name, int64_t out, int64_t in) const;
+  Result<DeviceMatrix> matrix_transposed(const std::string& name, int64_t out, int64_t in,
+                                         std::optional<WeightType> as = std::nullopt) const;
 
  private:
   Context& ctx_;

@@ -434,18 +434,30 @@ Status Ops::wkv7(CommandStream& cs, std::span<const Buffer* const> bufs, const W
                      push.C / push.N, push.n_vec);
 }
 
-Status Ops::wkv7_step(CommandStream& cs, std::span<const Buffer* const> bufs, std::span<const DeviceMatrix* const> up,
-                      const Wkv7StepPush& push) {
+// Both wkv7_step entry points: checks the head shape and dispatches with
+// bindings 8..11 = `up` (the f32 matrices, or the up-projections' outputs).
+Status Ops::dispatch_wkv7_step(CommandStream& cs, std::span<const Buffer* const> bufs, const Buffer* const (&up)[4],
+                               const Wkv7StepPush& push) {
   if (push.N == 0 || push.N > 64 || push.C % push.N != 0)
     return make_error(Errc::unsupported, "vulkan wkv7_step: head size {} (C {}) is not supported (1..64)", push.N,
                       push.C);
-  if (bufs.size() != 9 || up.size() != 4) return make_error(Errc::internal, "vulkan wkv7_step: 9 buffers, 4 LoRAs expected");
-  for (int m = 0; m < 4; ++m)
+  if (bufs.size() != 9) return make_error(Errc::internal, "vulkan wkv7_step: 9 buffers expected");
+  WB_TRY(p, ctx_->pipeline("wkv7_step", 13, sizeof(Wkv7StepPush)));
+  // bufs: r k v lora v_first state p q out
+  return cs.dispatch(*p, {bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6], bufs[7], up[0], up[1], up[2],
+                          up[3], bufs[8]},
+                     &push, sizeof push, push.C / push.N, push.n_vec);
+}
+
+Status Ops::wkv7_step(CommandStream& cs, std::span<const Buffer* const> bufs, std::span<const DeviceMatrix* const> up,
+                      const Wkv7StepPush& push) {
+  if (up.size() != 4 || bufs.empty()) return make_error(Errc::internal, "vulkan wkv7_step: 4 LoRAs expected");
+  if (push.up_given) return make_error(Errc::internal, "vulkan wkv7_step: up_given set (use wkv7_step_given)");
+  const Buffer* up_bufs[4] = {};
+  for (int m = 0; m < 4; ++m) {
     if (push.d[m] % 4 != 0 || push.lora_off[m] % 4 != 0)
       return make_error(Errc::internal, "vulkan wkv7_step: LoRA {} width {} / offset {} not a multiple of 4", m,
                         push.d[m], push.lora_off[m]);
-  const Buffer* up_bufs[4] = {};
-  for (int m = 0; m < 4; ++m) {
     const DeviceMatrix* W = up[m];
     if (!W) {
       if (push.d[m] != 0) return make_error(Errc::internal, "vulkan wkv7_step: LoRA {} missing", m);
@@ -457,26 +469,15 @@ Status Ops::wkv7_step(CommandStream& cs, std::span<const Buffer* const> bufs, st
                         push.d[m]);
     up_bufs[m] = &W->parts[0].w;
   }
-  if (push.up_given) return make_error(Errc::internal, "vulkan wkv7_step: up_given set (use wkv7_step_given)");
-  WB_TRY(p, ctx_->pipeline("wkv7_step", 13, sizeof(Wkv7StepPush)));
-  // bufs: r k v lora v_first state p q out
-  return cs.dispatch(*p, {bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6], bufs[7], up_bufs[0],
-                          up_bufs[1], up_bufs[2], up_bufs[3], bufs[8]},
-                     &push, sizeof push, push.C / push.N, push.n_vec);
+  return dispatch_wkv7_step(cs, bufs, up_bufs, push);
 }
 
 Status Ops::wkv7_step_given(CommandStream& cs, std::span<const Buffer* const> bufs,
                             std::span<const Buffer* const> up_out, Wkv7StepPush push) {
-  if (push.N == 0 || push.N > 64 || push.C % push.N != 0)
-    return make_error(Errc::unsupported, "vulkan wkv7_step: head size {} (C {}) is not supported (1..64)", push.N,
-                      push.C);
-  if (bufs.size() != 9 || up_out.size() != 4) return make_error(Errc::internal, "vulkan wkv7_step: 9 + 4 buffers expected");
+  if (up_out.size() != 4) return make_error(Errc::internal, "vulkan wkv7_step: 4 up-projection outputs expected");
   push.up_given = 1;
-  const Buffer* vl = up_out[3] ? up_out[3] : up_out[0];  // layer 0 reads no vl
-  WB_TRY(p, ctx_->pipeline("wkv7_step", 13, sizeof(Wkv7StepPush)));
-  return cs.dispatch(*p, {bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6], bufs[7], up_out[0],
-                          up_out[1], up_out[2], vl, bufs[8]},
-                     &push, sizeof push, push.C / push.N, push.n_vec);
+  const Buffer* const outs[4] = {up_out[0], up_out[1], up_out[2], up_out[3] ? up_out[3] : up_out[0]};  // layer 0 reads no vl
+  return dispatch_wkv7_step(cs, bufs, outs, push);
 }
 
 Status Ops::token_mix_dd(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix,

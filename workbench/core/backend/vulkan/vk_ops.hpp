@@ -153,6 +153,8 @@ class Ops {
               const Wkv5Push& p, uint32_t n_seq);
 
  private:
+  Status dispatch_wkv7_step(CommandStream& cs, std::span<const Buffer* const> bufs, const Buffer* const (&up)[4],
+                            const Wkv7StepPush& push);
   // The texel-buffer matmul (CPU devices), tiled for llvmpipe.
   Status matmul_texel(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
                       const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act, bool accumulate);
