@@ -140,6 +140,79 @@ TEST_CASE("vulkan rwkv7: chunked prefill equals one chunk, batched decode equals
   }
 }
 
+TEST_CASE("vulkan rwkv7: a decode like the last one resubmits its recording, with the same results",
+          "[gpu][vulkan][rwkv]") {
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
+  vk::VulkanModelOptions fresh;
+  fresh.reuse_recordings = false;
+  auto reusing = load(tf);
+  auto recording = load(tf, fresh);
+  const std::vector<int32_t> text = {84, 104, 105, 115, 32, 105, 115};
+  State a1, b1;
+  prefill_logits(*reusing, text, &a1);
+  prefill_logits(*recording, text, &b1);
+  State a2 = reusing->new_state(), b2 = recording->new_state();
+
+  // (state, with logits) per step; a step like the one before may reuse.
+  struct Step {
+    int state;
+    bool logits;
+  };
+  const std::vector<Step> steps = {{1, true}, {1, true}, {1, true}, {2, true}, {2, true}, {1, true},
+                                   {1, false}, {1, false}, {1, true}, {2, true}};
+  uint64_t expect_reused = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (i > 0 && steps[i].state == steps[i - 1].state && steps[i].logits == steps[i - 1].logits) ++expect_reused;
+    const int32_t tok = static_cast<int32_t>(40 + 7 * i);
+    std::vector<float> la(steps[i].logits ? 256 : 0), lb(la.size());
+    State* sa = steps[i].state == 1 ? &a1 : &a2;
+    State* sb = steps[i].state == 1 ? &b1 : &b2;
+    WB_REQUIRE_OK(reusing->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&sa, 1), la));
+    WB_REQUIRE_OK(recording->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&sb, 1), lb));
+    INFO("step " << i);
+    CHECK(max_abs_diff(la, lb) <= 1e-6);
+    CHECK(reusing->reused_submits() == expect_reused);
+  }
+  CHECK(expect_reused == 4);
+  CHECK(recording->reused_submits() == 0);
+  // The states the reused recordings advanced equal the freshly recorded ones
+  // (read through const references: they stay on the device, in their slots).
+  auto host = [](const State& s) { return std::vector<float>(s.data().begin(), s.data().end()); };
+  CHECK(max_abs_diff(host(a1), host(b1)) <= 1e-6);
+  CHECK(max_abs_diff(host(a2), host(b2)) <= 1e-6);
+
+  // A fork gets a slot of its own: its first step records anew.
+  State fork = a1;
+  const uint64_t before = reusing->reused_submits();
+  std::vector<float> lf(256), l1(256);
+  const int32_t tok = 99;
+  State* fp = &fork;
+  WB_REQUIRE_OK(reusing->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&fp, 1), lf));
+  CHECK(reusing->reused_submits() == before);
+  State* bp = &b1;
+  WB_REQUIRE_OK(recording->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&bp, 1), l1));
+  CHECK(max_abs_diff(lf, l1) <= 1e-6);
+
+  // A slot given back and taken by another state: the recording reads whatever
+  // the slot holds, so reusing it is right. a2 (last recorded, above) leaves the
+  // device through a non-const data(); `other` is uploaded into the freed slot.
+  State* a2p = &a2;
+  State* b2p = &b2;
+  WB_REQUIRE_OK(reusing->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&a2p, 1), lf));
+  WB_REQUIRE_OK(recording->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&b2p, 1), l1));
+  a2.data();
+  State other = fork;
+  other.data();  // host only, like a state loaded from the project file
+  State other_b = other;
+  State* op = &other;
+  State* obp = &other_b;
+  const uint64_t before_other = reusing->reused_submits();
+  WB_REQUIRE_OK(reusing->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&op, 1), lf));
+  WB_REQUIRE_OK(recording->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&obp, 1), l1));
+  CHECK(reusing->reused_submits() == before_other + 1);
+  CHECK(max_abs_diff(lf, l1) <= 1e-6);
+}
+
 TEST_CASE("vulkan rwkv7: FP16 fixture within the FP16 tolerance", "[gpu][vulkan][rwkv]") {
   TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP16.bin"));
   auto m = load(tf);

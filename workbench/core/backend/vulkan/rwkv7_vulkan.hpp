@@ -45,6 +45,9 @@ struct VulkanModelOptions {
   uint32_t max_chunk = 0;    // prefill tokens per submit; 0: 64 on CPU devices, 512 on GPUs
   uint32_t max_batch = 16;   // decode states per submit
   Fusion fused_decode = Fusion::automatic;  // automatic: see rwkv7_vulkan.cpp (WB_VK_FUSED=0|1|2 overrides)
+  // Submit the last call's recording again when a call has the same shape and
+  // states (every decode step of one story); WB_VK_REUSE=0 turns it off.
+  bool reuse_recordings = true;
   Log* log = nullptr;
 };
 
@@ -61,6 +64,8 @@ class VulkanModel : public Model {
   // Fault injection (tests): from now on the device behaves as lost, as after
   // VK_ERROR_DEVICE_LOST. Every later call returns an error; none aborts.
   virtual void inject_device_loss() = 0;
+  // Calls that submitted the previous call's recording again (reuse_recordings).
+  virtual uint64_t reused_submits() const = 0;
 };
 
 // Reads the ModelInfo of an RWKV-7 tensor file (n_layer, C, V, heads, FFN).

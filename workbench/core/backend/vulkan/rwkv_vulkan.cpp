@@ -5,6 +5,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <string_view>
 
 namespace wb::vk {
 
@@ -294,6 +295,8 @@ Status RwkvVulkan::load(const TensorFile& tf) {
   // submits; lavapipe measured best at 64 (its scratch stays in cache).
   chunk_ = opt_.max_chunk ? opt_.max_chunk : ctx_->prefers_texel_kernels() ? 64u : 512u;
   batch_ = std::max(1u, opt_.max_batch);
+  const char* reuse = std::getenv("WB_VK_REUSE");
+  reuse_recordings_ = opt_.reuse_recordings && !(reuse && std::string_view(reuse) == "0");
   max_vec_ = std::max(chunk_, batch_);
   const uint64_t before = ctx_->allocated_bytes();
 
@@ -451,21 +454,15 @@ Status RwkvVulkan::make_resident(std::span<State* const> states) {
   return {};
 }
 
-Status RwkvVulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<State* const> states,
-                       std::span<float> logits) {
+// Records one call (gather the states, the blocks, the head, scatter back) and
+// runs it.
+Status RwkvVulkan::record_and_submit(uint32_t T, std::span<State* const> states, bool want_logits) {
   const uint32_t n_seq = static_cast<uint32_t>(states.size());
-  const uint32_t n = static_cast<uint32_t>(tokens.size());
-  const uint32_t C = C_, V = static_cast<uint32_t>(info_.n_vocab);
-  if (n != T * n_seq || n > max_vec_) return make_error(Errc::internal, "vulkan rwkv: bad batch shape");
-  if (const StepGate* g = step_gate()) g->pass();
-  WB_CHECK(embed(tokens, static_cast<float*>(in_.mapped())));
-  WB_CHECK(make_resident(states));
+  const uint32_t C = C_, V = static_cast<uint32_t>(info_.n_vocab), n = T * n_seq;
+  const uint64_t sbytes = state_floats() * 4;
   std::vector<const VkStateStore*> slots(n_seq);
   for (uint32_t s = 0; s < n_seq; ++s) slots[s] = resident_in(*states[s], pool_.get());
-  const uint64_t sbytes = state_floats() * 4;
-
-  cs_.set_profile_tag(T > 1 ? "prefill" : n_seq > 1 ? "batch" : "decode");
-  WB_CHECK(cs_.begin());
+  WB_CHECK(cs_.begin(reuse_recordings_));
   // Gathered into the arena's contiguous slots by device copies (and scattered
   // back below). Binding a pool slot in place for one sequence would save two
   // copies, but gave wrong RWKV-5/6 results on lavapipe from the second call on
@@ -482,7 +479,7 @@ Status RwkvVulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<St
     if (rescale_every_ > 0 && (l + 1) % static_cast<uint32_t>(rescale_every_) == 0)
       WB_CHECK(ops_.eltwise(cs_, x_, x_, x_, n * C, EltOp::half));
   }
-  if (!logits.empty()) {
+  if (want_logits) {
     // Only each sequence's last token needs logits.
     WB_CHECK(ops_.layer_norm(cs_, x_, (T - 1) * C, T * C, xln_, 0, C, lnout_w_, lnout_b_, C, n_seq, kLayerNormEps));
     WB_CHECK(ops_.matmul(cs_, head_, xln_, 0, C, logits_, 0, V, n_seq));
@@ -491,7 +488,37 @@ Status RwkvVulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<St
       WB_CHECK(cs_.copy(state_arena_, s * sbytes, pool_->buffer(slots[s]->slot()),
                         uint64_t{pool_->base(slots[s]->slot())} * 4, sbytes));
   state_buf_ = nullptr;
-  const Status done = cs_.submit_and_wait();
+  return cs_.submit_and_wait();
+}
+
+Status RwkvVulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<State* const> states,
+                       std::span<float> logits) {
+  const uint32_t n_seq = static_cast<uint32_t>(states.size());
+  const uint32_t n = static_cast<uint32_t>(tokens.size());
+  const uint32_t V = static_cast<uint32_t>(info_.n_vocab);
+  if (n != T * n_seq || n > max_vec_) return make_error(Errc::internal, "vulkan rwkv: bad batch shape");
+  if (const StepGate* g = step_gate()) g->pass();
+  WB_CHECK(embed(tokens, static_cast<float*>(in_.mapped())));
+  WB_CHECK(make_resident(states));
+
+  cs_.set_profile_tag(T > 1 ? "prefill" : n_seq > 1 ? "batch" : "decode");
+  // The commands depend only on the shape, the states' slots and whether logits
+  // are wanted; the tokens reach the device through in_. So a decode step like
+  // the last one submits the last recording again: on a GPU, recording a few
+  // hundred dispatches per token cost host time the GPU waited for.
+  std::vector<uint64_t> key{T, n_seq, logits.empty() ? 0u : 1u};
+  for (State* st : states) {
+    const StatePool::Slot slot = resident_in(*st, pool_.get())->slot();
+    key.push_back(uint64_t{slot.chunk} << 32 | slot.index);
+  }
+  Status done;
+  if (reuse_recordings_ && cs_.can_resubmit() && key == recorded_key_) {
+    done = cs_.resubmit();
+    if (done) ++reused_;
+  } else {
+    recorded_key_ = std::move(key);
+    done = record_and_submit(T, states, !logits.empty());
+  }
   // Whatever happened on the device, the host copies are no longer current.
   for (State* st : states) st->mark_store_newer();
   WB_CHECK(done);

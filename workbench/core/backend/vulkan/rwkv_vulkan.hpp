@@ -88,6 +88,7 @@ class RwkvVulkan : public VulkanModel {
   State new_state() const override;
   VulkanMemory memory() const override;
   void inject_device_loss() override { ctx_->inject_device_loss(); }
+  uint64_t reused_submits() const override { return reused_; }
   Status prefill(std::span<const int32_t> tokens, State& state, std::span<float> logits) override;
   Status decode(std::span<const int32_t> tokens, std::span<State* const> states, std::span<float> logits) override;
 
@@ -143,6 +144,7 @@ class RwkvVulkan : public VulkanModel {
   Status check_logits(std::span<float> logits, size_t n) const;
   Status embed(std::span<const int32_t> tokens, float* dst) const;
   Status run(std::span<const int32_t> tokens, uint32_t T, std::span<State* const> states, std::span<float> logits);
+  Status record_and_submit(uint32_t T, std::span<State* const> states, bool want_logits);
 
   // Makes each State resident in this model's pool (uploading host-only ones).
   Status make_resident(std::span<State* const> states);
@@ -156,6 +158,10 @@ class RwkvVulkan : public VulkanModel {
   Buffer in_, logits_;
   Buffer state_arena_;  // batch_ contiguous state slots for batched decode
   std::shared_ptr<StatePool> pool_;
+  // Reused recordings (see run()), and the key of cs_'s last one.
+  bool reuse_recordings_ = true;
+  std::vector<uint64_t> recorded_key_;
+  uint64_t reused_ = 0;
 };
 
 // Per-version builders (rwkv4_vulkan.cpp ... rwkv7_vulkan.cpp).

@@ -174,6 +174,8 @@ class Context {
   bool texel_format_supported(Binding b) const;
   // True for CPU devices, where the texel-buffer kernels are the fast path.
   bool prefers_texel_kernels() const { return prefer_texel_; }
+  // How long a submit polls its fence before sleeping on it (see init).
+  long fence_spin_us() const { return fence_spin_us_; }
 
   // Turns a VkResult into a Status naming `what`; records device loss.
   Status check(VkResult r, const char* what);
@@ -209,6 +211,7 @@ class Context {
   DeviceInfo info_;
   bool lost_ = false;
   bool prefer_texel_ = false;
+  long fence_spin_us_ = 0;
   bool map_device_ = true;
   std::atomic<uint32_t> validation_errors_{0};
   std::atomic<uint64_t> allocated_{0};
@@ -233,7 +236,15 @@ class CommandStream {
   CommandStream(const CommandStream&) = delete;
   CommandStream& operator=(const CommandStream&) = delete;
 
-  Status begin();
+  // `reusable`: the recording may be submitted again with resubmit() (no
+  // one-time-submit flag); the next begin() discards it.
+  Status begin(bool reusable = false);
+  // Submits the last recording again and waits: the same commands over the
+  // same buffers, whose contents the caller changed (decode re-records nothing
+  // per token). Only after a reusable begin()'s submit_and_wait succeeded.
+  Status resubmit();
+  // Whether resubmit() may be called.
+  bool can_resubmit() const { return resubmittable_; }
   // Binds `buffers` to bindings 0..n-1 (whole buffers), pushes constants and
   // dispatches. A compute->compute barrier is recorded before it when the
   // previous command wrote memory (all do), so ops run in order.
@@ -260,6 +271,7 @@ class CommandStream {
   void barrier();
   void stamp(const std::string* key);
   void collect_profile();
+  Status submit_recorded();
   Result<VkDescriptorSet> alloc_set(VkDescriptorSetLayout layout);
 
   Context* ctx_;
@@ -273,6 +285,8 @@ class CommandStream {
   std::vector<uint64_t> key_;  // the lookup key of the dispatch being recorded
   uint64_t cache_epoch_ = 0;  // ctx_->buffers_freed() when the cache was filled
   bool recording_ = false;
+  bool reusable_ = false;        // the recording in progress was begun reusable
+  bool resubmittable_ = false;   // the last recording was reusable and ran to completion
   bool pending_write_ = false;
   bool independent_ = false;
   uint32_t dispatches_ = 0;
@@ -281,7 +295,7 @@ class CommandStream {
   VkQueryPool queries_ = VK_NULL_HANDLE;
   std::vector<const std::string*> stamped_;
   const char* tag_ = "other";
-  std::chrono::steady_clock::time_point begun_;
+  std::chrono::steady_clock::time_point begun_, recorded_;
 };
 
 }  // namespace wb::vk

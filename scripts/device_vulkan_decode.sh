@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Decode speed of the RWKV-7 Vulkan backend on a real GPU, one variant against
+# another, so defaults are chosen from numbers: reused recordings (WB_VK_REUSE,
+# on by default) and the fused time mixing (WB_VK_FUSED=0 unfused, 1 full
+# wkv7_step, 2 partial; off until measured). One prepared run on the lent GPU
+# machine; prints `key value` lines and a table per model, and keeps the
+# per-kernel profiles ([record] = host time before the GPU could start).
+#
+#   scripts/device_vulkan_decode.sh WB [TEST_VULKAN] [OUT_DIR]
+#
+# WB: a built `wb`; TEST_VULKAN (optional): the test binary, whose RWKV-7 parity
+# cases (fused kernel, reused recordings, fixtures, real-shape random models)
+# run first. LLAMA_BENCH (optional): a llama.cpp `llama-bench` built with Vulkan,
+# run on the same synthesised models for a side-by-side figure. Models are
+# synthesised on the machine with `wb synth` (random weights of real shapes), so
+# nothing large travels.
+#
+# Getting binaries there (the device gets a copy of the working tree, 64 MiB in
+# all): build here, copy the stripped binaries and their `ldd` libraries
+# (libvulkan included) into an ignored folder such as .dev/ and pass it in
+# `carry`; run with LD_LIBRARY_PATH=.dev/lib. test_vulkan reads fixtures from the
+# path compiled into it (WB_FIXTURES_DIR): recreate that path there (e.g.
+# `mkdir -p /work/shared && ln -s $PWD/.dev/fixtures /work/shared/fixtures`).
+set -u
+WB=${1:?usage: device_vulkan_decode.sh WB [TEST_VULKAN] [OUT_DIR]}
+TV=${2:-}
+OUT=${3:-${OUT:-/tmp/wb-decode}}
+ROUNDS=${ROUNDS:-3}
+TG=${TG:-128}   # decode tokens per bench run
+LLAMA_BENCH=${LLAMA_BENCH:-}
+# name and environment of each variant, alternated within every round (names in
+# letters, digits and '-': they name the profile files)
+VARIANTS=${VARIANTS:-"record-each WB_VK_REUSE=0 WB_VK_FUSED=0
+reuse WB_VK_REUSE=1 WB_VK_FUSED=0
+reuse-full WB_VK_REUSE=1 WB_VK_FUSED=1
+reuse-partial WB_VK_REUSE=1 WB_VK_FUSED=2"}
+mkdir -p "$OUT/models"
+t0=$(date +%s)
+mark() { echo "## t=$(( $(date +%s) - t0 ))s $*"; }
+
+"$WB" devices || { echo "no Vulkan device"; exit 1; }
+mark devices
+
+if [ -n "$TV" ]; then
+  # (the validation-layer cases need the layer carried along: PARITY_FILTER to add them)
+  filter=${PARITY_FILTER:-"~[validation] vulkan: fused RWKV-7 decode step*,~[validation] vulkan rwkv7:*,~[validation] vulkan: random-weight*"}
+  timeout 240 "$TV" "$filter" > "$OUT/parity.txt" 2>&1
+  echo "parity_rc $?"
+  grep -E "FAILED|^test cases|^assertions|All tests" "$OUT/parity.txt" | head -20
+  mark parity
+fi
+
+# name layers embd (RWKV-7 0.19B, 0.45B, 1.5B shapes; vocab 65536, f16)
+shapes=${SHAPES:-"r7-0.19b 12 768
+r7-0.45b 24 1024
+r7-1.5b 24 2048"}
+while read -r name L C; do
+  f="$OUT/models/$name-f16.gguf"
+  "$WB" synth --arch rwkv7 --layers "$L" --embd "$C" --vocab 65536 --dtype f16 --out "$f" >/dev/null || exit 1
+done <<< "$shapes"
+mark synth
+
+: > "$OUT/tg.txt"
+while read -r name L C; do
+  f="$OUT/models/$name-f16.gguf"
+  for r in $(seq 1 "$ROUNDS"); do
+    while read -r vname venv; do   # alternated, so drift hits every variant alike
+      tg=$(env $venv timeout 120 "$WB" bench "$f" --backend vulkan -p 64 -n "$TG" -r 2 2>&1 |
+           awk -v k="tg$TG" '$1==k {print $2}')
+      echo "model $name round $r variant $vname tg$TG ${tg:-error}"
+      echo "$name $vname ${tg:-0}" >> "$OUT/tg.txt"
+    done <<< "$VARIANTS"
+  done
+  while read -r vname venv; do   # where the time goes, per kernel
+    env $venv WB_VK_PROFILE=1 timeout 120 "$WB" bench "$f" --backend vulkan -p 16 -n 64 -r 1 2>&1 |
+      grep "vk_profile decode" > "$OUT/profile-$name-$vname.txt"
+    echo "profile $name $vname $(grep -E 'decode \[(gpu|host|record)\]' "$OUT/profile-$name-$vname.txt" |
+      awk '{printf "%s_mean_us %s ", $3, $9}')"
+  done <<< "$VARIANTS"
+  if [ -n "$LLAMA_BENCH" ] && [ "$name" != r7-1.5b ]; then
+    timeout 120 "$LLAMA_BENCH" -m "$f" -p 512 -n "$TG" -ngl 99 -r 3 2>&1 | grep -E "pp512|tg$TG" | sed "s/^/llama $name /"
+    timeout 120 "$WB" bench "$f" --backend vulkan -p 512 -n "$TG" -r 3 --batch 4 2>&1 |
+      grep -E "^(pp512|tg$TG|tg${TG}_batch4|batch4_cost_vs_one) " |
+      sed "s/^/wb $name /"
+  fi
+  mark "$name"
+done <<< "$shapes"
+
+header="| model"
+while read -r vname venv; do header="$header | $vname"; done <<< "$VARIANTS"
+echo "$header |  (tg$TG tokens/s, medians of $ROUNDS rounds)"
+while read -r name L C; do
+  row="| $name"
+  while read -r vname venv; do
+    med=$(awk -v n="$name" -v v="$vname" '$1==n && $2==v {print $3}' "$OUT/tg.txt" | sort -g |
+          awk '{v[NR]=$1} END {print (NR ? v[int((NR+1)/2)] : "n/a")}')
+    row="$row | $med"
+  done <<< "$VARIANTS"
+  echo "$row |"
+done <<< "$shapes"
+mark done
