@@ -788,6 +788,9 @@ void App::poll() {
       ++progress.tokens;
       progress.tokens_per_s = e.tokens_per_s;
       if (e.alt >= 0 && static_cast<std::size_t>(e.alt) < progress.preview.size()) progress.preview[e.alt] += e.piece;
+    } else if (e.kind == session::Event::Kind::reading) {
+      progress.read = e.read;
+      progress.to_read = e.to_read;
     } else if (e.kind == session::Event::Kind::error) {
       log.error("generation: {}", e.message);
     }
@@ -798,6 +801,7 @@ void App::poll() {
   last_tokens_per_s = progress.tokens_per_s;
   if (!r) {
     if (r.error().code != Errc::cancelled) fail("Generation failed", r.error().message);
+    else log.info("generation cancelled: {}", r.error().message);
     refresh();
     return;
   }

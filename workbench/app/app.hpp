@@ -57,6 +57,7 @@ struct GenProgress {
   int max_tokens = 0;
   int tokens = 0;          // all alternatives together
   double tokens_per_s = 0;
+  std::size_t read = 0, to_read = 0;  // the story's text read before generating (a deferred switch)
   std::vector<std::string> preview;  // text so far, per alternative
   std::chrono::steady_clock::time_point started;
 };

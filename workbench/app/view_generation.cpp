@@ -51,7 +51,13 @@ void draw_generation(App& app) {
     const auto& p = app.progress;
     float frac = p.max_tokens > 0 ? std::min(1.0f, static_cast<float>(p.tokens) / static_cast<float>(p.max_tokens)) : 0.0f;
     char overlay[96];
-    std::snprintf(overlay, sizeof overlay, "%d / %d tokens, %.1f tokens/s", p.tokens, p.max_tokens, p.tokens_per_s);
+    if (p.tokens == 0 && p.to_read > 0 && p.read < p.to_read) {
+      // A deferred switch: the text before the new node is read first (Cancel works here too).
+      frac = static_cast<float>(p.read) / static_cast<float>(p.to_read);
+      std::snprintf(overlay, sizeof overlay, "reading the story: %zu / %zu tokens", p.read, p.to_read);
+    } else {
+      std::snprintf(overlay, sizeof overlay, "%d / %d tokens, %.1f tokens/s", p.tokens, p.max_tokens, p.tokens_per_s);
+    }
     ImGui::ProgressBar(frac, ImVec2(-1, 0), overlay);
     if (ImGui::Button("Cancel", ImVec2(-1, 0))) app.cancel_generation();
   } else {

@@ -285,6 +285,26 @@ TEST_CASE("a long pasted text is read on the generation's worker, not inside a f
   CHECK((*node(s, cont[0]))["tokens"].size() == 8);  // generated after the worker read the chapter
 }
 
+TEST_CASE("cancel works while a pasted text is being read", "[gui]") {
+  auto dir = wb::test::temp_dir("gui-paste-cancel");
+  const std::string model = wb::test::fixture(kTiny);
+  std::string chapter;  // long enough that the read outlasts the next frame many times over
+  while (chapter.size() < 20000) chapter += "The keeper wound the lamp and watched the grey sea turn. ";
+  chapter.pop_back();
+  write(dir / "s.txt", "new-project " + (dir / "p.wbstory").string() + " " + model + "\n" + "type " + chapter +
+                           "\n" + "submit\n" + "continue 8\n" + "cancel\n" + "wait-generation\n" + "frames 2\n");
+  auto r = run_gui(dir, "--script " + quote((dir / "s.txt").string()) + " --tree-json " + quote((dir / "s.json").string()));
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("generation cancelled: reading the text was cancelled after") != std::string::npos);
+  auto s = read_json(dir / "s.json");
+  REQUIRE(s["error"] == "");
+  auto top = children(s, 1);
+  REQUIRE(top.size() == 1);
+  CHECK((*node(s, top[0]))["text"].get<std::string>().size() == chapter.size());
+  CHECK(children(s, top[0]).empty());  // nothing generated, the pasted text kept
+}
+
 TEST_CASE("a project whose tokenizer file is gone is refused in plain words", "[gui]") {
   auto dir = wb::test::temp_dir("gui-tokenizer");
   const std::string model = wb::test::fixture(kTiny);

@@ -159,6 +159,55 @@ TEST_CASE("checkpoints inside a long node make regenerate-from-token cheap", "[t
   CHECK(r2->state == r->state);
 }
 
+TEST_CASE("a long read reports its progress, reads the same state and stops when asked", "[tree][snapshot][rwkv]") {
+  auto model = test::tiny_model();
+  std::string longtext;
+  for (int i = 0; i < 25; ++i) longtext += "The tide came in and the tide went out. ";  // 1,000 tokens
+  Tree t;
+  NodeId a = *t.append(t.root(), text_node(longtext.substr(0, 600)));
+  NodeId b = *t.append(a, text_node(longtext.substr(600)));
+  RestoreOptions opt;
+  opt.progress_every = 256;
+  std::vector<std::pair<std::size_t, std::size_t>> seen;
+  opt.progress = [&](std::size_t read, std::size_t total) {
+    seen.emplace_back(read, total);
+    return true;
+  };
+  SnapshotCache cache(64u << 20);
+  auto r = restore_state(*model, t, cache, b, std::nullopt, opt);
+  REQUIRE(r.ok());
+  // Every 256 tokens read, at the node end in between, and at the end.
+  const std::vector<std::pair<std::size_t, std::size_t>> want = {{256, 1000}, {512, 1000}, {600, 1000},
+                                                                  {768, 1000}, {1000, 1000}};
+  CHECK(seen == want);
+  auto [state, logits] = fresh(*model, longtext);
+  CHECK(r->state == state);
+  CHECK(r->logits == logits);
+
+  // Asked to stop after 512 tokens: an error, and only the node end reached
+  // before (none here) stays in the cache.
+  SnapshotCache stopped(64u << 20);
+  seen.clear();
+  opt.progress = [&](std::size_t read, std::size_t total) {
+    seen.emplace_back(read, total);
+    return read < 512;
+  };
+  auto c = restore_state(*model, t, stopped, b, std::nullopt, opt);
+  REQUIRE(!c.ok());
+  CHECK(c.error().code == Errc::cancelled);
+  CHECK(seen.back().first == 512);
+  CHECK(stopped.count() == 0);
+  // Stopped after the node end at 600: that state is kept, and the next read starts there.
+  opt.progress = [&](std::size_t read, std::size_t) { return read < 700; };  // stops at 768
+  REQUIRE(!restore_state(*model, t, stopped, b, std::nullopt, opt).ok());
+  CHECK(stopped.contains(a, 600));
+  opt.progress = {};
+  auto again = restore_state(*model, t, stopped, b, std::nullopt, opt);
+  REQUIRE(again.ok());
+  CHECK(again->recomputed_tokens == 400);
+  CHECK(again->state == state);
+}
+
 TEST_CASE("another model's snapshots are recomputed never misused", "[tree][snapshot][rwkv]") {
   auto m32 = test::tiny_model("tiny-rwkv-7v0-834K-FP32.bin");
   auto m16 = test::tiny_model("tiny-rwkv-7v0-834K-FP16.bin");

@@ -545,3 +545,48 @@ TEST_CASE("a deferred switch computes nothing, the estimate says what a restore 
   CHECK(s->replay_estimate(x->at(0)) == 0);  // the new node's end was kept
   CHECK(!s->switch_to(999, false).ok());     // a missing node is still an error
 }
+
+TEST_CASE("the read before a generation reports progress and stops on cancel", "[tree][snapshot][rwkv]") {
+  auto inner = test::tiny_model();
+  test::CountingModel m(*inner);
+  auto dir = test::temp_dir("story_read_progress");
+  auto s = new_story(dir / "s.wbstory", &m);
+  std::string text;
+  for (int i = 0; i < 25; ++i) text += "A long chapter, pasted at once and read later. ";
+  NodeId a = *s->append(s->tree_root(), text);
+  REQUIRE(s->switch_to(a, /*compute=*/false).ok());
+  m.prefill_tokens = 0;
+
+  // Cancelled while reading: nothing is generated, the story is unchanged.
+  std::atomic<bool> cancel{false};
+  std::vector<std::size_t> read;
+  auto on_event = [&](const Event& e) {
+    if (e.kind != Event::Kind::reading) return;
+    CHECK(e.to_read == text.size());
+    read.push_back(e.read);
+    if (e.read >= 512) cancel = true;
+  };
+  auto x = s->continue_from(a, gen(5, 1), on_event, &cancel);
+  REQUIRE(!x.ok());
+  CHECK(x.error().code == Errc::cancelled);
+  CHECK(read == std::vector<std::size_t>{256, 512});
+  CHECK(m.prefill_tokens == 512);
+  CHECK(s->tree_copy().find(a)->children.empty());
+
+  // Read to the end: progress up to the whole text, then the same continuation
+  // as from a state read in one piece.
+  read.clear();
+  cancel = false;
+  auto y = s->continue_from(a, gen(5, 1), [&](const Event& e) {
+    if (e.kind == Event::Kind::reading) read.push_back(e.read);
+  }, &cancel);
+  REQUIRE(y.ok());
+  REQUIRE(!read.empty());
+  CHECK(read.back() == text.size());
+  auto other = new_story(dir / "t.wbstory", inner.get());
+  NodeId a2 = *other->append(other->tree_root(), text);
+  REQUIRE(other->switch_to(a2).ok());
+  auto z = other->continue_from(a2, gen(5, 1), nullptr, nullptr);
+  REQUIRE(z.ok());
+  CHECK(s->tree_copy().find(y->at(0))->text == other->tree_copy().find(z->at(0))->text);
+}

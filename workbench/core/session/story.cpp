@@ -215,10 +215,13 @@ Status Story::redo() {
   return sync_locked();
 }
 
-Result<tree::Restored> Story::restore_locked(NodeId id, std::optional<std::size_t> pos) {
+Result<tree::Restored> Story::restore_locked(NodeId id, std::optional<std::size_t> pos,
+                                             std::function<bool(std::size_t read, std::size_t total)> progress) {
   if (!model_) return make_error(Errc::invalid_argument, "no model is loaded");
   tree::RestoreOptions ro;
   ro.checkpoint_every = opt_.checkpoint_every;
+  ro.progress = std::move(progress);
+  ro.progress_every = 256;
   const std::string key = model_->info().model_key;
   ro.fill = [&](NodeId n, std::size_t p) {
     if (!stored_.count({n, p})) return;
@@ -366,7 +369,15 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
   {
     std::lock_guard lk(mu_);
     if (!tree_.contains(from)) return make_error(Errc::out_of_range, "no node {} to continue", from);
-    WB_TRY(r, restore_locked(from, std::nullopt));
+    auto reading = [&](std::size_t read, std::size_t total) {
+      Event e;
+      e.kind = Event::Kind::reading;
+      e.read = read;
+      e.to_read = total;
+      if (on_event) on_event(e);
+      return !(cancel && cancel->load());
+    };
+    WB_TRY(r, restore_locked(from, std::nullopt, reading));
     start = std::move(r);
     if (start.pos == 0) return make_error(Errc::invalid_argument, "node {} has no text to continue from", from);
     base_pos = start.pos;
@@ -574,7 +585,7 @@ std::unique_ptr<GenerationSession> GenerationSession::start(Story& story, NodeId
       self->cv_.notify_all();
     };
     auto r = story.continue_from(from, opt, push, &self->cancel_);
-    if (!r) {
+    if (!r && r.error().code != Errc::cancelled) {  // a cancel is no error; join() still says what happened
       Event e;
       e.kind = Event::Kind::error;
       e.message = r.error().message;

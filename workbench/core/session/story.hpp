@@ -70,7 +70,9 @@ struct GenerateOptions {
 };
 
 struct Event {
-  enum class Kind { token, node, finished, error } kind = Kind::token;
+  // reading: the text before the start is being read first (a deferred switch
+  // or a state not at hand): `read` of `to_read` tokens so far.
+  enum class Kind { token, node, finished, error, reading } kind = Kind::token;
   int alt = 0;                          // which alternative (0..N-1)
   int32_t token = 0;
   std::string piece;                    // the token's text
@@ -78,6 +80,7 @@ struct Event {
   double tokens_per_s = 0;              // all alternatives together, since the start
   NodeId node = tree::kNoNode;          // node: the accepted child
   std::string message;                  // error
+  std::size_t read = 0, to_read = 0;    // reading
 };
 using EventFn = std::function<void(const Event&)>;
 
@@ -138,7 +141,9 @@ class Story {
 
   // Generates opt.alternatives continuations of `from` as one batch. Blocks;
   // `on_event` is called on this thread. `cancel` (may be null) is checked
-  // between tokens; what was generated before a cancel is kept.
+  // between tokens; what was generated before a cancel is kept. When the state
+  // of `from` must be read first, `reading` events report it every 256 tokens
+  // and a cancel then returns Errc::cancelled.
   Result<std::vector<NodeId>> continue_from(NodeId from, const GenerateOptions& opt, const EventFn& on_event,
                                             const std::atomic<bool>* cancel);
 
@@ -157,7 +162,8 @@ class Story {
  private:
   Story() = default;
   Status sync_locked();
-  Result<tree::Restored> restore_locked(NodeId id, std::optional<std::size_t> pos);
+  Result<tree::Restored> restore_locked(NodeId id, std::optional<std::size_t> pos,
+                                        std::function<bool(std::size_t read, std::size_t total)> progress = {});
   // Writes the node snapshots the cache pushed out (queued under mu_ by the
   // spill callback) to the file; called without mu_, after operations that
   // fill the cache, so no thread waits on the lock while zlib runs.

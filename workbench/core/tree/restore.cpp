@@ -46,6 +46,7 @@ Result<Restored> restore_state(Model& model, const Tree& tree, SnapshotCache& ca
   std::vector<float> logits(n_vocab);
   std::size_t p = 0;  // absolute position of the next token
   const std::size_t K = opt.checkpoint_every;
+  const std::size_t P = opt.progress ? opt.progress_every : 0;
   for (std::size_t i = 0; i < path.size() && p < target; ++i) {
     const Node* n = tree.find(path[i]);
     for (int32_t tok : n->tokens) {
@@ -55,10 +56,14 @@ Result<Restored> restore_state(Model& model, const Tree& tree, SnapshotCache& ca
       const bool at_end = p == target;
       const bool at_node_end = p == ends[i] && opt.snapshot_path_nodes;
       const bool at_checkpoint = K > 0 && p % K == 0;
-      if (p > start && (at_end || at_node_end || at_checkpoint) && !seg.empty()) {
+      const bool at_report = P > 0 && p > start && (p - start) % P == 0;
+      if (p > start && (at_end || at_node_end || at_checkpoint || at_report) && !seg.empty()) {
         WB_CHECK(model.prefill(seg, r.state, logits));
         seg.clear();
         if (at_node_end || at_checkpoint || at_end) cache.put(path[i], p, key, r.state, logits);
+        if (opt.progress && !opt.progress(p - start, target - start))
+          return make_error(Errc::cancelled, "reading the text was cancelled after {} of {} tokens", p - start,
+                            target - start);
       }
     }
   }

@@ -26,6 +26,12 @@ struct RestoreOptions {
   // Asked for a node on the path (deepest first) when the cache has nothing
   // for it: may put a stored snapshot into the cache (the project file does).
   std::function<void(NodeId node, std::size_t pos)> fill;
+  // Called after every `progress_every` tokens read (and at the end) with the
+  // tokens read so far and the number to read; returning false stops the read
+  // with Errc::cancelled. What was read up to the last node end or checkpoint
+  // stays in the cache, so a later restore goes on from there.
+  std::size_t progress_every = 0;
+  std::function<bool(std::size_t read, std::size_t total)> progress;
 };
 
 struct Restored {
