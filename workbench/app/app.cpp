@@ -532,8 +532,14 @@ void App::refresh() {
 }
 
 std::size_t App::switch_replay_limit() const {
-  if (replay_tokens_per_s <= 0) return 2048;
-  return std::clamp(static_cast<std::size_t>(replay_tokens_per_s * 0.25), std::size_t{256}, std::size_t{16384});
+  if (replay_tokens_per_s <= 0) return 256;
+  return std::clamp(static_cast<std::size_t>(replay_tokens_per_s * 0.04), std::size_t{64}, std::size_t{16384});
+}
+
+void App::note_reading_speed(std::size_t tokens, double seconds) {
+  if (tokens < 64 || seconds <= 0.001) return;  // too short to time
+  const double rate = static_cast<double>(tokens) / seconds;
+  replay_tokens_per_s = replay_tokens_per_s > 0 ? 0.7 * replay_tokens_per_s + 0.3 * rate : rate;
 }
 
 bool App::select_changed(NodeId id) {
@@ -572,10 +578,7 @@ bool App::select(NodeId id) {
              id, replay, switch_replay_limit());
   else if (r->recomputed_tokens)
     log.info("switched to node {}: {} tokens recomputed in {:.1f} ms", id, r->recomputed_tokens, r->ms);
-  if (!r->deferred && r->recomputed_tokens >= 64 && r->ms > 1.0) {
-    const double rate = r->recomputed_tokens / (r->ms / 1000.0);
-    replay_tokens_per_s = replay_tokens_per_s > 0 ? 0.7 * replay_tokens_per_s + 0.3 * rate : rate;
-  }
+  if (!r->deferred) note_reading_speed(r->recomputed_tokens, r->ms / 1000.0);
   refresh();
   return true;
 }
@@ -791,6 +794,9 @@ void App::poll() {
     } else if (e.kind == session::Event::Kind::reading) {
       progress.read = e.read;
       progress.to_read = e.to_read;
+      if (e.read == e.to_read)  // a deferred read is done: its speed sets the next switches' limit
+        note_reading_speed(e.to_read, std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                                    progress.started).count());
     } else if (e.kind == session::Event::Kind::error) {
       log.error("generation: {}", e.message);
     }
