@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 #include "core/project/project.hpp"
 #include "core/session/story.hpp"
@@ -589,4 +590,65 @@ TEST_CASE("the read before a generation reports progress and stops on cancel", "
   auto z = other->continue_from(a2, gen(5, 1), nullptr, nullptr);
   REQUIRE(z.ok());
   CHECK(s->tree_copy().find(y->at(0))->text == other->tree_copy().find(z->at(0))->text);
+}
+
+namespace {
+// Holds the second prefill call until released (a long read, stopped in the middle).
+class GatedModel : public test::CountingModel {
+ public:
+  using CountingModel::CountingModel;
+  Status prefill(std::span<const int32_t> t, State& s, std::span<float> l) override {
+    if (++calls_ == 2) {
+      std::unique_lock lk(mu_);
+      blocked_ = true;
+      cv_.notify_all();
+      cv_.wait(lk, [&] { return released_; });
+    }
+    return CountingModel::prefill(t, s, l);
+  }
+  bool wait_blocked() {
+    std::unique_lock lk(mu_);
+    return cv_.wait_for(lk, std::chrono::seconds(30), [&] { return blocked_; });
+  }
+  void release() {
+    std::lock_guard lk(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::atomic<int> calls_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool blocked_ = false, released_ = false;
+};
+}  // namespace
+
+TEST_CASE("the story stays open for changes while a generation reads its text", "[tree][session][rwkv]") {
+  auto inner = test::tiny_model();
+  GatedModel m(*inner);
+  auto dir = test::temp_dir("story_read_unlocked");
+  auto s = new_story(dir / "s.wbstory", &m);
+  std::string text;
+  for (int i = 0; i < 20; ++i) text += "A long chapter, pasted at once and read later. ";
+  NodeId a = *s->append(s->tree_root(), text);
+  REQUIRE(s->switch_to(a, /*compute=*/false).ok());
+  auto sess = GenerationSession::start(*s, a, gen(4, 3));
+  REQUIRE(m.wait_blocked());  // the worker is inside the read, 256 tokens in
+  // A change from another thread (the UI) while the read is held in the middle:
+  // it must not wait for the read to end.
+  auto change = std::async(std::launch::async, [&] { return s->append(s->tree_root(), "Another beginning."); });
+  const bool done_during_read = change.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  // Removing the node being read from is still refused.
+  const bool removed = done_during_read && s->remove(a).ok();
+  m.release();
+  CHECK(done_during_read);
+  CHECK(!removed);
+  auto b = change.get();
+  REQUIRE(b.ok());
+  auto kids = sess->join();
+  REQUIRE(kids.ok());
+  REQUIRE(kids->size() == 1);
+  CHECK(s->node(kids->at(0))->parent == a);
+  CHECK(s->node(*b)->parent == s->tree_root());
 }

@@ -215,20 +215,23 @@ Status Story::redo() {
   return sync_locked();
 }
 
-Result<tree::Restored> Story::restore_locked(NodeId id, std::optional<std::size_t> pos,
-                                             std::function<bool(std::size_t read, std::size_t total)> progress) {
-  if (!model_) return make_error(Errc::invalid_argument, "no model is loaded");
+tree::RestoreOptions Story::restore_options_locked(std::function<bool(std::size_t, std::size_t)> progress) {
   tree::RestoreOptions ro;
   ro.checkpoint_every = opt_.checkpoint_every;
   ro.progress = std::move(progress);
   ro.progress_every = 256;
-  const std::string key = model_->info().model_key;
-  ro.fill = [&](NodeId n, std::size_t p) {
+  // Stored snapshots come from the file (planning runs under mu_: stored_, cache_).
+  ro.fill = [this, key = model_->info().model_key](NodeId n, std::size_t p) {
     if (!stored_.count({n, p})) return;
     auto s = project_->load_snapshot(n, p, key);
     if (s && *s) cache_.put(n, p, key, (*s)->state, (*s)->logits);
   };
-  return tree::restore_state(*model_, tree_, cache_, id, pos, ro);
+  return ro;
+}
+
+Result<tree::Restored> Story::restore_locked(NodeId id, std::optional<std::size_t> pos) {
+  if (!model_) return make_error(Errc::invalid_argument, "no model is loaded");
+  return tree::restore_state(*model_, tree_, cache_, id, pos, restore_options_locked({}));
 }
 
 Result<tree::Restored> Story::state_at(NodeId id, std::optional<std::size_t> pos) {
@@ -366,22 +369,42 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
   std::vector<tree::Node> drafts(B);
   std::vector<std::size_t> ords(B);
   std::size_t base_pos = 0;
+  // The state of `from`: planned under the lock, read without it (a pasted
+  // chapter takes seconds, and the UI must not wait for the lock meanwhile);
+  // `from` cannot be removed while it is in generating_.
+  auto reading = [&](std::size_t read, std::size_t total) {
+    Event e;
+    e.kind = Event::Kind::reading;
+    e.read = read;
+    e.to_read = total;
+    if (on_event) on_event(e);
+    return !(cancel && cancel->load());
+  };
+  tree::RestoreOptions ro;
+  tree::ReplayPlan plan;
   {
     std::lock_guard lk(mu_);
     if (!tree_.contains(from)) return make_error(Errc::out_of_range, "no node {} to continue", from);
-    auto reading = [&](std::size_t read, std::size_t total) {
-      Event e;
-      e.kind = Event::Kind::reading;
-      e.read = read;
-      e.to_read = total;
-      if (on_event) on_event(e);
-      return !(cancel && cancel->load());
-    };
-    WB_TRY(r, restore_locked(from, std::nullopt, reading));
-    start = std::move(r);
-    if (start.pos == 0) return make_error(Errc::invalid_argument, "node {} has no text to continue from", from);
-    base_pos = start.pos;
+    ro = restore_options_locked(reading);
+    WB_TRY(p, tree::plan_restore(*model_, tree_, cache_, from, std::nullopt, ro));
+    if (p.start.pos == 0) return make_error(Errc::invalid_argument, "node {} has no text to continue from", from);
+    plan = std::move(p);
     generating_.insert(from);
+  }
+  ro.fill = nullptr;  // planning only
+  auto restored = tree::run_replay(*model_, std::move(plan), ro,
+                                   [&](NodeId n, std::size_t p, const State& st, const std::vector<float>& l) {
+                                     std::lock_guard lk(mu_);
+                                     cache_.put(n, p, key, st, l);
+                                   });
+  {
+    std::lock_guard lk(mu_);
+    if (!restored) {
+      generating_.erase(generating_.find(from));
+      return restored.take_error();
+    }
+    start = std::move(*restored);
+    base_pos = start.pos;
     std::string preset = sampling::to_preset(opt.settings);
     std::size_t n_kids = tree_.find(from)->children.size();
     for (std::size_t i = 0; i < B; ++i) {

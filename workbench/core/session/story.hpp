@@ -162,8 +162,10 @@ class Story {
  private:
   Story() = default;
   Status sync_locked();
-  Result<tree::Restored> restore_locked(NodeId id, std::optional<std::size_t> pos,
-                                        std::function<bool(std::size_t read, std::size_t total)> progress = {});
+  Result<tree::Restored> restore_locked(NodeId id, std::optional<std::size_t> pos);
+  // Restore options for this story: its checkpoints, stored snapshots filled
+  // from the file (used under mu_), and `progress` (see RestoreOptions).
+  tree::RestoreOptions restore_options_locked(std::function<bool(std::size_t read, std::size_t total)> progress);
   // Writes the node snapshots the cache pushed out (queued under mu_ by the
   // spill callback) to the file; called without mu_, after operations that
   // fill the cache, so no thread waits on the lock while zlib runs.

@@ -46,4 +46,26 @@ struct Restored {
 Result<Restored> restore_state(Model& model, const Tree& tree, SnapshotCache& cache, NodeId node,
                                std::optional<std::size_t> pos, const RestoreOptions& opt);
 
+// The same in two steps, so a caller that guards the tree and the cache with a
+// lock need not hold it while the model reads (a pasted chapter takes seconds):
+// plan_restore (locked) finds the starting snapshot and copies the tokens to
+// read; run_replay (unlocked) reads them and hands each state to keep (node
+// ends, checkpoints, the end) for the caller to put in the cache under its lock.
+struct ReplaySegment {
+  NodeId node = kNoNode;
+  std::size_t end = 0;          // position after the segment
+  std::vector<int32_t> tokens;
+  bool keep = false;            // a node end, checkpoint or the target: cache it
+};
+struct ReplayPlan {
+  Restored start;               // the state to read from (pos: the target)
+  std::vector<ReplaySegment> segments;
+};
+Result<ReplayPlan> plan_restore(Model& model, const Tree& tree, SnapshotCache& cache, NodeId node,
+                                std::optional<std::size_t> pos, const RestoreOptions& opt);
+using KeepFn = std::function<void(NodeId node, std::size_t pos, const State& state, const std::vector<float>& logits)>;
+// Reads the plan (opt.progress and progress_every as for restore_state) and
+// returns the restored state.
+Result<Restored> run_replay(Model& model, ReplayPlan plan, const RestoreOptions& opt, const KeepFn& keep);
+
 }  // namespace wb::tree
