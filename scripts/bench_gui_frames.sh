@@ -12,7 +12,9 @@
 # WB_FRAME_LOG=FILE also keeps the per-frame log (workbench --frame-log) and
 # summarises it (scripts/frame_log_report.py); WB_STALL_PROBE=FILE runs
 # scripts/cpu_stall_probe.py meanwhile, so the summary can tell frames slowed
-# by the machine itself (host stalls) from the others.
+# by the machine itself (host stalls) from the others. WB_OFFSCREEN=1 draws the
+# frames into the workbench's own images instead of presenting them (--offscreen:
+# GPU machines without a display; here, the X present path left out).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${WB_BUILD_DIR:-$root/build}
@@ -40,7 +42,7 @@ fi
 XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" \
   xvfb-run -a -s '-screen 0 1600x1200x24' "$build/workbench/workbench" \
   --script "$tmp/bench.txt" --size 1280x800 --frame-stats "$tmp/stats.txt" \
-  ${WB_FRAME_LOG:+--frame-log "$WB_FRAME_LOG"} >"$tmp/log.txt" 2>&1 || {
+  ${WB_FRAME_LOG:+--frame-log "$WB_FRAME_LOG"} $([ "${WB_OFFSCREEN:-0}" = 1 ] && echo --offscreen) >"$tmp/log.txt" 2>&1 || {
   cat "$tmp/log.txt" >&2
   exit 1
 }

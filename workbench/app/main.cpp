@@ -35,21 +35,23 @@ namespace {
 
 struct Args {
   std::string script, screenshot, project, model, tokenizer, tree_json, frame_stats, frame_log;
-  bool print_tree = false, measure_frames = false, verbose = false;
+  bool print_tree = false, measure_frames = false, verbose = false, offscreen = false;
   int width = 1280, height = 800;
 };
 
 const char* kUsage =
     "usage: workbench [--project FILE] [--model FILE] [--tokenizer SPEC]\n"
     "                 [--script FILE] [--screenshot OUT.png] [--tree-json OUT.json] [--print-tree]\n"
-    "                 [--measure-frames] [--frame-stats OUT.txt] [--size WxH] [--verbose]\n"
+    "                 [--measure-frames] [--frame-stats OUT.txt] [--size WxH] [--offscreen] [--verbose]\n"
     "  --script FILE      replay UI actions (one per line, see app/script.hpp), then exit\n"
     "  --screenshot PNG   after the script, save the whole window as PNG\n"
     "  --tree-json FILE   after the script, write the story tree (and current node) as JSON\n"
     "  --print-tree       the same JSON on stdout\n"
     "  --measure-frames   print frame times (median, p95, max; while generating and not) as key value lines\n"
     "  --frame-stats FILE write the same lines to FILE\n"
-    "  --frame-log FILE   one line per frame (time, phases, render steps, vertices, tokens) to FILE\n";
+    "  --frame-log FILE   one line per frame (time, phases, render steps, vertices, tokens) to FILE\n"
+    "  --offscreen        draw frames into images of our own, show nothing (no swapchain: GPU machines\n"
+    "                     without a display; the window still needs an X display, e.g. Xvfb)\n";
 
 std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
@@ -72,6 +74,7 @@ std::optional<Args> parse_args(int argc, char** argv) {
     else if (s == "--print-tree") a.print_tree = true;
     else if (s == "--measure-frames") a.measure_frames = true;
     else if (s == "--verbose") a.verbose = true;
+    else if (s == "--offscreen") a.offscreen = true;
     else if (s == "--size") {
       std::string v;
       ok = value(v) && std::sscanf(v.c_str(), "%dx%d", &a.width, &a.height) == 2 && a.width >= 200 && a.height >= 150 &&
@@ -177,6 +180,7 @@ int main(int argc, char** argv) {
   RendererOptions ro;
   ro.width = args->width;
   ro.height = args->height;
+  ro.offscreen = args->offscreen;
   auto renderer = Renderer::create(ro, app.log, [&] { setup_fonts(app.settings.font_size, app.log); });
   if (!renderer) {
     std::fprintf(stderr, "workbench: cannot open the window: %s\n", renderer.error().message.c_str());

@@ -46,8 +46,21 @@ struct Renderer::Impl {
   VkQueue queue = VK_NULL_HANDLE;
   VkDescriptorPool pool = VK_NULL_HANDLE;
   VkSurfaceKHR surface = VK_NULL_HANDLE;
-  ImGui_ImplVulkanH_Window wd;
+  ImGui_ImplVulkanH_Window wd;  // offscreen: only Width, Height, SurfaceFormat, RenderPass, ImageCount, ClearValue
   bool wd_up = false;
+  // Offscreen frames (RendererOptions::offscreen): an image each, drawn in turn.
+  struct OffscreenFrame {
+    VkImage image = VK_NULL_HANDLE;
+    VkDeviceMemory memory = VK_NULL_HANDLE;
+    VkImageView view = VK_NULL_HANDLE;
+    VkFramebuffer framebuffer = VK_NULL_HANDLE;
+    VkCommandPool pool = VK_NULL_HANDLE;
+    VkCommandBuffer cmd = VK_NULL_HANDLE;
+    VkFence fence = VK_NULL_HANDLE;
+  };
+  bool offscreen = false;
+  std::vector<OffscreenFrame> off;
+  uint32_t off_index = 0;
   uint32_t min_images = 2;
   bool rebuild = false;
   std::string device_name;
@@ -57,9 +70,15 @@ struct Renderer::Impl {
 
   ~Impl();
   Status init_vulkan();
+  Status create_offscreen(int w, int h);
+  Status create_image(uint32_t w, uint32_t h, VkImage& image, VkDeviceMemory& mem, VkImageView& view);
+  void destroy_offscreen();
+  VkCommandPool frame_pool() const { return offscreen ? off[off_index].pool : wd.Frames[wd.FrameIndex].CommandPool; }
+  VkCommandBuffer frame_cmd() const { return offscreen ? off[off_index].cmd : wd.Frames[wd.FrameIndex].CommandBuffer; }
   Status upload_fonts();
   void rebuild_swapchain();
   Status render(ImDrawData* dd);
+  Status render_offscreen(ImDrawData* dd, std::chrono::steady_clock::time_point t);
   Status present();
   Status screenshot(ImDrawData* dd, const std::string& path);
   Result<uint32_t> memory_type(uint32_t bits, VkMemoryPropertyFlags want) const;
@@ -72,6 +91,10 @@ Renderer::Impl::~Impl() {
   if (imgui_up) ImGui::DestroyContext();
   if (wd_up) ImGui_ImplVulkanH_DestroyWindow(instance, device, &wd, nullptr);
   else if (surface) vkDestroySurfaceKHR(instance, surface, nullptr);
+  if (offscreen && device) {
+    destroy_offscreen();
+    if (wd.RenderPass) vkDestroyRenderPass(device, wd.RenderPass, nullptr);
+  }
   if (pool) vkDestroyDescriptorPool(device, pool, nullptr);
   if (device) vkDestroyDevice(device, nullptr);
   if (instance) vkDestroyInstance(instance, nullptr);
@@ -81,8 +104,8 @@ Renderer::Impl::~Impl() {
 
 Status Renderer::Impl::init_vulkan() {
   uint32_t n_ext = 0;
-  const char** ext = glfwGetRequiredInstanceExtensions(&n_ext);
-  if (!ext) return make_error(Errc::unsupported, "GLFW found no Vulkan surface support for this display");
+  const char** ext = offscreen ? nullptr : glfwGetRequiredInstanceExtensions(&n_ext);
+  if (!ext && !offscreen) return make_error(Errc::unsupported, "GLFW found no Vulkan surface support for this display");
   VkApplicationInfo app{};
   app.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO;
   app.pApplicationName = "rwkv-workbench";
@@ -94,8 +117,9 @@ Status Renderer::Impl::init_vulkan() {
   ici.ppEnabledExtensionNames = ext;
   if (VkResult r = vkCreateInstance(&ici, nullptr, &instance); r != VK_SUCCESS) return vk_fail("vkCreateInstance", r);
 
-  if (VkResult r = glfwCreateWindowSurface(instance, window, nullptr, &surface); r != VK_SUCCESS)
-    return vk_fail("glfwCreateWindowSurface", r);
+  if (!offscreen)
+    if (VkResult r = glfwCreateWindowSurface(instance, window, nullptr, &surface); r != VK_SUCCESS)
+      return vk_fail("glfwCreateWindowSurface", r);
 
   uint32_t n_gpu = 0;
   vkEnumeratePhysicalDevices(instance, &n_gpu, nullptr);
@@ -111,8 +135,8 @@ Status Renderer::Impl::init_vulkan() {
     vkGetPhysicalDeviceQueueFamilyProperties(g, &nq, qs.data());
     uint32_t fam = UINT32_MAX;
     for (uint32_t i = 0; i < nq; ++i) {
-      VkBool32 present = VK_FALSE;
-      vkGetPhysicalDeviceSurfaceSupportKHR(g, i, surface, &present);
+      VkBool32 present = offscreen ? VK_TRUE : VK_FALSE;
+      if (!offscreen) vkGetPhysicalDeviceSurfaceSupportKHR(g, i, surface, &present);
       if ((qs[i].queueFlags & VK_QUEUE_GRAPHICS_BIT) && present) { fam = i; break; }
     }
     if (fam == UINT32_MAX) continue;
@@ -142,7 +166,7 @@ Status Renderer::Impl::init_vulkan() {
   dci.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
   dci.queueCreateInfoCount = 1;
   dci.pQueueCreateInfos = &qci;
-  dci.enabledExtensionCount = 1;
+  dci.enabledExtensionCount = offscreen ? 0 : 1;
   dci.ppEnabledExtensionNames = dev_ext;
   if (VkResult r = vkCreateDevice(gpu, &dci, nullptr, &device); r != VK_SUCCESS) return vk_fail("vkCreateDevice", r);
   vkGetDeviceQueue(device, queue_family, 0, &queue);
@@ -157,6 +181,13 @@ Status Renderer::Impl::init_vulkan() {
   if (VkResult r = vkCreateDescriptorPool(device, &pci, nullptr, &pool); r != VK_SUCCESS)
     return vk_fail("vkCreateDescriptorPool", r);
 
+  wd.ClearValue.color.float32[0] = 0.10f;
+  wd.ClearValue.color.float32[1] = 0.10f;
+  wd.ClearValue.color.float32[2] = 0.12f;
+  wd.ClearValue.color.float32[3] = 1.0f;
+  int w = 0, h = 0;
+  glfwGetFramebufferSize(window, &w, &h);
+  if (offscreen) return create_offscreen(w, h);
   wd.Surface = surface;
   const VkFormat formats[] = {VK_FORMAT_B8G8R8A8_UNORM, VK_FORMAT_R8G8B8A8_UNORM};
   wd.SurfaceFormat = ImGui_ImplVulkanH_SelectSurfaceFormat(gpu, surface, formats, 2, VK_COLORSPACE_SRGB_NONLINEAR_KHR);
@@ -164,21 +195,141 @@ Status Renderer::Impl::init_vulkan() {
   // not refresh (Xvfb) while still never tearing.
   const VkPresentModeKHR modes[] = {VK_PRESENT_MODE_MAILBOX_KHR, VK_PRESENT_MODE_FIFO_KHR};
   wd.PresentMode = ImGui_ImplVulkanH_SelectPresentMode(gpu, surface, modes, 2);
-  int w = 0, h = 0;
-  glfwGetFramebufferSize(window, &w, &h);
   ImGui_ImplVulkanH_CreateOrResizeWindow(instance, gpu, device, &wd, queue_family, nullptr, w, h, min_images);
   wd_up = true;
-  wd.ClearValue.color.float32[0] = 0.10f;
-  wd.ClearValue.color.float32[1] = 0.10f;
-  wd.ClearValue.color.float32[2] = 0.12f;
-  wd.ClearValue.color.float32[3] = 1.0f;
   return {};
 }
 
+// The render pass of the offscreen images: the swapchain's (one colour
+// attachment, cleared, stored) ending in TRANSFER_SRC so a frame can be read back.
+static Result<VkRenderPass> make_render_pass(VkDevice device, VkFormat fmt) {
+  VkAttachmentDescription att{};
+  att.format = fmt;
+  att.samples = VK_SAMPLE_COUNT_1_BIT;
+  att.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR;
+  att.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
+  att.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
+  att.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
+  att.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+  att.finalLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
+  VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
+  VkSubpassDescription sub{};
+  sub.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
+  sub.colorAttachmentCount = 1;
+  sub.pColorAttachments = &ref;
+  VkSubpassDependency dep{};
+  dep.srcSubpass = VK_SUBPASS_EXTERNAL;
+  dep.dstSubpass = 0;
+  dep.srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
+  dep.dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
+  dep.srcAccessMask = 0;
+  dep.dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
+  VkRenderPassCreateInfo rpi{};
+  rpi.sType = VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO;
+  rpi.attachmentCount = 1;
+  rpi.pAttachments = &att;
+  rpi.subpassCount = 1;
+  rpi.pSubpasses = &sub;
+  rpi.dependencyCount = 1;
+  rpi.pDependencies = &dep;
+  VkRenderPass pass = VK_NULL_HANDLE;
+  if (VkResult r = vkCreateRenderPass(device, &rpi, nullptr, &pass); r != VK_SUCCESS) return vk_fail("vkCreateRenderPass", r).take_error();
+  return pass;
+}
+
+// A colour image of the frame's format with its memory and view.
+Status Renderer::Impl::create_image(uint32_t w, uint32_t h, VkImage& image, VkDeviceMemory& mem, VkImageView& view) {
+  const VkFormat fmt = wd.SurfaceFormat.format;
+  VkImageCreateInfo ii{};
+  ii.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO;
+  ii.imageType = VK_IMAGE_TYPE_2D;
+  ii.format = fmt;
+  ii.extent = {w, h, 1};
+  ii.mipLevels = 1;
+  ii.arrayLayers = 1;
+  ii.samples = VK_SAMPLE_COUNT_1_BIT;
+  ii.tiling = VK_IMAGE_TILING_OPTIMAL;
+  ii.usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
+  if (VkResult r = vkCreateImage(device, &ii, nullptr, &image); r != VK_SUCCESS) return vk_fail("vkCreateImage", r);
+  VkMemoryRequirements req;
+  vkGetImageMemoryRequirements(device, image, &req);
+  WB_TRY(mt, memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT));
+  VkMemoryAllocateInfo ai{};
+  ai.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
+  ai.allocationSize = req.size;
+  ai.memoryTypeIndex = mt;
+  if (VkResult r = vkAllocateMemory(device, &ai, nullptr, &mem); r != VK_SUCCESS) return vk_fail("vkAllocateMemory", r);
+  vkBindImageMemory(device, image, mem, 0);
+  VkImageViewCreateInfo vi{};
+  vi.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO;
+  vi.image = image;
+  vi.viewType = VK_IMAGE_VIEW_TYPE_2D;
+  vi.format = fmt;
+  vi.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+  if (VkResult r = vkCreateImageView(device, &vi, nullptr, &view); r != VK_SUCCESS) return vk_fail("vkCreateImageView", r);
+  return {};
+}
+
+Status Renderer::Impl::create_offscreen(int w, int h) {
+  if (w <= 0 || h <= 0) return make_error(Errc::unsupported, "the window has no size ({}x{})", w, h);
+  wd.SurfaceFormat.format = VK_FORMAT_R8G8B8A8_UNORM;
+  if (!wd.RenderPass) {
+    WB_TRY(pass, make_render_pass(device, wd.SurfaceFormat.format));
+    wd.RenderPass = pass;
+  }
+  wd.Width = w;
+  wd.Height = h;
+  wd.ImageCount = 2;
+  off.resize(wd.ImageCount);
+  for (OffscreenFrame& f : off) {
+    WB_CHECK(create_image(static_cast<uint32_t>(w), static_cast<uint32_t>(h), f.image, f.memory, f.view));
+    VkFramebufferCreateInfo fi{};
+    fi.sType = VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO;
+    fi.renderPass = wd.RenderPass;
+    fi.attachmentCount = 1;
+    fi.pAttachments = &f.view;
+    fi.width = static_cast<uint32_t>(w);
+    fi.height = static_cast<uint32_t>(h);
+    fi.layers = 1;
+    if (VkResult r = vkCreateFramebuffer(device, &fi, nullptr, &f.framebuffer); r != VK_SUCCESS)
+      return vk_fail("vkCreateFramebuffer", r);
+    VkCommandPoolCreateInfo cpi{};
+    cpi.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO;
+    cpi.queueFamilyIndex = queue_family;
+    if (VkResult r = vkCreateCommandPool(device, &cpi, nullptr, &f.pool); r != VK_SUCCESS)
+      return vk_fail("vkCreateCommandPool", r);
+    VkCommandBufferAllocateInfo cai{};
+    cai.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
+    cai.commandPool = f.pool;
+    cai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    cai.commandBufferCount = 1;
+    if (VkResult r = vkAllocateCommandBuffers(device, &cai, &f.cmd); r != VK_SUCCESS)
+      return vk_fail("vkAllocateCommandBuffers", r);
+    VkFenceCreateInfo fci{};
+    fci.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
+    fci.flags = VK_FENCE_CREATE_SIGNALED_BIT;  // render() waits on it before the first use
+    if (VkResult r = vkCreateFence(device, &fci, nullptr, &f.fence); r != VK_SUCCESS) return vk_fail("vkCreateFence", r);
+  }
+  off_index = 0;
+  return {};
+}
+
+void Renderer::Impl::destroy_offscreen() {
+  vkDeviceWaitIdle(device);
+  for (OffscreenFrame& f : off) {
+    if (f.fence) vkDestroyFence(device, f.fence, nullptr);
+    if (f.pool) vkDestroyCommandPool(device, f.pool, nullptr);
+    if (f.framebuffer) vkDestroyFramebuffer(device, f.framebuffer, nullptr);
+    if (f.view) vkDestroyImageView(device, f.view, nullptr);
+    if (f.image) vkDestroyImage(device, f.image, nullptr);
+    if (f.memory) vkFreeMemory(device, f.memory, nullptr);
+  }
+  off.clear();
+}
+
 Status Renderer::Impl::upload_fonts() {
-  ImGui_ImplVulkanH_Frame* fd = &wd.Frames[wd.FrameIndex];
-  VkCommandPool cp = fd->CommandPool;
-  VkCommandBuffer cb = fd->CommandBuffer;
+  VkCommandPool cp = frame_pool();
+  VkCommandBuffer cb = frame_cmd();
   if (VkResult r = vkResetCommandPool(device, cp, 0); r != VK_SUCCESS) return vk_fail("vkResetCommandPool", r);
   VkCommandBufferBeginInfo bi{};
   bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
@@ -200,6 +351,12 @@ void Renderer::Impl::rebuild_swapchain() {
   int w = 0, h = 0;
   glfwGetFramebufferSize(window, &w, &h);
   if (w <= 0 || h <= 0) return;  // minimised: keep the old one until it has a size again
+  if (offscreen) {
+    destroy_offscreen();
+    if (Status st = create_offscreen(w, h); !st) log->error("offscreen images at {}x{}: {}", w, h, st.error().message);
+    rebuild = false;
+    return;
+  }
   ImGui_ImplVulkan_SetMinImageCount(min_images);
   ImGui_ImplVulkanH_CreateOrResizeWindow(instance, gpu, device, &wd, queue_family, nullptr, w, h, min_images);
   wd.FrameIndex = 0;
@@ -250,6 +407,7 @@ Status Renderer::Impl::render(ImDrawData* dd) {
   timings.indices = dd->TotalIdxCount;
   timings.draw_lists = dd->CmdListsCount;
   auto t = Clock::now();
+  if (offscreen) return render_offscreen(dd, t);
   VkSemaphore acquired = wd.FrameSemaphores[wd.SemaphoreIndex].ImageAcquiredSemaphore;
   VkSemaphore done = wd.FrameSemaphores[wd.SemaphoreIndex].RenderCompleteSemaphore;
   VkResult r = vkAcquireNextImageKHR(device, wd.Swapchain, UINT64_MAX, acquired, VK_NULL_HANDLE, &wd.FrameIndex);
@@ -295,6 +453,48 @@ Status Renderer::Impl::render(ImDrawData* dd) {
   return st;
 }
 
+// The next of our images in turn: draw, submit and wait for it; nothing is
+// presented (nothing shows).
+Status Renderer::Impl::render_offscreen(ImDrawData* dd, std::chrono::steady_clock::time_point t) {
+  if (off.empty()) return make_error(Errc::io, "no offscreen images to draw into");
+  off_index = (off_index + 1) % static_cast<uint32_t>(off.size());
+  OffscreenFrame& f = off[off_index];
+  timings.acquire = ms_since(t);
+  vkWaitForFences(device, 1, &f.fence, VK_TRUE, UINT64_MAX);
+  timings.fence = ms_since(t);
+  vkResetFences(device, 1, &f.fence);
+  vkResetCommandPool(device, f.pool, 0);
+  VkCommandBufferBeginInfo bi{};
+  bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+  bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  vkBeginCommandBuffer(f.cmd, &bi);
+  VkRenderPassBeginInfo rp{};
+  rp.sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO;
+  rp.renderPass = wd.RenderPass;
+  rp.framebuffer = f.framebuffer;
+  rp.renderArea.extent.width = static_cast<uint32_t>(wd.Width);
+  rp.renderArea.extent.height = static_cast<uint32_t>(wd.Height);
+  rp.clearValueCount = 1;
+  rp.pClearValues = &wd.ClearValue;
+  vkCmdBeginRenderPass(f.cmd, &rp, VK_SUBPASS_CONTENTS_INLINE);
+  ImGui_ImplVulkan_RenderDrawData(dd, f.cmd);
+  vkCmdEndRenderPass(f.cmd);
+  vkEndCommandBuffer(f.cmd);
+  timings.record = ms_since(t);
+  VkSubmitInfo si{};
+  si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+  si.commandBufferCount = 1;
+  si.pCommandBuffers = &f.cmd;
+  if (VkResult r = vkQueueSubmit(queue, 1, &si, f.fence); r != VK_SUCCESS) return vk_fail("vkQueueSubmit", r);
+  timings.submit = ms_since(t);
+  // Waits for the frame to be drawn, where a window would present it: the frame
+  // time then includes the drawing, as on screen (else it would hide in the
+  // pause before the next frame, and frame times would measure the CPU alone).
+  vkWaitForFences(device, 1, &f.fence, VK_TRUE, UINT64_MAX);
+  timings.present = ms_since(t);
+  return {};
+}
+
 Status Renderer::Impl::present() {
   if (rebuild) return {};
   VkSemaphore done = wd.FrameSemaphores[wd.SemaphoreIndex].RenderCompleteSemaphore;
@@ -320,8 +520,8 @@ Result<uint32_t> Renderer::Impl::memory_type(uint32_t bits, VkMemoryPropertyFlag
   return make_error(Errc::unsupported, "Vulkan: no memory type with flags {:#x}", want);
 }
 
-// Draws `dd` once more into an image we own (same format as the swapchain,
-// so ImGui's pipeline fits its render pass) and copies it to host memory.
+// Draws `dd` once more into an image we own (same format as the frames, so
+// ImGui's pipeline fits its render pass) and copies it to host memory.
 // Swapchain images cannot be read back portably (no TRANSFER_SRC usage).
 Status Renderer::Impl::screenshot(ImDrawData* dd, const std::string& path) {
   vkDeviceWaitIdle(device);  // ImGui's vertex buffers rotate; make sure none is in use
@@ -348,68 +548,18 @@ Status Renderer::Impl::screenshot(ImDrawData* dd, const std::string& path) {
   };
   auto fail = [&](const char* what, VkResult r) { cleanup(); return vk_fail(what, r); };
 
-  VkImageCreateInfo ii{};
-  ii.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO;
-  ii.imageType = VK_IMAGE_TYPE_2D;
-  ii.format = fmt;
-  ii.extent = {w, h, 1};
-  ii.mipLevels = 1;
-  ii.arrayLayers = 1;
-  ii.samples = VK_SAMPLE_COUNT_1_BIT;
-  ii.tiling = VK_IMAGE_TILING_OPTIMAL;
-  ii.usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
-  if (VkResult r = vkCreateImage(device, &ii, nullptr, &image); r != VK_SUCCESS) return fail("vkCreateImage", r);
-  VkMemoryRequirements req;
-  vkGetImageMemoryRequirements(device, image, &req);
-  auto mt = memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-  if (!mt) { cleanup(); return mt.error(); }
-  VkMemoryAllocateInfo ai{};
-  ai.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
-  ai.allocationSize = req.size;
-  ai.memoryTypeIndex = *mt;
-  if (VkResult r = vkAllocateMemory(device, &ai, nullptr, &image_mem); r != VK_SUCCESS) return fail("vkAllocateMemory", r);
-  vkBindImageMemory(device, image, image_mem, 0);
-
-  VkImageViewCreateInfo vi{};
-  vi.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO;
-  vi.image = image;
-  vi.viewType = VK_IMAGE_VIEW_TYPE_2D;
-  vi.format = fmt;
-  vi.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-  if (VkResult r = vkCreateImageView(device, &vi, nullptr, &view); r != VK_SUCCESS) return fail("vkCreateImageView", r);
-
-  // Compatible with the swapchain's render pass (same attachment format and
-  // samples, same dependency); only the final layout differs.
-  VkAttachmentDescription att{};
-  att.format = fmt;
-  att.samples = VK_SAMPLE_COUNT_1_BIT;
-  att.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR;
-  att.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
-  att.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
-  att.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
-  att.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-  att.finalLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
-  VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
-  VkSubpassDescription sub{};
-  sub.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
-  sub.colorAttachmentCount = 1;
-  sub.pColorAttachments = &ref;
-  VkSubpassDependency dep{};
-  dep.srcSubpass = VK_SUBPASS_EXTERNAL;
-  dep.dstSubpass = 0;
-  dep.srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
-  dep.dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
-  dep.srcAccessMask = 0;
-  dep.dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
-  VkRenderPassCreateInfo rpi{};
-  rpi.sType = VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO;
-  rpi.attachmentCount = 1;
-  rpi.pAttachments = &att;
-  rpi.subpassCount = 1;
-  rpi.pSubpasses = &sub;
-  rpi.dependencyCount = 1;
-  rpi.pDependencies = &dep;
-  if (VkResult r = vkCreateRenderPass(device, &rpi, nullptr, &pass); r != VK_SUCCESS) return fail("vkCreateRenderPass", r);
+  if (Status st = create_image(w, h, image, image_mem, view); !st) {
+    cleanup();
+    return st;
+  }
+  // Compatible with the frames' render pass (same attachment format and
+  // samples, same dependency), ending in TRANSFER_SRC for the copy below.
+  auto rp_made = make_render_pass(device, fmt);
+  if (!rp_made) {
+    cleanup();
+    return rp_made.error();
+  }
+  pass = *rp_made;
   VkFramebufferCreateInfo fi{};
   fi.sType = VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO;
   fi.renderPass = pass;
@@ -426,9 +576,12 @@ Status Renderer::Impl::screenshot(ImDrawData* dd, const std::string& path) {
   bci.size = bytes;
   bci.usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   if (VkResult r = vkCreateBuffer(device, &bci, nullptr, &buf); r != VK_SUCCESS) return fail("vkCreateBuffer", r);
+  VkMemoryRequirements req;
   vkGetBufferMemoryRequirements(device, buf, &req);
-  mt = memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+  auto mt = memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
   if (!mt) { cleanup(); return mt.error(); }
+  VkMemoryAllocateInfo ai{};
+  ai.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
   ai.allocationSize = req.size;
   ai.memoryTypeIndex = *mt;
   if (VkResult r = vkAllocateMemory(device, &ai, nullptr, &buf_mem); r != VK_SUCCESS) return fail("vkAllocateMemory", r);
@@ -500,10 +653,12 @@ Result<std::unique_ptr<Renderer>> Renderer::create(const RendererOptions& opt, L
   m.glfw_up = true;
   if (!glfwVulkanSupported()) return make_error(Errc::unsupported, "GLFW finds no Vulkan loader or driver");
   glfwWindowHint(GLFW_CLIENT_API, GLFW_NO_API);
+  m.offscreen = opt.offscreen;
+  if (opt.offscreen) glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
   m.window = glfwCreateWindow(opt.width, opt.height, opt.title.c_str(), nullptr, nullptr);
   if (!m.window) return make_error(Errc::unsupported, "GLFW cannot create a {}x{} window", opt.width, opt.height);
   WB_CHECK(m.init_vulkan());
-  log.info("Vulkan device: {}", m.device_name);
+  log.info("Vulkan device: {}{}", m.device_name, m.offscreen ? " (offscreen: frames are drawn, not shown)" : "");
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();

@@ -1,6 +1,6 @@
 // The window and its Vulkan renderer: GLFW window, Vulkan instance/device,
-// swapchain (recreated on resize), Dear ImGui's GLFW + Vulkan backends, and
-// a screenshot of the whole window as PNG.
+// swapchain (recreated on resize) or offscreen images, Dear ImGui's GLFW +
+// Vulkan backends, and a screenshot of the whole window as PNG.
 //
 //   wb::Log log;
 //   WB_TRY(r, wb::app::Renderer::create({.width = 1280, .height = 800}, log, setup_fonts));
@@ -26,6 +26,11 @@ struct RendererOptions {
   int width = 1280;
   int height = 800;
   std::string title = "RWKV Workbench";
+  // Draw every frame into images of our own instead of a swapchain (the window
+  // stays hidden and nothing is presented): frame times on a GPU machine with no
+  // display, where a window surface cannot be presented (GLFW still needs an X
+  // display for the window: Xvfb).
+  bool offscreen = false;
 };
 
 class Renderer {
@@ -59,7 +64,7 @@ class Renderer {
   // Where the last end_frame spent its time (ms) and what it drew, for the
   // per-frame log (--frame-log): acquiring the swapchain image, waiting for
   // the fence of the frame that last used it, recording ImGui's draw data,
-  // submitting, presenting.
+  // submitting, presenting (offscreen: waiting for the frame to be drawn).
   struct FrameTimings {
     double acquire = 0, fence = 0, record = 0, submit = 0, present = 0;
     int vertices = 0, indices = 0, draw_lists = 0;

@@ -135,6 +135,30 @@ TEST_CASE("an empty script shows the first-run window and saves a real screensho
   CHECK(fs::exists(dir / "config/rwkv-workbench/workbench.json"));
 }
 
+TEST_CASE("offscreen frames: the same session drawn into our own images, resized, and a real screenshot", "[gui]") {
+  auto dir = wb::test::temp_dir("gui-offscreen");
+  const std::string model = wb::test::fixture(kTiny);
+  write(dir / "s.txt", "new-project " + (dir / "p.wbstory").string() + " " + model + "\n" +
+                           "type Once upon a time\n" + "continue 12\n" + "frames 3\n" + "wait-generation\n" +
+                           "resize 900 640\n" + "frames 3\n");
+  auto r = run_gui(dir, "--offscreen --script " + quote((dir / "s.txt").string()) + " --screenshot " +
+                            quote((dir / "shot.png").string()) + " --tree-json " + quote((dir / "s.json").string()));
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("offscreen: frames are drawn, not shown") != std::string::npos);
+  Png png = read_png(dir / "shot.png");
+  CHECK(png.w == 900);  // the images followed the resize
+  CHECK(png.h == 640);
+  CHECK(distinct_colours(png) > 20);
+  auto s = read_json(dir / "s.json");
+  REQUIRE(s["error"] == "");
+  auto top = children(s, 1);
+  REQUIRE(top.size() == 1);
+  auto cont = children(s, top[0]);
+  REQUIRE(cont.size() == 1);
+  CHECK((*node(s, cont[0]))["tokens"].size() == 12);
+}
+
 TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, fork, switch", "[gui]") {
   auto dir = wb::test::temp_dir("gui-story");
   const std::string model = wb::test::fixture(kTiny);
