@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Frame times of the workbench while it generates (a benchmark, not a test):
 # a scripted session on a model under Xvfb, frame-time statistics as
 # `key value` lines (frames_generating, generating_median_ms, ..._p95_ms,
@@ -15,6 +15,8 @@
 # by the machine itself (host stalls) from the others. WB_OFFSCREEN=1 draws the
 # frames into the workbench's own images instead of presenting them (--offscreen:
 # GPU machines without a display; here, the X present path left out).
+# WB_GUI_BACKEND=cpu|vulkan runs the model on that backend (the app's setting);
+# WB_USE_DISPLAY=1 uses the X display in DISPLAY instead of starting xvfb-run.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${WB_BUILD_DIR:-$root/build}
@@ -39,8 +41,14 @@ if [ -n "${WB_STALL_PROBE:-}" ]; then
   "$root/scripts/cpu_stall_probe.py" 900 "$WB_STALL_PROBE" &
   probe_pid=$!
 fi
+if [ -n "${WB_GUI_BACKEND:-}" ]; then
+  mkdir -p "$tmp/config/rwkv-workbench"
+  printf '{"backend": "%s"}\n' "$WB_GUI_BACKEND" > "$tmp/config/rwkv-workbench/workbench.json"
+fi
+x11=(xvfb-run -a -s '-screen 0 1600x1200x24')
+[ "${WB_USE_DISPLAY:-0}" = 1 ] && x11=()
 XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" \
-  xvfb-run -a -s '-screen 0 1600x1200x24' "$build/workbench/workbench" \
+  "${x11[@]}" "$build/workbench/workbench" \
   --script "$tmp/bench.txt" --size 1280x800 --frame-stats "$tmp/stats.txt" \
   ${WB_FRAME_LOG:+--frame-log "$WB_FRAME_LOG"} $([ "${WB_OFFSCREEN:-0}" = 1 ] && echo --offscreen) >"$tmp/log.txt" 2>&1 || {
   cat "$tmp/log.txt" >&2

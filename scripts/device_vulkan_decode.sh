@@ -16,11 +16,8 @@
 # nothing large travels.
 #
 # Getting binaries there (the device gets a copy of the working tree, 64 MiB in
-# all): build here, copy the stripped binaries and their `ldd` libraries
-# (libvulkan included) into an ignored folder such as .dev/ and pass it in
-# `carry`; run with LD_LIBRARY_PATH=.dev/lib. test_vulkan reads fixtures from the
-# path compiled into it (WB_FIXTURES_DIR): recreate that path there (e.g.
-# `mkdir -p /work/shared && ln -s $PWD/.dev/fixtures /work/shared/fixtures`).
+# all): scripts/device_bundle.sh here (FIXTURES=1, LLAMA_DIR=...), carry .dev and
+# .gl, and on the machine `. scripts/device_setup.sh` first (see its header).
 set -u
 WB=${1:?usage: device_vulkan_decode.sh WB [TEST_VULKAN] [OUT_DIR]}
 TV=${2:-}
