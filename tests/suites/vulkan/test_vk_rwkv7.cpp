@@ -296,6 +296,9 @@ TEST_CASE("vulkan rwkv7: a full model run raises no validation-layer errors", "[
   std::vector<int32_t> toks = {32, 116};
   std::vector<float> lg(2 * 256);
   WB_REQUIRE_OK(m->decode(toks, ptrs, lg));
+  // Steps like the last one resubmit its recording: the layer checks those too.
+  for (int i = 0; i < 3; ++i) WB_REQUIRE_OK(m->decode(toks, ptrs, lg));
+  CHECK(m->reused_submits() == 3);
   CHECK(m->memory().validation_errors == 0);
 }
 
