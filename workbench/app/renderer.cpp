@@ -78,6 +78,7 @@ struct Renderer::Impl {
   Status upload_fonts();
   void rebuild_swapchain();
   Status render(ImDrawData* dd);
+  void record_draw(ImDrawData* dd, VkCommandBuffer cb, VkRenderPass pass, VkFramebuffer fb, uint32_t w, uint32_t h);
   Status render_offscreen(ImDrawData* dd, std::chrono::steady_clock::time_point t);
   Status present();
   Status screenshot(ImDrawData* dd, const std::string& path);
@@ -400,6 +401,25 @@ double covered_pixels(const ImDrawData* dd) {
 }
 }  // namespace
 
+// Begins `cb` and records `dd` drawn into `fb` (cleared first); the caller ends it.
+void Renderer::Impl::record_draw(ImDrawData* dd, VkCommandBuffer cb, VkRenderPass pass, VkFramebuffer fb, uint32_t w,
+                                 uint32_t h) {
+  VkCommandBufferBeginInfo bi{};
+  bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+  bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  vkBeginCommandBuffer(cb, &bi);
+  VkRenderPassBeginInfo rp{};
+  rp.sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO;
+  rp.renderPass = pass;
+  rp.framebuffer = fb;
+  rp.renderArea.extent = {w, h};
+  rp.clearValueCount = 1;
+  rp.pClearValues = &wd.ClearValue;
+  vkCmdBeginRenderPass(cb, &rp, VK_SUBPASS_CONTENTS_INLINE);
+  ImGui_ImplVulkan_RenderDrawData(dd, cb);
+  vkCmdEndRenderPass(cb);
+}
+
 Status Renderer::Impl::render(ImDrawData* dd) {
   timings = {};
   if (measure_fill) timings.fill_px = covered_pixels(dd);
@@ -419,21 +439,8 @@ Status Renderer::Impl::render(ImDrawData* dd) {
   timings.fence = ms_since(t);
   vkResetFences(device, 1, &fd->Fence);
   vkResetCommandPool(device, fd->CommandPool, 0);
-  VkCommandBufferBeginInfo bi{};
-  bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
-  bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  vkBeginCommandBuffer(fd->CommandBuffer, &bi);
-  VkRenderPassBeginInfo rp{};
-  rp.sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO;
-  rp.renderPass = wd.RenderPass;
-  rp.framebuffer = fd->Framebuffer;
-  rp.renderArea.extent.width = static_cast<uint32_t>(wd.Width);
-  rp.renderArea.extent.height = static_cast<uint32_t>(wd.Height);
-  rp.clearValueCount = 1;
-  rp.pClearValues = &wd.ClearValue;
-  vkCmdBeginRenderPass(fd->CommandBuffer, &rp, VK_SUBPASS_CONTENTS_INLINE);
-  ImGui_ImplVulkan_RenderDrawData(dd, fd->CommandBuffer);
-  vkCmdEndRenderPass(fd->CommandBuffer);
+  record_draw(dd, fd->CommandBuffer, wd.RenderPass, fd->Framebuffer, static_cast<uint32_t>(wd.Width),
+              static_cast<uint32_t>(wd.Height));
   vkEndCommandBuffer(fd->CommandBuffer);
   timings.record = ms_since(t);
   VkPipelineStageFlags stage = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
@@ -464,21 +471,7 @@ Status Renderer::Impl::render_offscreen(ImDrawData* dd, std::chrono::steady_cloc
   timings.fence = ms_since(t);
   vkResetFences(device, 1, &f.fence);
   vkResetCommandPool(device, f.pool, 0);
-  VkCommandBufferBeginInfo bi{};
-  bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
-  bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  vkBeginCommandBuffer(f.cmd, &bi);
-  VkRenderPassBeginInfo rp{};
-  rp.sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO;
-  rp.renderPass = wd.RenderPass;
-  rp.framebuffer = f.framebuffer;
-  rp.renderArea.extent.width = static_cast<uint32_t>(wd.Width);
-  rp.renderArea.extent.height = static_cast<uint32_t>(wd.Height);
-  rp.clearValueCount = 1;
-  rp.pClearValues = &wd.ClearValue;
-  vkCmdBeginRenderPass(f.cmd, &rp, VK_SUBPASS_CONTENTS_INLINE);
-  ImGui_ImplVulkan_RenderDrawData(dd, f.cmd);
-  vkCmdEndRenderPass(f.cmd);
+  record_draw(dd, f.cmd, wd.RenderPass, f.framebuffer, static_cast<uint32_t>(wd.Width), static_cast<uint32_t>(wd.Height));
   vkEndCommandBuffer(f.cmd);
   timings.record = ms_since(t);
   VkSubmitInfo si{};
@@ -598,20 +591,7 @@ Status Renderer::Impl::screenshot(ImDrawData* dd, const std::string& path) {
   cai.commandBufferCount = 1;
   VkCommandBuffer cb = VK_NULL_HANDLE;
   if (VkResult r = vkAllocateCommandBuffers(device, &cai, &cb); r != VK_SUCCESS) return fail("vkAllocateCommandBuffers", r);
-  VkCommandBufferBeginInfo bi{};
-  bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
-  bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  vkBeginCommandBuffer(cb, &bi);
-  VkRenderPassBeginInfo rp{};
-  rp.sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO;
-  rp.renderPass = pass;
-  rp.framebuffer = fb;
-  rp.renderArea.extent = {w, h};
-  rp.clearValueCount = 1;
-  rp.pClearValues = &wd.ClearValue;
-  vkCmdBeginRenderPass(cb, &rp, VK_SUBPASS_CONTENTS_INLINE);
-  ImGui_ImplVulkan_RenderDrawData(dd, cb);
-  vkCmdEndRenderPass(cb);
+  record_draw(dd, cb, pass, fb, w, h);
   VkBufferImageCopy region{};
   region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
   region.imageExtent = {w, h, 1};
