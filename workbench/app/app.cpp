@@ -766,7 +766,7 @@ bool App::continue_generation(int tokens, int alternatives) {
   progress.max_tokens = opt.settings.max_tokens * opt.alternatives;
   progress.preview.assign(static_cast<std::size_t>(opt.alternatives), std::string());
   progress.started = std::chrono::steady_clock::now();
-  const std::size_t to_read = story->replay_estimate(progress.from);  // before the worker takes the story's lock
+  const std::size_t to_read = story->replay_estimate(progress.from);  // for the log; the worker reports its reading
   // Started from a short-lived lowered thread, so the worker inherits its priority.
   std::thread([&] {
     lower_this_thread_priority();

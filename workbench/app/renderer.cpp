@@ -48,7 +48,8 @@ struct Renderer::Impl {
   VkSurfaceKHR surface = VK_NULL_HANDLE;
   ImGui_ImplVulkanH_Window wd;  // offscreen: only Width, Height, SurfaceFormat, RenderPass, ImageCount, ClearValue
   bool wd_up = false;
-  // Offscreen frames (RendererOptions::offscreen): an image each, drawn in turn.
+  // The offscreen frame (RendererOptions::offscreen): one image, as each frame
+  // waits for its drawing (see render_offscreen).
   struct OffscreenFrame {
     VkImage image = VK_NULL_HANDLE;
     VkDeviceMemory memory = VK_NULL_HANDLE;
@@ -59,8 +60,7 @@ struct Renderer::Impl {
     VkFence fence = VK_NULL_HANDLE;
   };
   bool offscreen = false;
-  std::vector<OffscreenFrame> off;
-  uint32_t off_index = 0;
+  OffscreenFrame off;
   uint32_t min_images = 2;
   bool rebuild = false;
   std::string device_name;
@@ -73,8 +73,8 @@ struct Renderer::Impl {
   Status create_offscreen(int w, int h);
   Status create_image(uint32_t w, uint32_t h, VkImage& image, VkDeviceMemory& mem, VkImageView& view);
   void destroy_offscreen();
-  VkCommandPool frame_pool() const { return offscreen ? off[off_index].pool : wd.Frames[wd.FrameIndex].CommandPool; }
-  VkCommandBuffer frame_cmd() const { return offscreen ? off[off_index].cmd : wd.Frames[wd.FrameIndex].CommandBuffer; }
+  VkCommandPool frame_pool() const { return offscreen ? off.pool : wd.Frames[wd.FrameIndex].CommandPool; }
+  VkCommandBuffer frame_cmd() const { return offscreen ? off.cmd : wd.Frames[wd.FrameIndex].CommandBuffer; }
   Status upload_fonts();
   void rebuild_swapchain();
   Status render(ImDrawData* dd);
@@ -234,7 +234,8 @@ static Result<VkRenderPass> make_render_pass(VkDevice device, VkFormat fmt) {
   rpi.dependencyCount = 1;
   rpi.pDependencies = &dep;
   VkRenderPass pass = VK_NULL_HANDLE;
-  if (VkResult r = vkCreateRenderPass(device, &rpi, nullptr, &pass); r != VK_SUCCESS) return vk_fail("vkCreateRenderPass", r).take_error();
+  if (VkResult r = vkCreateRenderPass(device, &rpi, nullptr, &pass); r != VK_SUCCESS)
+    return vk_fail("vkCreateRenderPass", r).take_error();
   return pass;
 }
 
@@ -280,9 +281,9 @@ Status Renderer::Impl::create_offscreen(int w, int h) {
   }
   wd.Width = w;
   wd.Height = h;
-  wd.ImageCount = 2;
-  off.resize(wd.ImageCount);
-  for (OffscreenFrame& f : off) {
+  wd.ImageCount = 2;  // what ImGui's backend rotates its vertex buffers over (it needs 2 or more)
+  OffscreenFrame& f = off;
+  {
     WB_CHECK(create_image(static_cast<uint32_t>(w), static_cast<uint32_t>(h), f.image, f.memory, f.view));
     VkFramebufferCreateInfo fi{};
     fi.sType = VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO;
@@ -308,24 +309,21 @@ Status Renderer::Impl::create_offscreen(int w, int h) {
       return vk_fail("vkAllocateCommandBuffers", r);
     VkFenceCreateInfo fci{};
     fci.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
-    fci.flags = VK_FENCE_CREATE_SIGNALED_BIT;  // render() waits on it before the first use
     if (VkResult r = vkCreateFence(device, &fci, nullptr, &f.fence); r != VK_SUCCESS) return vk_fail("vkCreateFence", r);
   }
-  off_index = 0;
   return {};
 }
 
 void Renderer::Impl::destroy_offscreen() {
   vkDeviceWaitIdle(device);
-  for (OffscreenFrame& f : off) {
-    if (f.fence) vkDestroyFence(device, f.fence, nullptr);
-    if (f.pool) vkDestroyCommandPool(device, f.pool, nullptr);
-    if (f.framebuffer) vkDestroyFramebuffer(device, f.framebuffer, nullptr);
-    if (f.view) vkDestroyImageView(device, f.view, nullptr);
-    if (f.image) vkDestroyImage(device, f.image, nullptr);
-    if (f.memory) vkFreeMemory(device, f.memory, nullptr);
-  }
-  off.clear();
+  OffscreenFrame& f = off;
+  if (f.fence) vkDestroyFence(device, f.fence, nullptr);
+  if (f.pool) vkDestroyCommandPool(device, f.pool, nullptr);
+  if (f.framebuffer) vkDestroyFramebuffer(device, f.framebuffer, nullptr);
+  if (f.view) vkDestroyImageView(device, f.view, nullptr);
+  if (f.image) vkDestroyImage(device, f.image, nullptr);
+  if (f.memory) vkFreeMemory(device, f.memory, nullptr);
+  f = OffscreenFrame{};
 }
 
 Status Renderer::Impl::upload_fonts() {
@@ -460,15 +458,11 @@ Status Renderer::Impl::render(ImDrawData* dd) {
   return st;
 }
 
-// The next of our images in turn: draw, submit and wait for it; nothing is
-// presented (nothing shows).
+// Draws into our image, submits and waits for it; nothing is presented
+// (nothing shows).
 Status Renderer::Impl::render_offscreen(ImDrawData* dd, std::chrono::steady_clock::time_point t) {
-  if (off.empty()) return make_error(Errc::io, "no offscreen images to draw into");
-  off_index = (off_index + 1) % static_cast<uint32_t>(off.size());
-  OffscreenFrame& f = off[off_index];
-  timings.acquire = ms_since(t);
-  vkWaitForFences(device, 1, &f.fence, VK_TRUE, UINT64_MAX);
-  timings.fence = ms_since(t);
+  OffscreenFrame& f = off;
+  if (!f.framebuffer) return make_error(Errc::io, "no offscreen image to draw into");
   vkResetFences(device, 1, &f.fence);
   vkResetCommandPool(device, f.pool, 0);
   record_draw(dd, f.cmd, wd.RenderPass, f.framebuffer, static_cast<uint32_t>(wd.Width), static_cast<uint32_t>(wd.Height));

@@ -391,7 +391,6 @@ Result<std::vector<NodeId>> Story::continue_from(NodeId from, const GenerateOpti
     plan = std::move(p);
     generating_.insert(from);
   }
-  ro.fill = nullptr;  // planning only
   auto restored = tree::run_replay(*model_, std::move(plan), ro,
                                    [&](NodeId n, std::size_t p, const State& st, const std::vector<float>& l) {
                                      std::lock_guard lk(mu_);
