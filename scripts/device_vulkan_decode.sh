@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Decode speed of the RWKV-7 Vulkan backend on a real GPU, one variant against
-# another, so defaults are chosen from numbers: reused recordings (WB_VK_REUSE,
-# on by default) and the fused time mixing (WB_VK_FUSED=0 unfused, 1 full
-# wkv7_step, 2 partial; off until measured). One prepared run on the lent GPU
+# another, so defaults are chosen from numbers. The default variants ask
+# whether folding the layer norms into the matmuls (WB_VK_LN_FOLD=1,
+# matmul_ln_*.comp: 24 of 89 dependent steps fewer per 0.19B token; off until
+# measured) pays, alone and with two rows per workgroup (fewer statistics
+# passes per row). Earlier questions, still selectable through VARIANTS:
+# reused recordings (WB_VK_REUSE) and the fused time mixing (WB_VK_FUSED=0
+# unfused, 1 full wkv7_step, 2 partial). One prepared run on the lent GPU
 # machine; prints `key value` lines and a table per model, and keeps the
-# per-kernel profiles ([record] = host time before the GPU could start).
+# per-kernel profiles ([record] = host time before the GPU could start,
+# [barriers] = dependent steps per call).
 #
 #   scripts/device_vulkan_decode.sh WB [TEST_VULKAN] [OUT_DIR]
 #
@@ -27,10 +32,9 @@ TG=${TG:-128}   # decode tokens per bench run
 LLAMA_BENCH=${LLAMA_BENCH:-}
 # name and environment of each variant, alternated within every round (names in
 # letters, digits and '-': they name the profile files)
-VARIANTS=${VARIANTS:-"record-each WB_VK_REUSE=0 WB_VK_FUSED=0
-reuse WB_VK_REUSE=1 WB_VK_FUSED=0
-reuse-full WB_VK_REUSE=1 WB_VK_FUSED=1
-reuse-partial WB_VK_REUSE=1 WB_VK_FUSED=2"}
+VARIANTS=${VARIANTS:-"default WB_VK_LN_FOLD=0
+fold WB_VK_LN_FOLD=1
+fold-rows2 WB_VK_LN_FOLD=1 WB_VK_DECODE_ROWS=2"}
 mkdir -p "$OUT/models"
 t0=$(date +%s)
 mark() { echo "## t=$(( $(date +%s) - t0 ))s $*"; }
@@ -40,7 +44,7 @@ mark devices
 
 if [ -n "$TV" ]; then
   # (the validation-layer cases need the layer carried along: PARITY_FILTER to add them)
-  filter=${PARITY_FILTER:-"~[validation] vulkan: fused RWKV-7 decode step*,~[validation] vulkan rwkv7:*,~[validation] vulkan: random-weight*"}
+  filter=${PARITY_FILTER:-"~[validation] vulkan: fused RWKV-7 decode step*,~[validation] vulkan: matmul with the layer norm*,~[validation] vulkan rwkv7:*,~[validation] vulkan: random-weight*"}
   timeout 240 "$TV" "$filter" > "$OUT/parity.txt" 2>&1
   echo "parity_rc $?"
   grep -E "FAILED|^test cases|^assertions|All tests" "$OUT/parity.txt" | head -20
@@ -72,7 +76,8 @@ while read -r name L C; do
     env $venv WB_VK_PROFILE=1 timeout 120 "$WB" bench "$f" --backend vulkan -p 16 -n 64 -r 1 2>&1 |
       grep "vk_profile decode" > "$OUT/profile-$name-$vname.txt"
     echo "profile $name $vname $(grep -E 'decode \[(gpu|host|record)\]' "$OUT/profile-$name-$vname.txt" |
-      awk '{printf "%s_mean_us %s ", $3, $9}')"
+      awk '{printf "%s_mean_us %s ", $3, $9}')$(awk '$3=="[gpu]" {n=$5} $3=="[barriers]" {b=$5} $3=="[dispatches]" {d=$5}
+      END {if (n) printf "barriers_per_call %.0f dispatches_per_call %.0f", b/n, d/n}' "$OUT/profile-$name-$vname.txt")"
   done <<< "$VARIANTS"
   if [ -n "$LLAMA_BENCH" ] && [ "$name" != r7-1.5b ]; then
     timeout 120 "$LLAMA_BENCH" -m "$f" -p 512 -n "$TG" -ngl 99 -r 3 2>&1 | grep -E "pp512|tg$TG" | sed "s/^/llama $name /"

@@ -244,6 +244,92 @@ TEST_CASE("vulkan: fused layer norm, token shift and shift update for single tok
   }
 }
 
+// matmul_ln_*: the decode matmuls that take ln_mix_shift's work themselves.
+// Storage-buffer path only (the texel path refuses it); every weight type,
+// single vectors and batches over one and two workgroup rows of vectors, a
+// matrix split into parts (only the first part writes the normed vectors).
+TEST_CASE("vulkan: matmul with the layer norm and token shift folded in", "[gpu][vulkan]") {
+  vk::Context& ctx = vk_ctx().prefers_texel_kernels() ? vk_ctx_other() : vk_ctx();
+  struct Case {
+    vk::WeightType type;
+    uint32_t rows, cols, n_vec;
+    vk::Act act;
+    bool accumulate;
+    uint64_t max_part_bytes;
+  };
+  for (const Case& k : {Case{vk::WeightType::f32, 37, 96, 1, vk::Act::none, false, 0},
+                        Case{vk::WeightType::f16, 70, 520, 3, vk::Act::tanh, true, 0},
+                        Case{vk::WeightType::q8_0, 41, 640, 1, vk::Act::sigmoid, false, 0},
+                        Case{vk::WeightType::f16, 50, 1040, 9, vk::Act::relu_sq, false, 0},
+                        Case{vk::WeightType::f32, 96, 64, 2, vk::Act::none, true, 64 * 4 * 40}}) {
+    INFO("type " << static_cast<int>(k.type) << " rows " << k.rows << " cols " << k.cols << " n " << k.n_vec);
+    const uint32_t C = k.cols;
+    vk::UploadOptions opt;
+    opt.max_part_bytes = k.max_part_bytes;
+    std::vector<float> W = random_floats(size_t{k.rows} * C, 31 + k.rows, -0.2f, 0.2f);
+    Result<vk::DeviceMatrix> dm = make_error(Errc::internal, "unset");
+    Q8Tensor q;
+    if (k.type == vk::WeightType::q8_0) {
+      q = make_q8(k.rows, C, 9 + C);
+      auto f = vk::tensor_to_f32(q.view);
+      REQUIRE(f.ok());
+      W = *f;
+      dm = vk::upload_matrix(ctx, q.view, opt);
+    } else {
+      if (k.type == vk::WeightType::f16)
+        for (float& w : W) w = vk::half_to_float(vk::float_to_half(w));
+      dm = vk::upload_matrix_f32(ctx, W, k.rows, C, k.type, opt);
+    }
+    WB_REQUIRE_OK(dm);
+    if (k.max_part_bytes) REQUIRE(dm->parts.size() > 1);
+
+    // x at an offset, the shift state at an offset and a stride beyond C, the third of four mix vectors.
+    vk::MatmulLnPush p{k.rows, C, k.n_vec, 4, C, 5, k.rows + 3, static_cast<uint32_t>(k.act),
+                       k.accumulate ? 1u : 0u, 36, 3 * C + 12, 2 * C, 1, 1e-5f, 0, 0};
+    auto xs = random_floats(4 + size_t{k.n_vec} * C, 41 + C, -3, 5);
+    std::vector<float> x(xs.begin() + 4, xs.end());
+    auto state = random_floats(size_t{k.n_vec} * p.state_stride, 42);
+    auto w = random_floats(C, 43), b = random_floats(C, 44);
+    auto mix = random_floats(4 * size_t{C}, 45, 0, 1);
+    auto y0 = random_floats(p.y_off + size_t{k.n_vec} * p.y_stride, 46);
+    std::vector<float> xln_want;
+    auto want = vk::ref::matmul_ln(W, k.rows, x, state, w, b, mix, p, k.act, &xln_want);
+
+    vk::Buffer xb = to_device(xs, ctx), sb = to_device(state, ctx), wb_ = to_device(w, ctx), bb = to_device(b, ctx);
+    vk::Buffer mb = to_device(mix, ctx), yb = to_device(y0, ctx), lb = device_zeros(size_t{k.n_vec} * C, ctx);
+    vk::CommandStream cs(ctx);
+    vk::Ops ops(ctx);
+    vk::Ops::LnInput ln{&sb, &wb_, &bb, &mb, p.mix_off, p.state_off, p.state_stride, p.eps, &lb};
+    WB_REQUIRE_OK(cs.begin());
+    WB_REQUIRE_OK(ops.matmul_ln(cs, *dm, xb, p.x_off, p.x_stride, ln, yb, p.y_off, p.y_stride, k.n_vec, k.act,
+                                k.accumulate));
+    WB_REQUIRE_OK(cs.submit_and_wait());
+    auto y = from_device(yb, y0.size(), ctx);
+    std::vector<float> got(want.size());
+    for (uint32_t v = 0; v < k.n_vec; ++v)
+      for (uint32_t r = 0; r < k.rows; ++r) {
+        const size_t i = p.y_off + size_t{v} * p.y_stride + r;
+        got[size_t{v} * k.rows + r] = k.accumulate ? y[i] - y0[i] : y[i];
+      }
+    CHECK(y[0] == y0[0]);
+    CHECK(max_abs_diff(got, want) <= 1e-4f * scale_of(want));
+    CHECK(max_abs_diff(from_device(lb, size_t{k.n_vec} * C, ctx), xln_want) <= 2e-5f);
+    CHECK(max_abs_diff(from_device(sb, state.size(), ctx), state) == 0.0f);  // read, never written
+  }
+  // The texel path has no such kernel: a clear refusal, not a wrong result.
+  vk::Context& texel = vk_ctx().prefers_texel_kernels() ? vk_ctx() : vk_ctx_other();
+  auto m = vk::upload_matrix_f32(texel, std::vector<float>(64 * 8, 0.5f), 8, 64, vk::WeightType::f32, {});
+  WB_REQUIRE_OK(m);
+  vk::Buffer xt = device_zeros(64, texel), yt = device_zeros(8, texel);
+  vk::CommandStream ct(texel);
+  vk::Ops ot(texel);
+  vk::Ops::LnInput lt{&xt, &xt, &xt, &xt, 0, 0, 64, 1e-5f, nullptr};
+  WB_REQUIRE_OK(ct.begin());
+  auto st = ot.matmul_ln(ct, *m, xt, 0, 64, lt, yt, 0, 8, 1);
+  REQUIRE(!st.ok());
+  CHECK(st.error().code == Errc::unsupported);
+}
+
 TEST_CASE("vulkan: elementwise ops", "[gpu][vulkan]") {
   auto& ctx = vk_ctx();
   const uint32_t n = 333;

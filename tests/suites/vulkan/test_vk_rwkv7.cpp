@@ -71,15 +71,17 @@ TEST_CASE("vulkan rwkv7: FP32 fixture matches rwkv.cpp's expected logits", "[gpu
   TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
   // Both matmul paths: texel-buffer kernels (CPU devices) and storage-buffer kernels
   // (GPUs), the latter also with unmapped device memory as on a discrete GPU; decode
-  // unfused, fully fused and partly fused (wkv7_step.comp), on both paths.
-  auto config = GENERATE(0, 1, 2, 3, 4, 5);
+  // unfused, fully fused and partly fused (wkv7_step.comp), on both paths; on the
+  // storage path also with the norms folded into the matmuls (6-8: unfused, full, partial).
+  auto config = GENERATE(0, 1, 2, 3, 4, 5, 6, 7, 8);
   INFO("config " << config);
   vk::VulkanModelOptions opt;
   opt.kernels = config == 0 || config == 3 ? vk::KernelPath::texel : vk::KernelPath::storage;
-  opt.map_device_memory = config != 2;
-  opt.fused_decode = config == 3 || config == 5 ? vk::Fusion::full
-                     : config == 4              ? vk::Fusion::partial
-                                                : vk::Fusion::off;
+  opt.map_device_memory = config != 2 && config != 6;
+  opt.fused_decode = config == 3 || config == 5 || config == 7 ? vk::Fusion::full
+                     : config == 4 || config == 8              ? vk::Fusion::partial
+                                                               : vk::Fusion::off;
+  opt.fold_layer_norm = config >= 6 ? vk::Switch::on : vk::Switch::off;
   auto m = load(tf, opt);
   CHECK(m->info().n_layer == 12);
   CHECK(m->info().n_embd == 64);
@@ -140,12 +142,50 @@ TEST_CASE("vulkan rwkv7: chunked prefill equals one chunk, batched decode equals
   }
 }
 
+TEST_CASE("vulkan rwkv7: folding the norms into the matmuls removes two dependent steps per layer",
+          "[gpu][vulkan][rwkv]") {
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
+  const auto fusion = GENERATE(vk::Fusion::full, vk::Fusion::partial, vk::Fusion::off);
+  INFO("fusion " << static_cast<int>(fusion));
+  vk::VulkanModelOptions plain, folded;
+  for (auto* o : {&plain, &folded}) o->kernels = vk::KernelPath::storage, o->fused_decode = fusion;
+  plain.fold_layer_norm = vk::Switch::off;
+  folded.fold_layer_norm = vk::Switch::on;
+  auto a = load(tf, plain), b = load(tf, folded);
+  State sa, sb;
+  prefill_logits(*a, kPrompt, &sa);
+  prefill_logits(*b, kPrompt, &sb);
+  // Prefill (sequences) never folds.
+  CHECK(a->last_recording().barriers == b->last_recording().barriers);
+  for (int32_t tok : {32, 116, 104}) {
+    std::vector<float> la(256), lb(256);
+    State* pa = &sa;
+    State* pb = &sb;
+    WB_REQUIRE_OK(a->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&pa, 1), la));
+    WB_REQUIRE_OK(b->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&pb, 1), lb));
+    CHECK(max_abs_diff(la, lb) <= 1e-5f);
+  }
+  const int layers = a->info().n_layer;
+  // Recorded by the first decode step; the later ones resubmitted it.
+  CHECK(b->last_recording().barriers + 2 * layers == a->last_recording().barriers);
+  CHECK(b->last_recording().dispatches + 2 * layers == a->last_recording().dispatches);
+  std::vector<float> ha(sa.data().begin(), sa.data().end()), hb(sb.data().begin(), sb.data().end());
+  CHECK(max_abs_diff(ha, hb) <= 1e-5f);
+}
+
 TEST_CASE("vulkan rwkv7: a decode like the last one resubmits its recording, with the same results",
           "[gpu][vulkan][rwkv]") {
   TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
-  vk::VulkanModelOptions fresh;
+  // Also with the norms folded into the matmuls: their shift commits are copies
+  // inside the reused recording.
+  const bool fold = GENERATE(false, true);
+  INFO("fold " << fold);
+  vk::VulkanModelOptions reuse, fresh;
+  if (fold) {
+    for (auto* o : {&reuse, &fresh}) o->kernels = vk::KernelPath::storage, o->fold_layer_norm = vk::Switch::on;
+  }
   fresh.reuse_recordings = false;
-  auto reusing = load(tf);
+  auto reusing = load(tf, reuse);
   auto recording = load(tf, fresh);
   const std::vector<int32_t> text = {84, 104, 105, 115, 32, 105, 115};
   State a1, b1;
@@ -282,12 +322,16 @@ TEST_CASE("vulkan rwkv7: a full model run raises no validation-layer errors", "[
   opt.validation = true;
   opt.max_chunk = 2;
   // texel kernels; storage kernels with unmapped device memory, decode unfused,
-  // fully fused and partly fused (wkv7_step.comp)
-  const int config = GENERATE(0, 1, 2, 3);
+  // fully fused and partly fused (wkv7_step.comp); fully fused with the norms
+  // folded into the matmuls (the shift commits copy between levels)
+  const int config = GENERATE(0, 1, 2, 3, 4);
   INFO("config " << config);
   opt.kernels = config == 0 ? vk::KernelPath::texel : vk::KernelPath::storage;
   opt.map_device_memory = config == 0;
-  opt.fused_decode = config == 2 ? vk::Fusion::full : config == 3 ? vk::Fusion::partial : vk::Fusion::off;
+  opt.fused_decode = config == 2 || config == 4 ? vk::Fusion::full
+                     : config == 3              ? vk::Fusion::partial
+                                                : vk::Fusion::off;
+  opt.fold_layer_norm = config == 4 ? vk::Switch::on : vk::Switch::off;
   auto m = load(tf, opt);
   State s;
   prefill_logits(*m, kPrompt, &s);
@@ -340,7 +384,8 @@ TEST_CASE("vulkan rwkv7: same logits and states as the CPU runtime on the tiny f
 namespace {
 
 // 64 decode steps of B states on both backends; logits within `tol` each step.
-void synth_parity(const SynthShape& shape, float tol, vk::Fusion fused = vk::Fusion::off) {
+// `fold`: on the storage-buffer kernels with the layer norms folded into the matmuls.
+void synth_parity(const SynthShape& shape, float tol, vk::Fusion fused = vk::Fusion::off, bool fold = false) {
   TensorFile tf = synth_rwkv7(shape);
   LoadOptions co;
   co.threads = 2;
@@ -349,6 +394,10 @@ void synth_parity(const SynthShape& shape, float tol, vk::Fusion fused = vk::Fus
   REQUIRE(cpu.ok());
   vk::VulkanModelOptions opt;
   opt.fused_decode = fused;
+  if (fold) {
+    opt.kernels = vk::KernelPath::storage;
+    opt.fold_layer_norm = vk::Switch::on;
+  }
   auto gpu = load(tf, opt);
   const int V = shape.n_vocab, B = 2;
   std::mt19937 rng(shape.seed);
@@ -371,7 +420,8 @@ void synth_parity(const SynthShape& shape, float tol, vk::Fusion fused = vk::Fus
   }
   float scale = 0;
   for (float v : bc) scale = std::max(scale, std::fabs(v));
-  INFO("max |logit| " << scale << ", worst max abs diff over 64 steps " << worst << ", fusion " << static_cast<int>(fused));
+  INFO("max |logit| " << scale << ", worst max abs diff over 64 steps " << worst << ", fusion "
+                       << static_cast<int>(fused) << ", fold " << fold);
   CHECK(scale > 0.5f);  // the logits are not trivially small
   CHECK(worst <= tol);
 }
@@ -384,8 +434,10 @@ TEST_CASE("vulkan rwkv7: random-weight model of RWKV-7 0.1B layer shape, 64 deco
   synth_parity(s, 1e-2f);
   synth_parity(s, 1e-2f, vk::Fusion::full);  // decode through wkv7_step.comp
   synth_parity(s, 1e-2f, vk::Fusion::partial);
+  synth_parity(s, 1e-2f, vk::Fusion::full, true);  // norms folded into the matmuls (matmul_ln_*.comp)
   s.f16 = true;
   s.seed = 2;
   synth_parity(s, 1e-2f);
   synth_parity(s, 1e-2f, vk::Fusion::full);
+  synth_parity(s, 1e-2f, vk::Fusion::off, true);
 }

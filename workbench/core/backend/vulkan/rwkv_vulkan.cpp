@@ -488,6 +488,7 @@ Status RwkvVulkan::record_and_submit(uint32_t T, std::span<State* const> states,
       WB_CHECK(cs_.copy(state_arena_, s * sbytes, pool_->buffer(slots[s]->slot()),
                         uint64_t{pool_->base(slots[s]->slot())} * 4, sbytes));
   state_buf_ = nullptr;
+  last_recording_ = {cs_.dispatch_count(), cs_.barrier_count()};
   return cs_.submit_and_wait();
 }
 

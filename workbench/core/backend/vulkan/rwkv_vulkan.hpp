@@ -89,6 +89,7 @@ class RwkvVulkan : public VulkanModel {
   VulkanMemory memory() const override;
   void inject_device_loss() override { ctx_->inject_device_loss(); }
   uint64_t reused_submits() const override { return reused_; }
+  RecordingSize last_recording() const override { return last_recording_; }
   Status prefill(std::span<const int32_t> tokens, State& state, std::span<float> logits) override;
   Status decode(std::span<const int32_t> tokens, std::span<State* const> states, std::span<float> logits) override;
 
@@ -162,6 +163,7 @@ class RwkvVulkan : public VulkanModel {
   bool reuse_recordings_ = true;
   std::vector<uint64_t> recorded_key_;
   uint64_t reused_ = 0;
+  RecordingSize last_recording_;
 };
 
 // Per-version builders (rwkv4_vulkan.cpp ... rwkv7_vulkan.cpp).

@@ -612,6 +612,7 @@ Status CommandStream::begin(bool reusable) {
   pending_write_ = false;
   independent_ = false;
   dispatches_ = 0;
+  barriers_ = 0;
   return {};
 }
 
@@ -671,6 +672,7 @@ void CommandStream::collect_profile() {
   // Recording and submitting on the host, before the GPU could start.
   prof->add(prefix + "[record]", std::chrono::duration<double, std::nano>(recorded_ - begun_).count());
   prof->add(prefix + "[dispatches]", 0.0, dispatches_);
+  prof->add(prefix + "[barriers]", 0.0, barriers_);
 }
 
 void CommandStream::begin_independent() {
@@ -688,6 +690,7 @@ void CommandStream::barrier() {
                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, nullptr,
                        0, nullptr);
   pending_write_ = false;
+  ++barriers_;
 }
 
 Status CommandStream::dispatch(const Pipeline& p, std::initializer_list<const Buffer*> buffers, const void* push,

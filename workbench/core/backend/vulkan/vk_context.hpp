@@ -263,6 +263,9 @@ class CommandStream {
   void end_independent() { independent_ = false; }
   Status submit_and_wait();
   uint32_t dispatch_count() const { return dispatches_; }
+  // Barriers recorded since begin(): the dependent steps of the recording (a GPU
+  // decode step pays for each; see README "Vulkan backend").
+  uint32_t barrier_count() const { return barriers_; }
   // What the next submit is (prefill, decode, ...), for the profile; back to
   // "other" after each submit.
   void set_profile_tag(const char* tag) { tag_ = tag; }
@@ -289,7 +292,7 @@ class CommandStream {
   bool resubmittable_ = false;   // the last recording was reusable and ran to completion
   bool pending_write_ = false;
   bool independent_ = false;
-  uint32_t dispatches_ = 0;
+  uint32_t dispatches_ = 0, barriers_ = 0;
   // Profiling (only when ctx_->profile()): timestamp i+1 follows command i.
   static constexpr uint32_t kProfileQueries = 8192;
   VkQueryPool queries_ = VK_NULL_HANDLE;
