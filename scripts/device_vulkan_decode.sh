@@ -2,7 +2,7 @@
 # Decode speed of the RWKV-7 Vulkan backend on a real GPU, one variant against
 # another, so defaults are chosen from numbers. The default variants ask
 # whether folding the layer norms into the matmuls (WB_VK_LN_FOLD=1,
-# matmul_ln_*.comp: 24 of 89 dependent steps fewer per 0.19B token; off until
+# matmul_ln_*.comp: 24 of 87 dependent steps fewer per 0.19B token; off until
 # measured) pays, alone and with two rows per workgroup (fewer statistics
 # passes per row). Earlier questions, still selectable through VARIANTS:
 # reused recordings (WB_VK_REUSE) and the fused time mixing (WB_VK_FUSED=0

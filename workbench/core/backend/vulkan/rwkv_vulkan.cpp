@@ -467,26 +467,32 @@ Status RwkvVulkan::record_and_submit(uint32_t T, std::span<State* const> states,
   // back below). Binding a pool slot in place for one sequence would save two
   // copies, but gave wrong RWKV-5/6 results on lavapipe from the second call on
   // (not understood yet; the gathered path is what the tests hold).
+  // The copies and ln0 (which reads in_, written by the host before the submit)
+  // touch disjoint memory: one dependent step, not n_seq + 1.
+  cs_.begin_independent();
   for (uint32_t s = 0; s < n_seq; ++s)
     WB_CHECK(cs_.copy(pool_->buffer(slots[s]->slot()), uint64_t{pool_->base(slots[s]->slot())} * 4, state_arena_,
                       s * sbytes, sbytes));
   state_buf_ = &state_arena_;
   state_base_ = 0;
   WB_CHECK(ops_.layer_norm(cs_, in_, 0, C, x_, 0, C, ln0_w_, ln0_b_, C, n, kLayerNormEps));
+  cs_.end_independent();
   for (uint32_t l = 0; l < static_cast<uint32_t>(info_.n_layer); ++l) {
     WB_CHECK(record_layer(l, T, n_seq));
     // GGUF/HF-style checkpoints halve the residual stream after every n-th block.
     if (rescale_every_ > 0 && (l + 1) % static_cast<uint32_t>(rescale_every_) == 0)
       WB_CHECK(ops_.eltwise(cs_, x_, x_, x_, n * C, EltOp::half));
   }
-  if (want_logits) {
-    // Only each sequence's last token needs logits.
-    WB_CHECK(ops_.layer_norm(cs_, x_, (T - 1) * C, T * C, xln_, 0, C, lnout_w_, lnout_b_, C, n_seq, kLayerNormEps));
-    WB_CHECK(ops_.matmul(cs_, head_, xln_, 0, C, logits_, 0, V, n_seq));
-  }
+  // The states go back to their slots in the same step as ln_out (disjoint memory).
+  cs_.begin_independent();
   for (uint32_t s = 0; s < n_seq; ++s)
-      WB_CHECK(cs_.copy(state_arena_, s * sbytes, pool_->buffer(slots[s]->slot()),
-                        uint64_t{pool_->base(slots[s]->slot())} * 4, sbytes));
+    WB_CHECK(cs_.copy(state_arena_, s * sbytes, pool_->buffer(slots[s]->slot()),
+                      uint64_t{pool_->base(slots[s]->slot())} * 4, sbytes));
+  // Only each sequence's last token needs logits.
+  if (want_logits)
+    WB_CHECK(ops_.layer_norm(cs_, x_, (T - 1) * C, T * C, xln_, 0, C, lnout_w_, lnout_b_, C, n_seq, kLayerNormEps));
+  cs_.end_independent();
+  if (want_logits) WB_CHECK(ops_.matmul(cs_, head_, xln_, 0, C, logits_, 0, V, n_seq));
   state_buf_ = nullptr;
   last_recording_ = {cs_.dispatch_count(), cs_.barrier_count()};
   return cs_.submit_and_wait();
