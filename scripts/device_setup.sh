@@ -3,6 +3,7 @@
 # .dev/, points the paths compiled into the binaries (built in /work/main
 # beside /work/shared) at this copy, and starts Xvfb for the GUI's window.
 #
+# (scripts/device_run.sh does all of the below in one call.)
 #   for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig; . scripts/device_setup.sh
 #   bash scripts/device_vulkan_decode.sh "$WB_DEV_BIN/wb" "$WB_DEV_BIN/test_vulkan" "$OUT"
 #   bash scripts/device_gui_frames.sh "$OUT/gui"
