@@ -8,7 +8,7 @@ packages=(
   # toolchain
   cmake g++ make pkg-config ninja-build clang
   # libraries fixed by the design card
-  libimgui-dev libglfw3-dev libvulkan-dev glslc mesa-vulkan-drivers
+  libimgui-dev libglfw3-dev libx11-dev libvulkan-dev glslc mesa-vulkan-drivers
   vulkan-tools vulkan-validationlayers
   libsentencepiece-dev sentencepiece libfmt-dev catch2 libsqlite3-dev
   # well-kept helpers instead of hand-written code

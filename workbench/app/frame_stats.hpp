@@ -49,7 +49,7 @@ class FrameStats {
   // Per-frame log (--frame-log): one row per frame, so a slow frame can be
   // lined up with what happened in it. `detail` columns are named once by
   // enable_log and given per frame (after end_frame) by log_frame.
-  static constexpr std::size_t kDetail = 13;
+  static constexpr std::size_t kDetail = 15;
   void enable_log(const std::array<const char*, kDetail>& detail_names);
   void log_frame(const std::array<double, kDetail>& detail);
   // "# t0_monotonic_s S" (the first frame's start), a header line, then one

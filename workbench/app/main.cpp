@@ -237,7 +237,8 @@ int main(int argc, char** argv) {
   r.measure_fill(!args->frame_log.empty());
   if (!args->frame_log.empty())
     stats.enable_log({"acquire_ms", "fence_ms", "record_ms", "submit_ms", "present_ms", "vertices", "indices",
-                      "draw_lists", "tokens", "poll_wait_ms", "model_holds", "model_stop_ms", "fill_kpx"});
+                      "draw_lists", "tokens", "poll_wait_ms", "model_holds", "model_stop_ms", "fill_kpx", "damage_kpx",
+                      "drawn_kpx"});
   int settle = 3;  // frames drawn after the script so auto-sized windows settle
   int script_errors = 0;
   int last_w = 0, last_h = 0;
@@ -339,7 +340,8 @@ int main(int argc, char** argv) {
                        double(rt.draw_lists), double(app.progress.tokens), poll_ms,
                        double(app.frame_gate.holds() - holds_before),
                        app.frame_gate.holds() != holds_before ? app.frame_gate.last_stop_ms() : 0.0,
-                       rt.fill_px / 1000.0});
+                       rt.fill_px / 1000.0, rt.damage_px / 1000.0,
+                       rt.drawn_px / 1000.0});
     }
     if (last) break;
   }

@@ -3,9 +3,13 @@
 // helpers; the offscreen screenshot path is ours.
 #include "app/renderer.hpp"
 
+#include "app/frame_damage.hpp"
+#include "app/x11_window.hpp"
+
 #define GLFW_INCLUDE_NONE
 #define GLFW_INCLUDE_VULKAN
 #include <GLFW/glfw3.h>
+
 #include <imgui.h>
 #include <png.h>
 #include <backends/imgui_impl_glfw.h>
@@ -14,6 +18,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -67,6 +72,22 @@ struct Renderer::Impl {
   bool cpu_device = false;
   bool measure_fill = false;
   Renderer::FrameTimings timings;
+  // Partial frames (CPU renderers): only the tiles that changed since an image
+  // was last drawn are cleared and drawn again, in a render pass that keeps the
+  // image's contents (load_pass). `history` holds the last frames' changed
+  // tiles, newest last; `drawn_at[i]` the frame that image i last showed (0: none).
+  bool partial = false;
+  long partial_mismatch_px = -1;  // set by an offscreen screenshot (see screenshot())
+  FrameDamage damage;
+  VkRenderPass load_pass = VK_NULL_HANDLE;
+  static constexpr size_t kHistory = 8;
+  std::vector<TileSet> history;
+  std::vector<uint64_t> drawn_at;
+  uint64_t frame_no = 0;
+  // The region image `i` needs this frame (empty: none); full when it has no
+  // usable contents. Also records that it will show this frame.
+  TileSet region_for(uint32_t i);
+  void report_partial_check(const std::vector<unsigned char>& whole, const std::vector<unsigned char>& shown);
 
   ~Impl();
   Status init_vulkan();
@@ -78,7 +99,8 @@ struct Renderer::Impl {
   Status upload_fonts();
   void rebuild_swapchain();
   Status render(ImDrawData* dd);
-  void record_draw(ImDrawData* dd, VkCommandBuffer cb, VkRenderPass pass, VkFramebuffer fb, uint32_t w, uint32_t h);
+  void record_draw(ImDrawData* dd, VkCommandBuffer cb, VkRenderPass pass, VkFramebuffer fb, uint32_t w, uint32_t h,
+                   const TileSet* region = nullptr);
   Status render_offscreen(ImDrawData* dd, std::chrono::steady_clock::time_point t);
   Status present();
   Status screenshot(ImDrawData* dd, const std::string& path);
@@ -96,6 +118,7 @@ Renderer::Impl::~Impl() {
     destroy_offscreen();
     if (wd.RenderPass) vkDestroyRenderPass(device, wd.RenderPass, nullptr);
   }
+  if (load_pass) vkDestroyRenderPass(device, load_pass, nullptr);
   if (pool) vkDestroyDescriptorPool(device, pool, nullptr);
   if (device) vkDestroyDevice(device, nullptr);
   if (instance) vkDestroyInstance(instance, nullptr);
@@ -203,16 +226,20 @@ Status Renderer::Impl::init_vulkan() {
 
 // The render pass of the offscreen images: the swapchain's (one colour
 // attachment, cleared, stored) ending in TRANSFER_SRC so a frame can be read back.
-static Result<VkRenderPass> make_render_pass(VkDevice device, VkFormat fmt) {
+// `keep`: the image's contents are loaded instead (partial frames), from
+// `final_layout`, where the last frame left it. Compatible with ImGui's pass
+// (only load operations and layouts differ), so its pipeline draws in either.
+static Result<VkRenderPass> make_render_pass(VkDevice device, VkFormat fmt, bool keep = false,
+                                             VkImageLayout final_layout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL) {
   VkAttachmentDescription att{};
   att.format = fmt;
   att.samples = VK_SAMPLE_COUNT_1_BIT;
-  att.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR;
+  att.loadOp = keep ? VK_ATTACHMENT_LOAD_OP_LOAD : VK_ATTACHMENT_LOAD_OP_CLEAR;
   att.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
   att.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
   att.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
-  att.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-  att.finalLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
+  att.initialLayout = keep ? final_layout : VK_IMAGE_LAYOUT_UNDEFINED;
+  att.finalLayout = final_layout;
   VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
   VkSubpassDescription sub{};
   sub.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
@@ -353,12 +380,14 @@ void Renderer::Impl::rebuild_swapchain() {
   if (offscreen) {
     destroy_offscreen();
     if (Status st = create_offscreen(w, h); !st) log->error("offscreen images at {}x{}: {}", w, h, st.error().message);
+    drawn_at.clear();
     rebuild = false;
     return;
   }
   ImGui_ImplVulkan_SetMinImageCount(min_images);
   ImGui_ImplVulkanH_CreateOrResizeWindow(instance, gpu, device, &wd, queue_family, nullptr, w, h, min_images);
   wd.FrameIndex = 0;
+  drawn_at.clear();  // new images: nothing drawn in them yet
   rebuild = false;
   log->debug("swapchain recreated at {}x{}", w, h);
 }
@@ -400,12 +429,17 @@ double covered_pixels(const ImDrawData* dd) {
 }  // namespace
 
 // Begins `cb` and records `dd` drawn into `fb` (cleared first); the caller ends it.
+// With `region` (partial frames), `pass` keeps the image's contents and only the
+// region is cleared and drawn: every command is cut to each of the region's
+// disjoint rectangles it meets, in order, so each pixel sees the same draws, in
+// the same order, as in a whole frame.
 void Renderer::Impl::record_draw(ImDrawData* dd, VkCommandBuffer cb, VkRenderPass pass, VkFramebuffer fb, uint32_t w,
-                                 uint32_t h) {
+                                 uint32_t h, const TileSet* region) {
   VkCommandBufferBeginInfo bi{};
   bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
   bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   vkBeginCommandBuffer(cb, &bi);
+  if (region && region->empty()) return;  // nothing changed in this image
   VkRenderPassBeginInfo rp{};
   rp.sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO;
   rp.renderPass = pass;
@@ -414,13 +448,72 @@ void Renderer::Impl::record_draw(ImDrawData* dd, VkCommandBuffer cb, VkRenderPas
   rp.clearValueCount = 1;
   rp.pClearValues = &wd.ClearValue;
   vkCmdBeginRenderPass(cb, &rp, VK_SUBPASS_CONTENTS_INLINE);
+  if (!region) {
+    ImGui_ImplVulkan_RenderDrawData(dd, cb);
+    vkCmdEndRenderPass(cb);
+    return;
+  }
+  const std::vector<IRect> rects = region->rects();
+  std::vector<VkClearRect> clears;
+  for (const IRect& r : rects)
+    clears.push_back({{{r.x0, r.y0}, {static_cast<uint32_t>(r.x1 - r.x0), static_cast<uint32_t>(r.y1 - r.y0)}}, 0, 1});
+  VkClearAttachment ca{VK_IMAGE_ASPECT_COLOR_BIT, 0, wd.ClearValue};
+  vkCmdClearAttachments(cb, 1, &ca, static_cast<uint32_t>(clears.size()), clears.data());
+  // The rectangles in ImGui's coordinates (clip rectangles are in those).
+  const ImVec2 off = dd->DisplayPos, sc = dd->FramebufferScale;
+  std::vector<ImVec4> cuts;
+  for (const IRect& r : rects)
+    cuts.push_back({r.x0 / sc.x + off.x, r.y0 / sc.y + off.y, r.x1 / sc.x + off.x, r.y1 / sc.y + off.y});
+  std::vector<ImVector<ImDrawCmd>> cut_cmds(static_cast<size_t>(dd->CmdListsCount));
+  for (int l = 0; l < dd->CmdListsCount; ++l) {
+    ImVector<ImDrawCmd>& out = cut_cmds[static_cast<size_t>(l)];
+    for (const ImDrawCmd& cmd : dd->CmdLists[l]->CmdBuffer) {
+      for (const ImVec4& k : cuts) {
+        ImDrawCmd part = cmd;
+        part.ClipRect = {std::max(cmd.ClipRect.x, k.x), std::max(cmd.ClipRect.y, k.y), std::min(cmd.ClipRect.z, k.z),
+                         std::min(cmd.ClipRect.w, k.w)};
+        if (part.ClipRect.z > part.ClipRect.x && part.ClipRect.w > part.ClipRect.y) out.push_back(part);
+      }
+    }
+    dd->CmdLists[l]->CmdBuffer.swap(out);
+  }
   ImGui_ImplVulkan_RenderDrawData(dd, cb);
+  for (int l = 0; l < dd->CmdListsCount; ++l) dd->CmdLists[l]->CmdBuffer.swap(cut_cmds[static_cast<size_t>(l)]);
   vkCmdEndRenderPass(cb);
+}
+
+// Compares the frame shown (partial frames) with a whole frame of the same draw
+// data (the screenshot), both in the frame's byte order; logs the result.
+void Renderer::Impl::report_partial_check(const std::vector<unsigned char>& whole,
+                                          const std::vector<unsigned char>& shown) {
+  long differ = 0;
+  for (std::size_t i = 0; i + 3 < whole.size() && i + 3 < shown.size(); i += 4)
+    differ += std::memcmp(&whole[i], &shown[i], 3) != 0;
+  if (shown.size() != whole.size()) differ = -1;
+  partial_mismatch_px = differ;
+  if (differ) log->error("partial frames: {} pixels of the frame shown differ from a whole frame", differ);
+  else log->info("partial frames: the frame shown equals a whole frame ({})", offscreen ? "offscreen" : "on screen");
+}
+
+TileSet Renderer::Impl::region_for(uint32_t i) {
+  TileSet region(wd.Width, wd.Height);
+  if (drawn_at.size() <= i) drawn_at.resize(i + 1, 0);
+  const uint64_t age = drawn_at[i] ? frame_no - drawn_at[i] : UINT64_MAX;  // frames since it was drawn
+  if (age == 0 || age > history.size()) region.fill();
+  else
+    for (size_t k = history.size() - age; k < history.size(); ++k) region.add(history[k]);
+  drawn_at[i] = frame_no;
+  return region;
 }
 
 Status Renderer::Impl::render(ImDrawData* dd) {
   timings = {};
   if (measure_fill) timings.fill_px = covered_pixels(dd);
+  TileSet changed = damage.update(*dd);
+  timings.damage_px = static_cast<double>(changed.pixels());
+  ++frame_no;
+  history.push_back(std::move(changed));
+  if (history.size() > kHistory) history.erase(history.begin());
   timings.vertices = dd->TotalVtxCount;
   timings.indices = dd->TotalIdxCount;
   timings.draw_lists = dd->CmdListsCount;
@@ -437,8 +530,20 @@ Status Renderer::Impl::render(ImDrawData* dd) {
   timings.fence = ms_since(t);
   vkResetFences(device, 1, &fd->Fence);
   vkResetCommandPool(device, fd->CommandPool, 0);
-  record_draw(dd, fd->CommandBuffer, wd.RenderPass, fd->Framebuffer, static_cast<uint32_t>(wd.Width),
-              static_cast<uint32_t>(wd.Height));
+  if (partial) {
+    const TileSet region = region_for(wd.FrameIndex);
+    timings.drawn_px = region.full() ? double(wd.Width) * wd.Height : double(region.pixels());
+    if (region.full())  // no usable contents: a whole frame, ImGui's clearing pass
+      record_draw(dd, fd->CommandBuffer, wd.RenderPass, fd->Framebuffer, static_cast<uint32_t>(wd.Width),
+                  static_cast<uint32_t>(wd.Height));
+    else
+      record_draw(dd, fd->CommandBuffer, load_pass, fd->Framebuffer, static_cast<uint32_t>(wd.Width),
+                  static_cast<uint32_t>(wd.Height), &region);
+  } else {
+    timings.drawn_px = double(wd.Width) * wd.Height;
+    record_draw(dd, fd->CommandBuffer, wd.RenderPass, fd->Framebuffer, static_cast<uint32_t>(wd.Width),
+                static_cast<uint32_t>(wd.Height));
+  }
   vkEndCommandBuffer(fd->CommandBuffer);
   timings.record = ms_since(t);
   VkPipelineStageFlags stage = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
@@ -465,7 +570,11 @@ Status Renderer::Impl::render_offscreen(ImDrawData* dd, std::chrono::steady_cloc
   if (!f.framebuffer) return make_error(Errc::io, "no offscreen image to draw into");
   vkResetFences(device, 1, &f.fence);
   vkResetCommandPool(device, f.pool, 0);
-  record_draw(dd, f.cmd, wd.RenderPass, f.framebuffer, static_cast<uint32_t>(wd.Width), static_cast<uint32_t>(wd.Height));
+  const TileSet region = partial ? region_for(0) : TileSet();
+  const bool whole = !partial || region.full();
+  timings.drawn_px = whole ? double(wd.Width) * wd.Height : double(region.pixels());
+  record_draw(dd, f.cmd, whole ? wd.RenderPass : load_pass, f.framebuffer, static_cast<uint32_t>(wd.Width),
+              static_cast<uint32_t>(wd.Height), whole ? nullptr : &region);
   vkEndCommandBuffer(f.cmd);
   timings.record = ms_since(t);
   VkSubmitInfo si{};
@@ -519,7 +628,8 @@ Status Renderer::Impl::screenshot(ImDrawData* dd, const std::string& path) {
   VkImageView view = VK_NULL_HANDLE;
   VkRenderPass pass = VK_NULL_HANDLE;
   VkFramebuffer fb = VK_NULL_HANDLE;
-  VkBuffer buf = VK_NULL_HANDLE;
+  VkBuffer buf = VK_NULL_HANDLE, shown_buf = VK_NULL_HANDLE;
+  VkDeviceMemory shown_mem = VK_NULL_HANDLE;
   VkCommandPool cp = VK_NULL_HANDLE;
   VkFence fence = VK_NULL_HANDLE;
   auto cleanup = [&] {
@@ -527,6 +637,8 @@ Status Renderer::Impl::screenshot(ImDrawData* dd, const std::string& path) {
     if (cp) vkDestroyCommandPool(device, cp, nullptr);
     if (buf) vkDestroyBuffer(device, buf, nullptr);
     if (buf_mem) vkFreeMemory(device, buf_mem, nullptr);
+    if (shown_buf) vkDestroyBuffer(device, shown_buf, nullptr);
+    if (shown_mem) vkFreeMemory(device, shown_mem, nullptr);
     if (fb) vkDestroyFramebuffer(device, fb, nullptr);
     if (pass) vkDestroyRenderPass(device, pass, nullptr);
     if (view) vkDestroyImageView(device, view, nullptr);
@@ -558,21 +670,35 @@ Status Renderer::Impl::screenshot(ImDrawData* dd, const std::string& path) {
   if (VkResult r = vkCreateFramebuffer(device, &fi, nullptr, &fb); r != VK_SUCCESS) return fail("vkCreateFramebuffer", r);
 
   const VkDeviceSize bytes = VkDeviceSize(w) * h * 4;
-  VkBufferCreateInfo bci{};
-  bci.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
-  bci.size = bytes;
-  bci.usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-  if (VkResult r = vkCreateBuffer(device, &bci, nullptr, &buf); r != VK_SUCCESS) return fail("vkCreateBuffer", r);
-  VkMemoryRequirements req;
-  vkGetBufferMemoryRequirements(device, buf, &req);
-  auto mt = memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-  if (!mt) { cleanup(); return mt.error(); }
-  VkMemoryAllocateInfo ai{};
-  ai.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
-  ai.allocationSize = req.size;
-  ai.memoryTypeIndex = *mt;
-  if (VkResult r = vkAllocateMemory(device, &ai, nullptr, &buf_mem); r != VK_SUCCESS) return fail("vkAllocateMemory", r);
-  vkBindBufferMemory(device, buf, buf_mem, 0);
+  auto host_buffer = [&](VkBuffer& b, VkDeviceMemory& m) -> Status {
+    VkBufferCreateInfo bci{};
+    bci.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+    bci.size = bytes;
+    bci.usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    if (VkResult r = vkCreateBuffer(device, &bci, nullptr, &b); r != VK_SUCCESS) return vk_fail("vkCreateBuffer", r);
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(device, b, &req);
+    WB_TRY(mt, memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT));
+    VkMemoryAllocateInfo ai{};
+    ai.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
+    ai.allocationSize = req.size;
+    ai.memoryTypeIndex = mt;
+    if (VkResult r = vkAllocateMemory(device, &ai, nullptr, &m); r != VK_SUCCESS) return vk_fail("vkAllocateMemory", r);
+    vkBindBufferMemory(device, b, m, 0);
+    return {};
+  };
+  if (Status st = host_buffer(buf, buf_mem); !st) {
+    cleanup();
+    return st;
+  }
+  // Offscreen partial frames: the frame just shown is read back too, to check
+  // that drawing only what changed gave the pixels a whole frame gives.
+  const bool check_partial = offscreen && partial && off.image;
+  if (check_partial)
+    if (Status st = host_buffer(shown_buf, shown_mem); !st) {
+      cleanup();
+      return st;
+    }
 
   VkCommandPoolCreateInfo cpi{};
   cpi.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO;
@@ -590,6 +716,7 @@ Status Renderer::Impl::screenshot(ImDrawData* dd, const std::string& path) {
   region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
   region.imageExtent = {w, h, 1};
   vkCmdCopyImageToBuffer(cb, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buf, 1, &region);
+  if (check_partial) vkCmdCopyImageToBuffer(cb, off.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, shown_buf, 1, &region);
   vkEndCommandBuffer(cb);
   VkFenceCreateInfo fci{};
   fci.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
@@ -606,6 +733,20 @@ Status Renderer::Impl::screenshot(ImDrawData* dd, const std::string& path) {
   std::vector<unsigned char> rgba(static_cast<std::size_t>(bytes));
   std::memcpy(rgba.data(), mapped, rgba.size());
   vkUnmapMemory(device, buf_mem);
+  if (check_partial) {
+    if (VkResult r = vkMapMemory(device, shown_mem, 0, bytes, 0, &mapped); r != VK_SUCCESS) return fail("vkMapMemory", r);
+    std::vector<unsigned char> shown(static_cast<const unsigned char*>(mapped),
+                                     static_cast<const unsigned char*>(mapped) + bytes);
+    vkUnmapMemory(device, shown_mem);
+    report_partial_check(rgba, shown);
+  } else if (partial && !offscreen) {
+    // On screen the swapchain images cannot be read back; the X server's copy
+    // of the window can (Xvfb, no compositor): once the last present is done.
+    vkQueueWaitIdle(queue);
+    std::vector<unsigned char> shown;
+    if (read_x11_window(window, w, h, fmt == VK_FORMAT_B8G8R8A8_UNORM || fmt == VK_FORMAT_B8G8R8A8_SRGB, shown))
+      report_partial_check(rgba, shown);
+  }
   cleanup();
   const bool bgr = fmt == VK_FORMAT_B8G8R8A8_UNORM || fmt == VK_FORMAT_B8G8R8A8_SRGB;
   for (std::size_t i = 0; i < rgba.size(); i += 4) {
@@ -632,7 +773,19 @@ Result<std::unique_ptr<Renderer>> Renderer::create(const RendererOptions& opt, L
   m.window = glfwCreateWindow(opt.width, opt.height, opt.title.c_str(), nullptr, nullptr);
   if (!m.window) return make_error(Errc::unsupported, "GLFW cannot create a {}x{} window", opt.width, opt.height);
   WB_CHECK(m.init_vulkan());
-  log.info("Vulkan device: {}{}", m.device_name, m.offscreen ? " (offscreen: frames are drawn, not shown)" : "");
+  // Partial frames on CPU renderers, where rasterising is most of a frame's
+  // cost: WB_PARTIAL_FRAMES=0 draws every frame whole, =1 partial on any device.
+  {
+    const char* v = std::getenv("WB_PARTIAL_FRAMES");
+    m.partial = v && *v ? *v == '1' : m.cpu_device;
+    if (m.partial) {
+      WB_TRY(pass, make_render_pass(m.device, m.wd.SurfaceFormat.format, true,
+                                    m.offscreen ? VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL : VK_IMAGE_LAYOUT_PRESENT_SRC_KHR));
+      m.load_pass = pass;
+    }
+  }
+  log.info("Vulkan device: {}{}{}", m.device_name, m.offscreen ? " (offscreen: frames are drawn, not shown)" : "",
+           m.partial ? " (partial frames: only what changed is drawn)" : "");
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
