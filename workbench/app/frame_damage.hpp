@@ -15,7 +15,9 @@
 // texture and clip are compared triangle by triangle: only the triangles
 // between their common first and last ones mark tiles (text appended to a
 // story changes a few lines, not the pane); other changed commands mark their
-// whole clipped bounding boxes, in both frames.
+// whole clipped bounding boxes, in both frames. A texture whose pixels change
+// under the same id would go unseen: the app has one texture, the font atlas,
+// built once at start (fonts.cpp); draw callbacks make a frame change all.
 #pragma once
 #include <cstdint>
 #include <string>
