@@ -77,7 +77,6 @@ struct Renderer::Impl {
   // image's contents (load_pass). `history` holds the last frames' changed
   // tiles, newest last; `drawn_at[i]` the frame that image i last showed (0: none).
   bool partial = false;
-  long partial_mismatch_px = -1;  // set by an offscreen screenshot (see screenshot())
   FrameDamage damage;
   VkRenderPass load_pass = VK_NULL_HANDLE;
   static constexpr size_t kHistory = 8;
@@ -486,11 +485,12 @@ void Renderer::Impl::record_draw(ImDrawData* dd, VkCommandBuffer cb, VkRenderPas
 // data (the screenshot), both in the frame's byte order; logs the result.
 void Renderer::Impl::report_partial_check(const std::vector<unsigned char>& whole,
                                           const std::vector<unsigned char>& shown) {
+  if (shown.size() != whole.size()) {
+    log->error("partial frames: the frame shown has {} bytes, a whole frame {}", shown.size(), whole.size());
+    return;
+  }
   long differ = 0;
-  for (std::size_t i = 0; i + 3 < whole.size() && i + 3 < shown.size(); i += 4)
-    differ += std::memcmp(&whole[i], &shown[i], 3) != 0;
-  if (shown.size() != whole.size()) differ = -1;
-  partial_mismatch_px = differ;
+  for (std::size_t i = 0; i + 3 < whole.size(); i += 4) differ += std::memcmp(&whole[i], &shown[i], 3) != 0;
   if (differ) log->error("partial frames: {} pixels of the frame shown differ from a whole frame", differ);
   else log->info("partial frames: the frame shown equals a whole frame ({})", offscreen ? "offscreen" : "on screen");
 }
