@@ -5,7 +5,13 @@
 
 #include "core/model/cpu/simd_kernels.hpp"
 
+// GCC: the target pragma; clang (the libFuzzer build) ignores it and takes
+// the same target as an attribute on every function up to the end of the file.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#else
 #pragma GCC target("avx2,fma,f16c")
+#endif
 
 namespace wb::cpu::simd {
 
@@ -63,3 +69,7 @@ inline float scalar_f16(const uint8_t* p) {
 static_assert(WB_GEMM_MR == kGemmRowsAvx2 && WB_GEMM_NB == kGemmColsAvx2 && kGemmPassColumns % WB_GEMM_NB == 0);
 
 }  // namespace wb::cpu::simd
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
