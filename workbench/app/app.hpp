@@ -180,6 +180,9 @@ class App {
   std::set<std::string> open_panels;  // plugin panels shown, as "plugin/panel"
   std::string focus_panel;            // "plugin/panel" to bring to front next frame
   std::map<std::string, CanvasView> canvas_views;  // "plugin/panel/canvas"
+  // The story pane showed the end of the text at the last frame (set by the
+  // editor; --tree-json reports it, for tests of following a generation).
+  bool editor_shows_end = false;
   std::string backend_name() const;
 
  private:

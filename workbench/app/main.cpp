@@ -115,6 +115,7 @@ std::string tree_state_json(const App& app) {
   j["model"] = app.model_path;
   j["error"] = app.error;
   j["first_run"] = app.first_run;
+  j["editor_shows_end"] = app.editor_shows_end;
   j["tree"] = nlohmann::json::parse(tree::to_json(app.tree), nullptr, false);
   return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

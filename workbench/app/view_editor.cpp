@@ -240,6 +240,34 @@ void draw_tokens(App& app) {
 
 }  // namespace
 
+// While the model writes, the story pane follows the end of the text. A
+// generation starts following (the writer asked for it and wants to see it,
+// wherever the pane was); scrolling up stops it until the end is back in view.
+static void follow_generation(App& app) {
+  static bool following = false, was_generating = false;
+  static int after = 0;  // frames still following once the generation ended: its last tokens land then
+  static float last_scroll = 0, last_max = 0;
+  const bool gen = app.generating();
+  const float view_h = ImGui::GetWindowHeight(), end_y = ImGui::GetCursorPosY(), scroll = ImGui::GetScrollY();
+  // The writer scrolled up: the view moved up while the text did not get shorter
+  // (when the streamed text becomes its node, ImGui may pull the view up for a frame).
+  const float max = ImGui::GetScrollMaxY();
+  const bool moved_up = scroll < last_scroll - 0.5f && max >= last_max - 0.5f;
+  last_scroll = scroll;
+  last_max = max;
+  app.editor_shows_end = end_y <= scroll + view_h;
+  if (gen && !was_generating) following = true;
+  if (!gen && was_generating) after = following ? 3 : 0;
+  was_generating = gen;
+  if (!gen && after == 0) return;
+  if (!gen) --after;
+  if (moved_up) {
+    following = false;
+    after = 0;
+  } else if (!following) following = end_y <= scroll + view_h;
+  if (following) ImGui::SetScrollHereY(1.0f);
+}
+
 void handle_shortcuts(App& app) {
   ImGuiIO& io = ImGui::GetIO();
   if (io.KeyCtrl && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter), false)) {
@@ -286,7 +314,7 @@ void draw_editor(App& app) {
     ImGui::InputTextMultiline("##edit", &edit_buf, ImVec2(-1, -1));
   } else {
     draw_path(app, cur);
-    if (app.generating() && ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 20) ImGui::SetScrollHereY(1.0f);
+    follow_generation(app);
   }
   ImGui::EndChild();
   draw_tokens(app);

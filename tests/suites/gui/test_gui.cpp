@@ -318,6 +318,23 @@ TEST_CASE("a long pasted text is read on the generation's worker, not inside a f
   CHECK((*node(s, cont[0]))["tokens"].size() == 8);  // generated after the worker read the chapter
 }
 
+TEST_CASE("the story pane follows a generation to its end, from wherever it was", "[gui]") {
+  auto dir = wb::test::temp_dir("gui-follow");
+  const std::string model = wb::test::fixture(kTiny);
+  std::string chapter;
+  while (chapter.size() < 2500) chapter += "The keeper wound the lamp and watched the grey sea turn.\\n";  // a script escape
+  chapter.resize(chapter.size() - 2);
+  // A long text fills the pane, which then shows its top; the continuation goes on below.
+  write(dir / "s.txt", "new-project " + (dir / "p.wbstory").string() + " " + model + "\n" + "type " + chapter +
+                           "\n" + "submit\n" + "frames 3\n" + "continue 600\n" + "wait-generation\n" + "frames 3\n");
+  auto r = run_gui(dir, "--script " + quote((dir / "s.txt").string()) + " --tree-json " + quote((dir / "s.json").string()));
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  auto s = read_json(dir / "s.json");
+  REQUIRE(s["error"] == "");
+  CHECK(s["editor_shows_end"] == true);
+}
+
 TEST_CASE("cancel works while a pasted text is being read", "[gui]") {
   auto dir = wb::test::temp_dir("gui-paste-cancel");
   const std::string model = wb::test::fixture(kTiny);
