@@ -86,7 +86,8 @@ IRect FrameDamage::box_of(const Cmd& c, size_t t0, size_t t1) const {
     x0 = std::min(x0, c.verts[i].x), y0 = std::min(y0, c.verts[i].y);
     x1 = std::max(x1, c.verts[i].x), y1 = std::max(y1, c.verts[i].y);
   }
-  x0 = std::max(x0, c.clip[0]), y0 = std::max(y0, c.clip[1]), x1 = std::min(x1, c.clip[2]), y1 = std::min(y1, c.clip[3]);
+  x0 = std::max(x0, c.clip[0]), y0 = std::max(y0, c.clip[1]);
+  x1 = std::min(x1, c.clip[2]), y1 = std::min(y1, c.clip[3]);
   if (x1 <= x0 || y1 <= y0) return {};
   // In framebuffer pixels, one pixel wider on each side (antialiased edges and
   // the rasteriser's rounding stay inside).

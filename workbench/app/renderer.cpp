@@ -104,6 +104,8 @@ struct Renderer::Impl {
   Status present();
   Status screenshot(ImDrawData* dd, const std::string& path);
   Result<uint32_t> memory_type(uint32_t bits, VkMemoryPropertyFlags want) const;
+  // Memory for `req` in a type with the `want` flags (bound by the caller).
+  Status allocate(const VkMemoryRequirements& req, VkMemoryPropertyFlags want, VkDeviceMemory& mem);
 };
 
 Renderer::Impl::~Impl() {
@@ -281,12 +283,7 @@ Status Renderer::Impl::create_image(uint32_t w, uint32_t h, VkImage& image, VkDe
   if (VkResult r = vkCreateImage(device, &ii, nullptr, &image); r != VK_SUCCESS) return vk_fail("vkCreateImage", r);
   VkMemoryRequirements req;
   vkGetImageMemoryRequirements(device, image, &req);
-  WB_TRY(mt, memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT));
-  VkMemoryAllocateInfo ai{};
-  ai.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
-  ai.allocationSize = req.size;
-  ai.memoryTypeIndex = mt;
-  if (VkResult r = vkAllocateMemory(device, &ai, nullptr, &mem); r != VK_SUCCESS) return vk_fail("vkAllocateMemory", r);
+  WB_CHECK(allocate(req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, mem));
   vkBindImageMemory(device, image, mem, 0);
   VkImageViewCreateInfo vi{};
   vi.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO;
@@ -608,6 +605,16 @@ Status Renderer::Impl::present() {
   return {};
 }
 
+Status Renderer::Impl::allocate(const VkMemoryRequirements& req, VkMemoryPropertyFlags want, VkDeviceMemory& mem) {
+  WB_TRY(mt, memory_type(req.memoryTypeBits, want));
+  VkMemoryAllocateInfo ai{};
+  ai.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
+  ai.allocationSize = req.size;
+  ai.memoryTypeIndex = mt;
+  if (VkResult r = vkAllocateMemory(device, &ai, nullptr, &mem); r != VK_SUCCESS) return vk_fail("vkAllocateMemory", r);
+  return {};
+}
+
 Result<uint32_t> Renderer::Impl::memory_type(uint32_t bits, VkMemoryPropertyFlags want) const {
   VkPhysicalDeviceMemoryProperties mp;
   vkGetPhysicalDeviceMemoryProperties(gpu, &mp);
@@ -678,12 +685,7 @@ Status Renderer::Impl::screenshot(ImDrawData* dd, const std::string& path) {
     if (VkResult r = vkCreateBuffer(device, &bci, nullptr, &b); r != VK_SUCCESS) return vk_fail("vkCreateBuffer", r);
     VkMemoryRequirements req;
     vkGetBufferMemoryRequirements(device, b, &req);
-    WB_TRY(mt, memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT));
-    VkMemoryAllocateInfo ai{};
-    ai.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
-    ai.allocationSize = req.size;
-    ai.memoryTypeIndex = mt;
-    if (VkResult r = vkAllocateMemory(device, &ai, nullptr, &m); r != VK_SUCCESS) return vk_fail("vkAllocateMemory", r);
+    WB_CHECK(allocate(req, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, m));
     vkBindBufferMemory(device, b, m, 0);
     return {};
   };

@@ -66,7 +66,8 @@ std::vector<float> matmul_ln(std::span<const float> W, uint32_t rows, std::span<
                              std::span<const float> mix, const MatmulLnPush& p, Act act, std::vector<float>* xln) {
   const uint32_t C = p.cols;
   std::vector<float> st(state.begin(), state.end());  // the kernel reads the shift state, never writes it
-  const auto xm = ln_mix_shift(x, st, w, b, mix.subspan(p.mix_off, C), {C, p.n_vec, 1, p.state_off, p.state_stride, p.eps});
+  const LnMixShiftPush lp{C, p.n_vec, 1, p.state_off, p.state_stride, p.eps};
+  const auto xm = ln_mix_shift(x, st, w, b, mix.subspan(p.mix_off, C), lp);
   if (xln) {
     xln->assign(size_t{p.n_vec} * C, 0.0f);
     for (uint32_t v = 0; v < p.n_vec; ++v)

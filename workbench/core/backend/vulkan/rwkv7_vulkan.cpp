@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
 
 #include "core/backend/vulkan/rwkv_vulkan.hpp"
 
@@ -85,8 +84,9 @@ class Rwkv7Vulkan final : public RwkvVulkan {
  protected:
   Status load_layers(WeightLoader& L) override;
   Status record_layer(uint32_t l, uint32_t T, uint32_t n_seq) override;
-  // `shift_off`: also copy the folded norm's output into that shift slot (same level).
-  Status record_up_projections(const Layer& y, uint32_t l, uint32_t n, std::optional<uint32_t> shift_off);
+  // `shift_off` (unless kNoShift): also copy the folded norm's output into that shift slot (same level).
+  static constexpr uint32_t kNoShift = ~0u;
+  Status record_up_projections(const Layer& y, uint32_t l, uint32_t n, uint32_t shift_off);
   // Copies the normed vectors a folded matmul wrote (xln_) into the n states'
   // shift slots at `off`: recorded in the level after every reader of the old ones.
   Status commit_shift(uint32_t off, uint32_t n);
@@ -226,7 +226,7 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
                           first ? &xln_ : nullptr};
     return o.matmul_ln(cs, W, x_, 0, C, in, out, off, width, n, act);
   };
-  const std::optional<uint32_t> att_commit = fold ? std::optional<uint32_t>(att_shift) : std::nullopt;
+  const uint32_t att_commit = fold ? att_shift : kNoShift;
   // The projections and the LoRA down-projections all read the same input and
   // write their own buffers (each LoRA its own region of lora_), so they run as one
   // group; the up-projections form a second. A GPU then overlaps these small
@@ -292,11 +292,10 @@ Status Rwkv7Vulkan::commit_shift(uint32_t off, uint32_t n) {
 }
 
 // The LoRA up-projections as one group of matmuls (w_, a_, g_, vl_ from lora_'s regions).
-Status Rwkv7Vulkan::record_up_projections(const Layer& y, uint32_t l, uint32_t n,
-                                          std::optional<uint32_t> shift_off) {
+Status Rwkv7Vulkan::record_up_projections(const Layer& y, uint32_t l, uint32_t n, uint32_t shift_off) {
   // Each up-projection reads its LoRA's region (vectors of d = its cols floats).
   cs_.begin_independent();
-  if (shift_off) WB_CHECK(commit_shift(*shift_off, n));
+  if (shift_off != kNoShift) WB_CHECK(commit_shift(shift_off, n));
   WB_CHECK(ops_.matmul(cs_, y.w2, lora_, lora_region(0), y.w2.cols, w_, 0, C_, n));
   WB_CHECK(ops_.matmul(cs_, y.a2, lora_, lora_region(1), y.a2.cols, a_, 0, C_, n));
   WB_CHECK(ops_.matmul(cs_, y.g2, lora_, lora_region(2), y.g2.cols, g_, 0, C_, n));

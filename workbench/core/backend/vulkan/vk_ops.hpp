@@ -129,8 +129,9 @@ class Ops {
                 bool accumulate = false);
   // The input of matmul_ln: layer norm (w, b, eps) of x, then the token-shift
   // mix with the previous token's normed x (state[v*state_stride + state_off])
-  // by the mix vector at mix_off. Offsets and strides are multiples of 4 (vec4 reads). `xln_out`: also write the normed vectors
-  // there (n_vec*C floats), for the shift slots.
+  // by the mix vector at mix_off. Offsets and strides are multiples of 4 (vec4
+  // reads). `xln_out`: also write the normed vectors there (n_vec*C floats),
+  // for the shift slots.
   struct LnInput {
     const Buffer* state = nullptr;
     const Buffer* w = nullptr;
