@@ -80,12 +80,14 @@ Status Rwkv4Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   const Layer4& y = layers_[l];
   const uint32_t C = C_, n = T * n_seq, nC = n * C, base = layer_base(l);
   const uint32_t slot = static_cast<uint32_t>(state_floats());
-  WB_CHECK(ops_.layer_norm(cs_, x_, 0, C, xln_, 0, C, y.ln1_w, y.ln1_b, C, n, kLayerNormEps));
-  WB_CHECK(ops_.token_mix(cs_, xln_, *state_buf_, y.mix, xmix_, {C, n, T, 3, base + C, slot}));
-  WB_CHECK(save_shift(xln_, base + C, T, n_seq));
+  bool copies = false;
+  WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.mix, 3, base + C, T, n_seq, copies));
+  cs_.begin_independent();  // the projections read the same mix: no barriers between them
+  if (copies) WB_CHECK(save_shift(xln_, base + C, T, n_seq));
   WB_CHECK(ops_.matmul(cs_, y.wk, xmix_, 0, C, k_, 0, C, n));
   WB_CHECK(ops_.matmul(cs_, y.wv, xmix_, nC, C, v_, 0, C, n));
   WB_CHECK(ops_.matmul(cs_, y.wr, xmix_, 2 * nC, C, r_, 0, C, n));
+  cs_.end_independent();
   const Buffer* bufs[6] = {&k_, &v_, &r_, state_buf_, &y.wkv, &att_};
   WB_CHECK(ops_.wkv4(cs_, bufs, {C, T, base + 2 * C, slot}, n_seq));
   WB_CHECK(ops_.matmul(cs_, y.wo, att_, 0, C, x_, 0, C, n, Act::none, true));

@@ -113,13 +113,15 @@ Status Rwkv5Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   const Layer5& y = layers_[l];
   const uint32_t C = C_, n = T * n_seq, nC = n * C, base = layer_base(l);
   const uint32_t slot = static_cast<uint32_t>(state_floats());
-  WB_CHECK(ops_.layer_norm(cs_, x_, 0, C, xln_, 0, C, y.ln1_w, y.ln1_b, C, n, kLayerNormEps));
-  WB_CHECK(ops_.token_mix(cs_, xln_, *state_buf_, y.mix, xmix_, {C, n, T, mix_slots(), base + C, slot}));
-  WB_CHECK(save_shift(xln_, base + C, T, n_seq));
+  bool copies = false;
+  WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.mix, mix_slots(), base + C, T, n_seq, copies));
+  cs_.begin_independent();  // the projections read the same mix: no barriers between them
+  if (copies) WB_CHECK(save_shift(xln_, base + C, T, n_seq));
   WB_CHECK(ops_.matmul(cs_, y.wk, xmix_, 0, C, k_, 0, C, n));
   WB_CHECK(ops_.matmul(cs_, y.wv, xmix_, nC, C, v_, 0, C, n));
   WB_CHECK(ops_.matmul(cs_, y.wr, xmix_, 2 * nC, C, r_, 0, C, n));
   if (gate_) WB_CHECK(ops_.matmul(cs_, y.wg, xmix_, 3 * nC, C, g_, 0, C, n));
+  cs_.end_independent();
   const Buffer* bufs[8] = {&r_, &k_, &v_, &k_ /* no decay LoRA */, &g_, state_buf_, &y.wkv, &att_};
   const Wkv5Push push{C, N_, T, base + 2 * C, slot, info_.group_norm_eps, gate_ ? uint32_t{kWkv5Gate} : 0u, 0};
   WB_CHECK(ops_.wkv5(cs_, bufs, push, n_seq));

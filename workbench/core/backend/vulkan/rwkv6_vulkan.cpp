@@ -140,15 +140,20 @@ Status Rwkv6Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   // Five mix offsets from one shared LoRA: tanh(W1 xxx) split in 5 x D, each through its W2.
   WB_CHECK(o.token_mix(cs_, xln_, *state_buf_, y.maa_x, xxx_, {C, n, T, 1, base + C, slot}));
   WB_CHECK(o.matmul(cs_, y.maa_w1, xxx_, 0, C, lo_, 0, 5 * D, n, Act::tanh));
+  cs_.begin_independent();  // five up-projections into their own slots of delta_
   for (uint32_t j = 0; j < 5; ++j) WB_CHECK(o.matmul(cs_, y.maa_w2[j], lo_, j * D, 5 * D, delta_, j * nC, C, n));
+  cs_.end_independent();
   WB_CHECK(o.token_mix_dd(cs_, xln_, *state_buf_, y.maa, delta_, xmix_, {C, n, T, 5, base + C, slot}));
+  // The shift copies (after token_mix_dd, which reads the old shift) and every
+  // product of the mixes: one group. xmix_ slots: 0 w, 1 k, 2 v, 3 r, 4 g.
+  cs_.begin_independent();
   WB_CHECK(save_shift(xln_, base + C, T, n_seq));
-  // xmix_ slots: 0 w, 1 k, 2 v, 3 r, 4 g.
   WB_CHECK(o.matmul(cs_, y.wr, xmix_, 3 * nC, C, r_, 0, C, n));
   WB_CHECK(o.matmul(cs_, y.wk, xmix_, 1 * nC, C, k_, 0, C, n));
   WB_CHECK(o.matmul(cs_, y.wv, xmix_, 2 * nC, C, v_, 0, C, n));
   WB_CHECK(o.matmul(cs_, y.wg, xmix_, 4 * nC, C, g_, 0, C, n));
   WB_CHECK(o.matmul(cs_, y.decay_w1, xmix_, 0, C, lo_w_, 0, Dw_, n, Act::tanh));
+  cs_.end_independent();
   WB_CHECK(o.matmul(cs_, y.decay_w2, lo_w_, 0, Dw_, wd_, 0, C, n));
   const Buffer* bufs[8] = {&r_, &k_, &v_, &wd_, &g_, state_buf_, &y.wkv, &att_};
   const Wkv5Push push{C, N_, T, base + 2 * C, slot, info_.group_norm_eps, kWkv5DataDecay | kWkv5Gate, 0};
