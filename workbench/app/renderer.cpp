@@ -496,7 +496,7 @@ TileSet Renderer::Impl::region_for(uint32_t i) {
   TileSet region(wd.Width, wd.Height);
   if (drawn_at.size() <= i) drawn_at.resize(i + 1, 0);
   const uint64_t age = drawn_at[i] ? frame_no - drawn_at[i] : UINT64_MAX;  // frames since it was drawn
-  if (age == 0 || age > history.size()) region.fill();
+  if (age > history.size()) region.fill();
   else
     for (size_t k = history.size() - age; k < history.size(); ++k) region.add(history[k]);
   drawn_at[i] = frame_no;
@@ -506,11 +506,15 @@ TileSet Renderer::Impl::region_for(uint32_t i) {
 Status Renderer::Impl::render(ImDrawData* dd) {
   timings = {};
   if (measure_fill) timings.fill_px = covered_pixels(dd);
-  TileSet changed = damage.update(*dd);
-  timings.damage_px = static_cast<double>(changed.pixels());
+  // The changed tiles: for partial frames, and for the frame log (whole frames
+  // skip the comparison otherwise).
+  if (partial || measure_fill) {
+    TileSet changed = damage.update(*dd);
+    timings.damage_px = static_cast<double>(changed.pixels());
+    history.push_back(std::move(changed));
+    if (history.size() > kHistory) history.erase(history.begin());
+  }
   ++frame_no;
-  history.push_back(std::move(changed));
-  if (history.size() > kHistory) history.erase(history.begin());
   timings.vertices = dd->TotalVtxCount;
   timings.indices = dd->TotalIdxCount;
   timings.draw_lists = dd->CmdListsCount;

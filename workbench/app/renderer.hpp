@@ -69,12 +69,12 @@ class Renderer {
     double acquire = 0, fence = 0, record = 0, submit = 0, present = 0;
     int vertices = 0, indices = 0, draw_lists = 0;
     double fill_px = 0;  // pixels the frame's triangles cover (clipped, approximate): raster work; see measure_fill
-    double damage_px = 0;  // pixels in the tiles the frame changed against the last (frame_damage.hpp)
+    double damage_px = 0;  // pixels in the tiles the frame changed (frame_damage.hpp): partial frames or measure_fill
     double drawn_px = 0;   // pixels cleared and drawn (whole frames: the window; partial: the image's region)
   };
   const FrameTimings& last_timings() const;
-  // Whether end_frame also estimates fill_px (a pass over every triangle: only
-  // for the per-frame log, not every frame of normal use).
+  // Whether end_frame also estimates fill_px and damage_px (passes over every
+  // triangle: only for the per-frame log; partial frames compute damage anyway).
   void measure_fill(bool on);
 
   struct Impl;

@@ -22,6 +22,13 @@ const char* kTiny = "rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin";
 
 std::string quote(const std::string& s) { return "'" + s + "'"; }
 
+// With partial frames (CPU renderers), the scripted screenshot also compared the
+// frame shown (`where`: "offscreen" or "on screen") with a whole frame.
+void check_partial_frames(const std::string& out, const std::string& where) {
+  if (out.find("partial frames: only what changed is drawn") != std::string::npos)
+    CHECK(out.find("partial frames: the frame shown equals a whole frame (" + where + ")") != std::string::npos);
+}
+
 // Runs the workbench under a fresh Xvfb with its own config/data folders.
 wb::test::CommandResult run_gui(const fs::path& dir, const std::string& args, bool display = true,
                                 const std::string& extra_env = "") {
@@ -146,9 +153,7 @@ TEST_CASE("offscreen frames: the same session drawn into our own images, resized
   INFO(r.out);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("offscreen: frames are drawn, not shown") != std::string::npos);
-  // Partial frames (CPU renderers): the image drawn tile by tile equals a whole frame.
-  if (r.out.find("partial frames: only what changed is drawn") != std::string::npos)
-    CHECK(r.out.find("partial frames: the frame shown equals a whole frame (offscreen)") != std::string::npos);
+  check_partial_frames(r.out, "offscreen");  // the image drawn tile by tile equals a whole frame
   Png png = read_png(dir / "shot.png");
   CHECK(png.w == 900);  // the images followed the resize
   CHECK(png.h == 640);
@@ -184,10 +189,8 @@ TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, for
                             quote((dir / "s1.png").string()) + " --tree-json " + quote((dir / "s1.json").string()));
   INFO(r.out);
   REQUIRE(r.exit_code == 0);
-  // Partial frames (CPU renderers): what the X server shows after a session of
-  // generations, alternatives, a fork, panels and a resize equals a whole frame.
-  if (r.out.find("partial frames: only what changed is drawn") != std::string::npos)
-    CHECK(r.out.find("partial frames: the frame shown equals a whole frame (on screen)") != std::string::npos);
+  // What the X server shows after generations, alternatives, a fork, panels and a resize.
+  check_partial_frames(r.out, "on screen");
   Png png = read_png(dir / "s1.png");
   CHECK(png.w == 900);  // the swapchain followed the resize
   CHECK(png.h == 640);
@@ -241,8 +244,7 @@ TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, for
                              quote((dir / "s2.png").string()) + " --tree-json " + quote((dir / "s2.json").string()));
   INFO(r2.out);
   REQUIRE(r2.exit_code == 0);
-  if (r2.out.find("partial frames: only what changed is drawn") != std::string::npos)  // with an error dialog open
-    CHECK(r2.out.find("partial frames: the frame shown equals a whole frame (on screen)") != std::string::npos);
+  check_partial_frames(r2.out, "on screen");  // with an error dialog open
   auto s2 = read_json(dir / "s2.json");
   CHECK(s2["project"] == project.string());  // untouched by the failed opens
   CHECK(s2["current"].get<uint64_t>() == alts[0]);

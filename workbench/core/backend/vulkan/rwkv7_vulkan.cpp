@@ -87,9 +87,6 @@ class Rwkv7Vulkan final : public RwkvVulkan {
   // `shift_off` (unless kNoShift): also copy the folded norm's output into that shift slot (same level).
   static constexpr uint32_t kNoShift = ~0u;
   Status record_up_projections(const Layer& y, uint32_t l, uint32_t n, uint32_t shift_off);
-  // Copies the normed vectors a folded matmul wrote (xln_) into the n states'
-  // shift slots at `off`: recorded in the level after every reader of the old ones.
-  Status commit_shift(uint32_t off, uint32_t n);
   // Float offset of LoRA m's outputs in lora_ (w, a, g, v; max_vec_ vectors of up to D_ each).
   uint32_t lora_region(uint32_t m) const { return m * max_vec_ * D_; }
   size_t layer_stride() const override { return 2 * C_ + C_ * N_; }
@@ -200,23 +197,14 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   auto& o = ops_;
   const uint32_t slot = static_cast<uint32_t>(state_floats());
 
-  // Layer norm, token shift and the shift state: one fused dispatch for
-  // single-token steps (decode), three for sequences.
-  auto norm_mix = [&](const Buffer& lw, const Buffer& lb, const Buffer& mix, uint32_t n_mix, uint32_t shift) -> Status {
-    if (T == 1)
-      return o.ln_mix_shift(cs, x_, *state_buf_, lw, lb, mix, xmix_, {C, n, n_mix, shift, slot, kLayerNormEps});
-    WB_CHECK(o.layer_norm(cs, x_, 0, C, xln_, 0, C, lw, lb, C, n, kLayerNormEps));
-    WB_CHECK(o.token_mix(cs, xln_, *state_buf_, mix, xmix_, {C, n, T, n_mix, shift, slot}));
-    return save_shift(xln_, shift, T, n_seq);
-  };
-
   // Single tokens of at most one workgroup row of vectors may fold the norms
   // into the matmuls (fold_): each workgroup normalises its vectors itself.
   const bool fold = T == 1 && fold_ && n <= 8;
   const uint32_t att_shift = base + kAttShift * C, ffn_shift = base + kFfnShift * C;
 
-  // Time mixing.
-  if (!fold) WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.att_mix, 6, att_shift));
+  // Time mixing. Sequences copy their shift state in the projections' group.
+  bool copies = false;
+  if (!fold) WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.att_mix, 6, att_shift, T, n_seq, copies));
   // Projection of mix slot m (x_r, x_w, x_k, x_v, x_a, x_g) into out; folded, the
   // first one also writes the normed vectors for the shift slot.
   auto project = [&](const DeviceMatrix& W, uint32_t m, const Buffer& out, uint32_t off, uint32_t width, Act act,
@@ -233,6 +221,7 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   // products instead of draining between each (decode is latency-bound).
   const uint32_t dw = y.w1.rows, da = y.a1.rows, dg = y.g1.rows, dv = l > 0 ? y.v1.rows : 0;
   cs.begin_independent();
+  if (copies) WB_CHECK(save_shift(xln_, att_shift, T, n_seq));
   WB_CHECK(project(y.wr, 0, r_, 0, C, Act::none, true));
   WB_CHECK(project(y.wk, 2, k_, 0, C, Act::none, false));
   WB_CHECK(project(y.wv, 3, v_, 0, C, Act::none, false));
@@ -253,7 +242,7 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
     const Buffer* sb[9] = {&r_, &k_, &v_, &lora_, &vfirst_, state_buf_, &y.prep, &y.wkv, &att_};
     if (fusion_ == Fusion::full) {
       cs.begin_independent();
-      if (fold) WB_CHECK(commit_shift(att_shift, n));
+      if (fold) WB_CHECK(save_shift(xln_, att_shift, 1, n));
       WB_CHECK(o.wkv7_step(cs, sb, up, sp));
       cs.end_independent();
     } else {
@@ -274,20 +263,17 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
     const Ops::LnInput in{state_buf_, &y.ln2_w, &y.ln2_b, &y.ffn_mix, 0, ffn_shift, slot, kLayerNormEps, &xln_};
     WB_CHECK(o.matmul_ln(cs, y.fk, x_, 0, C, in, ffk_, 0, F_, n, Act::relu_sq));
     cs.begin_independent();
-    WB_CHECK(commit_shift(ffn_shift, n));
+    WB_CHECK(save_shift(xln_, ffn_shift, 1, n));
     WB_CHECK(o.matmul(cs, y.fv, ffk_, 0, F_, x_, 0, C, n, Act::none, true));
     cs.end_independent();
     return {};
   }
-  WB_CHECK(norm_mix(y.ln2_w, y.ln2_b, y.ffn_mix, 1, ffn_shift));
+  WB_CHECK(norm_mix(y.ln2_w, y.ln2_b, y.ffn_mix, 1, ffn_shift, T, n_seq, copies));
+  cs.begin_independent();
+  if (copies) WB_CHECK(save_shift(xln_, ffn_shift, T, n_seq));
   WB_CHECK(o.matmul(cs, y.fk, xmix_, 0, C, ffk_, 0, F_, n, Act::relu_sq));
+  cs.end_independent();
   WB_CHECK(o.matmul(cs, y.fv, ffk_, 0, F_, x_, 0, C, n, Act::none, true));
-  return {};
-}
-
-Status Rwkv7Vulkan::commit_shift(uint32_t off, uint32_t n) {
-  const uint64_t slot = state_floats(), row = uint64_t{C_} * 4;
-  for (uint32_t v = 0; v < n; ++v) WB_CHECK(cs_.copy(xln_, v * row, *state_buf_, (v * slot + off) * 4, row));
   return {};
 }
 
@@ -295,7 +281,7 @@ Status Rwkv7Vulkan::commit_shift(uint32_t off, uint32_t n) {
 Status Rwkv7Vulkan::record_up_projections(const Layer& y, uint32_t l, uint32_t n, uint32_t shift_off) {
   // Each up-projection reads its LoRA's region (vectors of d = its cols floats).
   cs_.begin_independent();
-  if (shift_off != kNoShift) WB_CHECK(commit_shift(shift_off, n));
+  if (shift_off != kNoShift) WB_CHECK(save_shift(xln_, shift_off, 1, n));
   WB_CHECK(ops_.matmul(cs_, y.w2, lora_, lora_region(0), y.w2.cols, w_, 0, C_, n));
   WB_CHECK(ops_.matmul(cs_, y.a2, lora_, lora_region(1), y.a2.cols, a_, 0, C_, n));
   WB_CHECK(ops_.matmul(cs_, y.g2, lora_, lora_region(2), y.g2.cols, g_, 0, C_, n));

@@ -33,6 +33,15 @@ const StorageTile& storage_tile() {
   }();
   return t;
 }
+// The per-row kernels' tile for n_vec vectors: {vectors, rows} per workgroup.
+struct RowTile {
+  uint32_t vecs, rows;
+};
+RowTile row_tile(uint32_t n_vec) {
+  const StorageTile& t = storage_tile();
+  return {std::min(t.max_nb, n_vec <= 1 ? 1u : n_vec <= 2 ? 2u : n_vec <= 4 ? 4u : 8u),
+          n_vec == 1 ? t.decode_rows : t.rows};
+}
 // From this many vectors on, storage-path matmuls use the tiled product
 // (gemm_*.comp, 64x64 tiles); WB_VK_GEMM=0 keeps the per-row kernels (tuning).
 constexpr uint32_t kGemmMinVectors = 16, kGemmTile = 64;
@@ -297,8 +306,8 @@ Status Ops::matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, ui
     WB_TRY(g, ctx_->pipeline(kGemm[t], nbind, sizeof(MatmulPush)));
     pipe = g;
   } else {
-    group_rows = n_vec == 1 ? storage_tile().decode_rows : storage_tile().rows;
-    group_vecs = std::min(storage_tile().max_nb, n_vec <= 1 ? 1u : n_vec <= 2 ? 2u : n_vec <= 4 ? 4u : 8u);
+    const RowTile tile = row_tile(n_vec);
+    group_rows = tile.rows, group_vecs = tile.vecs;
     WB_TRY(p, ctx_->pipeline(kMatmul[t], nbind, sizeof(MatmulPush), {group_vecs, group_rows}));
     pipe = p;
   }
@@ -324,9 +333,8 @@ Status Ops::matmul_ln(CommandStream& cs, const DeviceMatrix& W, const Buffer& x,
   static constexpr const char* kNames[3] = {"matmul_ln_f32", "matmul_ln_f16", "matmul_ln_q8_0"};
   // The per-row kernels at any batch (no tiled variant): each workgroup takes
   // the statistics of its NB vectors.
-  const uint32_t group_rows = n_vec == 1 ? storage_tile().decode_rows : storage_tile().rows;
-  const uint32_t group_vecs = std::min(storage_tile().max_nb, n_vec <= 1 ? 1u : n_vec <= 2 ? 2u : n_vec <= 4 ? 4u : 8u);
-  WB_TRY(pipe, ctx_->pipeline(kNames[t], 9, sizeof(MatmulLnPush), {group_vecs, group_rows}));
+  const RowTile tile = row_tile(n_vec);
+  WB_TRY(pipe, ctx_->pipeline(kNames[t], 9, sizeof(MatmulLnPush), {tile.vecs, tile.rows}));
   for (const MatrixPart& part : W.parts) {
     const bool write = ln.xln_out && part.row0 == 0;
     MatmulLnPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
@@ -336,7 +344,7 @@ Status Ops::matmul_ln(CommandStream& cs, const DeviceMatrix& W, const Buffer& x,
     const Buffer* scales = part.scales ? &part.scales : &x;
     const Buffer* bufs[9] = {&part.w, &x, &y, scales, ln.state, ln.w, ln.b, ln.mix, write ? ln.xln_out : &y};
     WB_CHECK(cs.dispatch(*pipe, std::span<const Buffer* const>(bufs, 9), &push, sizeof push,
-                         groups(part.rows, group_rows), groups(n_vec, group_vecs)));
+                         groups(part.rows, tile.rows), groups(n_vec, tile.vecs)));
   }
   return {};
 }
