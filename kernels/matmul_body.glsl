@@ -1,8 +1,8 @@
 // The matmul kernel body (see matmul_head.glsl); needs load_w(row, k, out a, out b)
 // returning the 8 weights W[row][k..k+7].
 
-// Up to 16 subgroups (subgroup size >= 4) of ROWS*NB partial sums.
-shared float red[16 * ROWS * NB];
+// Up to WG/4 subgroups (subgroup size >= 4) of ROWS*NB partial sums.
+shared float red[(WG / 4) * ROWS * NB];
 
 void main() {
   const uint tid = gl_LocalInvocationID.x;
@@ -25,7 +25,7 @@ void main() {
       vec4 s = vec4(0.0);
       if (b0 + b < pc.n_vec) {
         const uint xo = (pc.x_off + (b0 + b) * pc.x_stride) / 4;
-        for (uint c = tid; c < C4; c += 64) {
+        for (uint c = tid; c < C4; c += WG) {
           const vec4 d = pass == 0 ? x4[xo + c] : x4[xo + c] - mean[b];
           s += pass == 0 ? d : d * d;
         }
@@ -48,11 +48,11 @@ void main() {
     for (uint b = 0; b < NB; ++b) {
       if (b0 + b >= pc.n_vec) break;
       const uint xo = (pc.x_off + (b0 + b) * pc.x_stride) / 4;
-      for (uint c = tid; c < C4; c += 64) xln_out[(b0 + b) * C4 + c] = (x4[xo + c] - mean[b]) * rstd[b] * ln_w[c] + ln_b[c];
+      for (uint c = tid; c < C4; c += WG) xln_out[(b0 + b) * C4 + c] = (x4[xo + c] - mean[b]) * rstd[b] * ln_w[c] + ln_b[c];
     }
 #endif
 
-  for (uint k = tid * 8; k < pc.cols; k += 512) {
+  for (uint k = tid * 8; k < pc.cols; k += 8 * WG) {
     vec4 xa[NB], xb[NB];
     for (uint b = 0; b < NB; ++b) {
       if (b0 + b < pc.n_vec) {

@@ -9,16 +9,20 @@
 // binding 3 (q8_0 only): float scales[rows*cols/32]
 // push constants: { uint rows, cols, n_vec, x_off, x_stride, y_off, y_stride, act, accumulate; }
 //   mirrored by wb::vk::MatmulPush. act: 0 none, 1 tanh, 2 sigmoid, 3 relu^2.
-// specialisation: constant 0 NB = vectors per workgroup, constant 1 ROWS = rows per workgroup.
+// specialisation: constant 0 NB = vectors per workgroup, constant 1 ROWS = rows per workgroup,
+// constant 2 WG = invocations per workgroup (64, 128 or 256).
 // grid: x = ceil(rows / ROWS), y = ceil(n_vec / NB).
 // Each thread walks k in steps of 8 (cols % 8 == 0; % 32 for q8_0), so one
 // weight read serves NB vectors: mat-vec for decode, mat-mat for prefill.
+// A wider workgroup walks a row in fewer dependent steps (a 2048-column row:
+// 4 loads one after another at 64 invocations, 1 at 256).
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 
-layout(local_size_x = 64) in;
+layout(local_size_x_id = 2) in;
 layout(constant_id = 0) const uint NB = 1;
 layout(constant_id = 1) const uint ROWS = 4;
+layout(constant_id = 2) const uint WG = 128;
 
 layout(std430, binding = 1) readonly buffer X { vec4 x4[]; };
 layout(std430, binding = 2) buffer Y { float y[]; };

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Decode speed of the RWKV-7 Vulkan backend on a real GPU, one variant against
-# another, so defaults are chosen from numbers. The default variants ask
-# whether folding the layer norms into the matmuls (WB_VK_LN_FOLD=1,
-# matmul_ln_*.comp: 24 of 87 dependent steps fewer per 0.19B token; off until
-# measured) pays, alone and with two rows per workgroup (fewer statistics
-# passes per row). Earlier questions, still selectable through VARIANTS:
-# reused recordings (WB_VK_REUSE) and the fused time mixing (WB_VK_FUSED=0
-# unfused, 1 full wkv7_step, 2 partial). One prepared run on the lent GPU
+# another, so defaults are chosen from numbers. The default variants check the
+# per-row matmuls' workgroup width (128 since session 9; WB_VK_ROW_WG=64, the
+# width before, and auto: enough invocations to take a row in one step, up to
+# 256). Earlier questions, still selectable through VARIANTS: the folded layer
+# norms (WB_VK_LN_FOLD=1: 10-30% slower on an H100, session 9), reused
+# recordings (WB_VK_REUSE) and the fused time mixing (WB_VK_FUSED=0 unfused,
+# 1 full wkv7_step, 2 partial). One prepared run on the lent GPU
 # machine; prints `key value` lines and a table per model, and keeps the
 # per-kernel profiles ([record] = host time before the GPU could start,
 # [barriers] = dependent steps per call).
@@ -33,8 +33,8 @@ LLAMA_BENCH=${LLAMA_BENCH:-}
 # name and environment of each variant, alternated within every round (names in
 # letters, digits and '-': they name the profile files)
 VARIANTS=${VARIANTS:-"default WB_VK_LN_FOLD=0
-fold WB_VK_LN_FOLD=1
-fold-rows2 WB_VK_LN_FOLD=1 WB_VK_DECODE_ROWS=2"}
+wg-64 WB_VK_ROW_WG=64
+wg-auto WB_VK_ROW_WG=auto"}
 mkdir -p "$OUT/models"
 t0=$(date +%s)
 mark() { echo "## t=$(( $(date +%s) - t0 ))s $*"; }
@@ -44,10 +44,17 @@ mark devices
 
 if [ -n "$TV" ]; then
   # (the validation-layer cases need the layer carried along: PARITY_FILTER to add them)
-  filter=${PARITY_FILTER:-"~[validation] vulkan: fused RWKV-7 decode step*,~[validation] vulkan: matmul with the layer norm*,~[validation] vulkan rwkv7:*,~[validation] vulkan: random-weight*"}
+  filter=${PARITY_FILTER:-"~[validation] vulkan: fused RWKV-7 decode step*,~[validation] vulkan: matmul*,~[validation] vulkan rwkv7:*,~[validation] vulkan: random-weight*"}
   timeout 240 "$TV" "$filter" > "$OUT/parity.txt" 2>&1
   echo "parity_rc $?"
   grep -E "FAILED|^test cases|^assertions|All tests" "$OUT/parity.txt" | head -20
+  # The whole models again with the candidate default's environment.
+  if [ -n "${PARITY_ENV:-WB_VK_ROW_WG=auto}" ]; then
+    env ${PARITY_ENV:-WB_VK_ROW_WG=auto} timeout 120 "$TV" "~[validation] vulkan rwkv7:*,~[validation] vulkan: random-weight*" \
+      > "$OUT/parity-env.txt" 2>&1
+    echo "parity_env_rc $? (${PARITY_ENV:-WB_VK_ROW_WG=auto})"
+    grep -E "FAILED|^test cases|^assertions|All tests" "$OUT/parity-env.txt" | head -20
+  fi
   mark parity
 fi
 

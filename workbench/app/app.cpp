@@ -532,8 +532,12 @@ void App::refresh() {
 }
 
 std::size_t App::switch_replay_limit() const {
-  if (replay_tokens_per_s <= 0) return 256;
-  return std::clamp(static_cast<std::size_t>(replay_tokens_per_s * 0.04), std::size_t{64}, std::size_t{16384});
+  // Until a read has been timed, nothing is read inside a frame: a model's first
+  // computation also pays one-time costs (on an H100, creating the Vulkan
+  // pipelines made the first 16-18 token switch take 191-553 ms of one frame).
+  // After that, what fits in 20 ms, so the frame stays well under 50 ms.
+  if (replay_tokens_per_s <= 0) return 0;
+  return std::clamp(static_cast<std::size_t>(replay_tokens_per_s * 0.02), std::size_t{32}, std::size_t{16384});
 }
 
 void App::note_reading_speed(std::size_t tokens, double seconds) {
@@ -573,7 +577,11 @@ bool App::select(NodeId id) {
     return false;
   }
   selected = id;
-  if (r->deferred)
+  if (r->deferred && switch_replay_limit() == 0)
+    log.info("switched to node {}: its {} tokens are read when you continue (on the worker; the model's reading "
+             "speed is not known yet)",
+             id, replay);
+  else if (r->deferred)
     log.info("switched to node {}: its {} tokens are read when you continue (on the worker; switches read up to {} at once)",
              id, replay, switch_replay_limit());
   else if (r->recomputed_tokens)

@@ -126,9 +126,9 @@ class App {
   void refresh();
   void refresh_if_changed();  // copies the tree only if the story changed (plugins edit it too)
   // Switches that would read more tokens than switch_replay_limit() run later,
-  // on the generation's worker: the limit is what this model reads in 40 ms, so
-  // a switch fits one frame (measured on earlier switches and reads; 64-16,384
-  // tokens), 256 until measured.
+  // on the generation's worker: the limit is what this model reads in 20 ms, so
+  // a switch fits one frame (measured on earlier switches and reads; 32-16,384
+  // tokens), 0 until measured.
   std::size_t switch_replay_limit() const;
   double replay_tokens_per_s = 0;  // the model's reading speed seen in switches and reads (0: not yet)
   void note_reading_speed(std::size_t tokens, double seconds);

@@ -47,8 +47,8 @@ Q8Tensor make_q8(uint32_t rows, uint32_t cols, uint32_t seed) {
 }
 
 void check_matmul_on(vk::Context& ctx, vk::WeightType type, uint32_t rows, uint32_t cols, uint32_t n_vec,
-                     vk::Act act, bool accumulate, uint64_t max_part_bytes) {
-  INFO("texel kernels: " << ctx.prefers_texel_kernels());
+                     vk::Act act, bool accumulate, uint64_t max_part_bytes, uint32_t row_threads = 0) {
+  INFO("texel kernels: " << ctx.prefers_texel_kernels() << ", row threads " << row_threads);
   vk::UploadOptions opt;
   opt.max_part_bytes = max_part_bytes;
   std::vector<float> W = random_floats(size_t{rows} * cols, 11 + rows, -0.2f, 0.2f);
@@ -79,6 +79,7 @@ void check_matmul_on(vk::Context& ctx, vk::WeightType type, uint32_t rows, uint3
   vk::Buffer xb = to_device(xs, ctx), yb = to_device(y0, ctx);
   vk::CommandStream cs(ctx);
   vk::Ops ops(ctx);
+  ops.set_row_threads(row_threads);
   WB_REQUIRE_OK(cs.begin());
   WB_REQUIRE_OK(ops.matmul(cs, *dm, xb, x_off, x_stride, yb, y_off, y_stride, n_vec, act, accumulate));
   WB_REQUIRE_OK(cs.submit_and_wait());
@@ -182,6 +183,18 @@ TEST_CASE("vulkan: tiled matmul for prefill chunks matches the CPU reference", "
   check_matmul(vk::WeightType::f16, 200, 96, 129, vk::Act::sigmoid, false, 0);
   check_matmul(vk::WeightType::q8_0, 100, 640, 33, vk::Act::tanh, false, 0);
   check_matmul(vk::WeightType::q8_0, 45, 64, 20, vk::Act::none, true, 64 * 8);  // split into parts
+}
+
+// The per-row kernels at the workgroup widths besides the default 128 (64, 256):
+// rows shorter than one pass, one pass and a bit, several passes; split matrices.
+TEST_CASE("vulkan: matmul at other workgroup widths matches the CPU reference", "[gpu][vulkan]") {
+  vk::Context& ctx = vk_ctx().prefers_texel_kernels() ? vk_ctx_other() : vk_ctx();
+  for (uint32_t threads : {64u, 256u}) {
+    check_matmul_on(ctx, vk::WeightType::f32, 37, 96, 1, vk::Act::none, false, 0, threads);
+    check_matmul_on(ctx, vk::WeightType::f16, 70, 1040, 1, vk::Act::tanh, true, 0, threads);
+    check_matmul_on(ctx, vk::WeightType::q8_0, 41, 2112, 3, vk::Act::none, false, 0, threads);
+    check_matmul_on(ctx, vk::WeightType::f16, 45, 4160, 1, vk::Act::relu_sq, false, 4160 * 2 * 8, threads);
+  }
 }
 
 TEST_CASE("vulkan: matrices beyond the buffer limit are split by rows", "[gpu][vulkan]") {
@@ -295,26 +308,30 @@ TEST_CASE("vulkan: matmul with the layer norm and token shift folded in", "[gpu]
     std::vector<float> xln_want;
     auto want = vk::ref::matmul_ln(W, k.rows, x, state, w, b, mix, p, k.act, &xln_want);
 
-    vk::Buffer xb = to_device(xs, ctx), sb = to_device(state, ctx), wb_ = to_device(w, ctx), bb = to_device(b, ctx);
-    vk::Buffer mb = to_device(mix, ctx), yb = to_device(y0, ctx), lb = device_zeros(size_t{k.n_vec} * C, ctx);
-    vk::CommandStream cs(ctx);
-    vk::Ops ops(ctx);
-    vk::Ops::LnInput ln{&sb, &wb_, &bb, &mb, p.mix_off, p.state_off, p.state_stride, p.eps, &lb};
-    WB_REQUIRE_OK(cs.begin());
-    WB_REQUIRE_OK(ops.matmul_ln(cs, *dm, xb, p.x_off, p.x_stride, ln, yb, p.y_off, p.y_stride, k.n_vec, k.act,
-                                k.accumulate));
-    WB_REQUIRE_OK(cs.submit_and_wait());
-    auto y = from_device(yb, y0.size(), ctx);
-    std::vector<float> got(want.size());
-    for (uint32_t v = 0; v < k.n_vec; ++v)
-      for (uint32_t r = 0; r < k.rows; ++r) {
-        const size_t i = p.y_off + size_t{v} * p.y_stride + r;
-        got[size_t{v} * k.rows + r] = k.accumulate ? y[i] - y0[i] : y[i];
-      }
-    CHECK(y[0] == y0[0]);
-    CHECK(max_abs_diff(got, want) <= 1e-4f * scale_of(want));
-    CHECK(max_abs_diff(from_device(lb, size_t{k.n_vec} * C, ctx), xln_want) <= 2e-5f);
-    CHECK(max_abs_diff(from_device(sb, state.size(), ctx), state) == 0.0f);  // read, never written
+    for (uint32_t threads : {0u, 64u, 256u}) {  // the default workgroup width (128), then the others
+      INFO("row threads " << threads);
+      vk::Buffer xb = to_device(xs, ctx), sb = to_device(state, ctx), wb_ = to_device(w, ctx), bb = to_device(b, ctx);
+      vk::Buffer mb = to_device(mix, ctx), yb = to_device(y0, ctx), lb = device_zeros(size_t{k.n_vec} * C, ctx);
+      vk::CommandStream cs(ctx);
+      vk::Ops ops(ctx);
+      ops.set_row_threads(threads);
+      vk::Ops::LnInput ln{&sb, &wb_, &bb, &mb, p.mix_off, p.state_off, p.state_stride, p.eps, &lb};
+      WB_REQUIRE_OK(cs.begin());
+      WB_REQUIRE_OK(ops.matmul_ln(cs, *dm, xb, p.x_off, p.x_stride, ln, yb, p.y_off, p.y_stride, k.n_vec, k.act,
+                                  k.accumulate));
+      WB_REQUIRE_OK(cs.submit_and_wait());
+      auto y = from_device(yb, y0.size(), ctx);
+      std::vector<float> got(want.size());
+      for (uint32_t v = 0; v < k.n_vec; ++v)
+        for (uint32_t r = 0; r < k.rows; ++r) {
+          const size_t i = p.y_off + size_t{v} * p.y_stride + r;
+          got[size_t{v} * k.rows + r] = k.accumulate ? y[i] - y0[i] : y[i];
+        }
+      CHECK(y[0] == y0[0]);
+      CHECK(max_abs_diff(got, want) <= 1e-4f * scale_of(want));
+      CHECK(max_abs_diff(from_device(lb, size_t{k.n_vec} * C, ctx), xln_want) <= 2e-5f);
+      CHECK(max_abs_diff(from_device(sb, state.size(), ctx), state) == 0.0f);  // read, never written
+    }
   }
   // The texel path has no such kernel: a clear refusal, not a wrong result.
   vk::Context& texel = vk_ctx().prefers_texel_kernels() ? vk_ctx() : vk_ctx_other();

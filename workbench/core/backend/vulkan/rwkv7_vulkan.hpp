@@ -39,8 +39,9 @@ enum class Fusion { automatic, off, full, partial };
 // Whether RWKV-7 decode folds its layer norms and token shifts into the
 // matmuls that read them (matmul_ln_*.comp): two dependent dispatches fewer per
 // layer, each matmul workgroup taking the norm's statistics itself. Storage-buffer
-// kernel path only. `automatic` is off until a GPU run shows it pays;
-// WB_VK_LN_FOLD=0|1 overrides it.
+// kernel path only. `automatic` is off: on an H100 (session 9) folding was
+// 10-30% slower (every workgroup's statistics pass costs more than the 24
+// dispatches it saves); WB_VK_LN_FOLD=0|1 overrides it.
 enum class Switch { automatic, off, on };
 
 struct VulkanModelOptions {

@@ -122,6 +122,11 @@ class Ops {
  public:
   explicit Ops(Context& ctx) : ctx_(&ctx) {}
 
+  // Invocations per workgroup of the per-row matmul kernels (matmul_*.comp,
+  // matmul_ln_*.comp): 64, 128 or 256, or 0 for the default (128; WB_VK_ROW_WG
+  // = 64|128|256|auto overrides it, auto: enough to take a row in one step).
+  void set_row_threads(uint32_t n) { row_threads_ = n; }
+
   Status fill(CommandStream& cs, const Buffer& dst, uint32_t n, float value);
   // y[y_off + v*y_stride + row] (+)= act(W[row] . x[x_off + v*x_stride ...]) for v < n_vec.
   Status matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
@@ -187,8 +192,10 @@ class Ops {
   // The texel-buffer matmul (CPU devices), tiled for llvmpipe.
   Status matmul_texel(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
                       const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act, bool accumulate);
+  uint32_t row_threads(uint32_t cols) const;
 
   Context* ctx_;
+  uint32_t row_threads_ = 0;
 };
 
 }  // namespace wb::vk
