@@ -302,10 +302,10 @@ Status Ops::fill(CommandStream& cs, const Buffer& dst, uint32_t n, float value) 
   return cs.dispatch(*p, {&dst}, &push, sizeof push, groups(n, 64));
 }
 
-// 128 by default: on an H100 (session 9, 2 alternated rounds, RWKV-7 F16 tg128)
-// it beat 64 in all 6 pairs, by 0.5-9.5% (0.19B 1,300-1,331 against 1,215-1,291
-// tokens/s, 0.45B 655-669 against 652, 1.5B 410-419 against 379-402); 256 and
-// auto were mostly between the two.
+// 128 by default: on an H100 (session 9, RWKV-7 F16 tg128, alternated rounds) it
+// beat 64 in 13 of 15 pairs; in the 3-round confirmation, medians 1,295 against
+// 1,293 tokens/s (0.19B), 673 against 666 (0.45B), 424 against 414 (1.5B). 256
+// and auto were mostly between the two.
 uint32_t Ops::row_threads(uint32_t cols) const {
   uint32_t n = row_threads_;
   if (n == 0) n = row_wg_env().value_or(128);
