@@ -94,6 +94,18 @@ std::vector<uint64_t> children(const nlohmann::json& state, uint64_t parent) {
   return out;
 }
 
+// The tree of a --tree-json file that holds one user node and one continuation
+// of `tokens` tokens after it, without errors.
+void check_one_continuation(const fs::path& tree_json, std::size_t tokens) {
+  auto s = read_json(tree_json);
+  REQUIRE(s["error"] == "");
+  auto top = children(s, 1);
+  REQUIRE(top.size() == 1);
+  auto cont = children(s, top[0]);
+  REQUIRE(cont.size() == 1);
+  CHECK((*node(s, cont[0]))["tokens"].size() == tokens);
+}
+
 // A node's bytes as hex, whichever form the tree JSON used ("text" or "text_hex").
 std::string hex_text(const nlohmann::json& n) {
   if (n.contains("text_hex")) return n["text_hex"].get<std::string>();
@@ -158,13 +170,7 @@ TEST_CASE("offscreen frames: the same session drawn into our own images, resized
   CHECK(png.w == 900);  // the images followed the resize
   CHECK(png.h == 640);
   CHECK(distinct_colours(png) > 20);
-  auto s = read_json(dir / "s.json");
-  REQUIRE(s["error"] == "");
-  auto top = children(s, 1);
-  REQUIRE(top.size() == 1);
-  auto cont = children(s, top[0]);
-  REQUIRE(cont.size() == 1);
-  CHECK((*node(s, cont[0]))["tokens"].size() == 12);
+  check_one_continuation(dir / "s.json", 12);
 }
 
 TEST_CASE("a scripted session on a tiny model: type, continue, alternatives, fork, switch", "[gui]") {
@@ -335,13 +341,7 @@ TEST_CASE("a fresh model reads nothing inside a frame until its reading speed is
                    "yet)") != std::string::npos);
   CHECK(r.out.find("recomputed in") == std::string::npos);
   CHECK(r.out.find("reading 11 tokens of the story first") != std::string::npos);
-  auto s = read_json(dir / "s.json");
-  REQUIRE(s["error"] == "");
-  auto top = children(s, 1);
-  REQUIRE(top.size() == 1);
-  auto cont = children(s, top[0]);
-  REQUIRE(cont.size() == 1);
-  CHECK((*node(s, cont[0]))["tokens"].size() == 4);
+  check_one_continuation(dir / "s.json", 4);
 }
 
 TEST_CASE("the story pane follows a generation to its end, from wherever it was", "[gui]") {
