@@ -19,7 +19,7 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 
-layout(local_size_x_id = 2) in;
+layout(local_size_x = 128, local_size_x_id = 2) in;  // constant 2 sets the size and WG below
 layout(constant_id = 0) const uint NB = 1;
 layout(constant_id = 1) const uint ROWS = 4;
 layout(constant_id = 2) const uint WG = 128;
