@@ -26,24 +26,7 @@ layout(constant_id = 2) const uint WG = 128;
 
 layout(std430, binding = 1) readonly buffer X { vec4 x4[]; };
 layout(std430, binding = 2) buffer Y { float y[]; };
-#ifdef LN_INPUT
-// matmul_ln_*: x is the residual stream; each workgroup takes its layer norm and
-// token-shift mix itself (see matmul_ln_f16.comp). Push constants mirrored by
-// wb::vk::MatmulLnPush.
-layout(std430, binding = 4) readonly buffer St { vec4 state4[]; };
-layout(std430, binding = 5) readonly buffer LnW { vec4 ln_w[]; };
-layout(std430, binding = 6) readonly buffer LnB { vec4 ln_b[]; };
-layout(std430, binding = 7) readonly buffer Mx { vec4 mix4[]; };
-layout(std430, binding = 8) writeonly buffer Xln { vec4 xln_out[]; };
-layout(push_constant) uniform Push {
-  uint rows, cols, n_vec, x_off, x_stride, y_off, y_stride, act, accumulate;
-  uint state_off, state_stride, mix_off, write_xln;
-  float eps;
-  uint pad0, pad1;
-} pc;
-#else
 layout(push_constant) uniform Push {
   uint rows, cols, n_vec, x_off, x_stride, y_off, y_stride, act, accumulate;
 } pc;
-#endif
 

@@ -3,10 +3,10 @@
 # another, so defaults are chosen from numbers. The default variants check the
 # per-row matmuls' workgroup width (128 since session 9; WB_VK_ROW_WG=64, the
 # width before, and auto: enough invocations to take a row in one step, up to
-# 256). Earlier questions, still selectable through VARIANTS: the folded layer
-# norms (WB_VK_LN_FOLD=1: 10-30% slower on an H100, session 9), reused
+# 256). Earlier questions, still selectable through VARIANTS: reused
 # recordings (WB_VK_REUSE) and the fused time mixing (WB_VK_FUSED=0 unfused,
-# 1 full wkv7_step, 2 partial). One prepared run on the lent GPU
+# 1 full wkv7_step, 2 partial). (The layer norms folded into the matmuls were
+# 10-30% slower on an H100 and are gone, session 9.) One prepared run on the lent GPU
 # machine; prints `key value` lines and a table per model, and keeps the
 # per-kernel profiles ([record] = host time before the GPU could start,
 # [barriers] = dependent steps per call).
@@ -32,7 +32,7 @@ TG=${TG:-128}   # decode tokens per bench run
 LLAMA_BENCH=${LLAMA_BENCH:-}
 # name and environment of each variant, alternated within every round (names in
 # letters, digits and '-': they name the profile files)
-VARIANTS=${VARIANTS:-"default WB_VK_LN_FOLD=0
+VARIANTS=${VARIANTS:-"default WB_VK_ROW_WG=128
 wg-64 WB_VK_ROW_WG=64
 wg-auto WB_VK_ROW_WG=auto"}
 mkdir -p "$OUT/models"

@@ -61,21 +61,6 @@ std::vector<float> ln_mix_shift(std::span<const float> x, std::vector<float>& st
   return out;
 }
 
-std::vector<float> matmul_ln(std::span<const float> W, uint32_t rows, std::span<const float> x,
-                             std::span<const float> state, std::span<const float> w, std::span<const float> b,
-                             std::span<const float> mix, const MatmulLnPush& p, Act act, std::vector<float>* xln) {
-  const uint32_t C = p.cols;
-  std::vector<float> st(state.begin(), state.end());  // the kernel reads the shift state, never writes it
-  const LnMixShiftPush lp{C, p.n_vec, 1, p.state_off, p.state_stride, p.eps};
-  const auto xm = ln_mix_shift(x, st, w, b, mix.subspan(p.mix_off, C), lp);
-  if (xln) {
-    xln->assign(size_t{p.n_vec} * C, 0.0f);
-    for (uint32_t v = 0; v < p.n_vec; ++v)
-      for (uint32_t c = 0; c < C; ++c) (*xln)[size_t{v} * C + c] = st[size_t{v} * p.state_stride + p.state_off + c];
-  }
-  return matmul(W, rows, C, xm, p.n_vec, act);
-}
-
 std::vector<float> token_mix(std::span<const float> x, std::span<const float> state, std::span<const float> mix,
                              const TokenMixPush& p) {
   std::vector<float> out(size_t{p.n_mix} * p.n_vec * p.C);

@@ -25,13 +25,6 @@ std::vector<float> token_mix(std::span<const float> x, std::span<const float> st
 // shift slots of `state` to the normed vectors. Returns out[m][v][c].
 std::vector<float> ln_mix_shift(std::span<const float> x, std::vector<float>& state, std::span<const float> w,
                                 std::span<const float> b, std::span<const float> mix, const LnMixShiftPush& p);
-// matmul_ln_*.comp: matmul of W (rows x p.cols) with ln_mix_shift's output for
-// the one mix vector at mix[p.mix_off]; x holds p.n_vec vectors of p.cols (x_off /
-// x_stride and y_off / y_stride are ignored). `xln`: the normed vectors.
-std::vector<float> matmul_ln(std::span<const float> W, uint32_t rows, std::span<const float> x,
-                             std::span<const float> state, std::span<const float> w, std::span<const float> b,
-                             std::span<const float> mix, const MatmulLnPush& p, Act act,
-                             std::vector<float>* xln = nullptr);
 // `y0`: y before the op (read by add_sigmoid_mul only).
 std::vector<float> eltwise(std::span<const float> a, std::span<const float> b, EltOp op,
                            std::span<const float> y0 = {});

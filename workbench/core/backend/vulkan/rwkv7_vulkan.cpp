@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 
 #include "core/backend/vulkan/rwkv_vulkan.hpp"
 
@@ -63,14 +62,6 @@ Fusion decode_fusion(const VulkanModelOptions& opt, const DeviceInfo& device) {
   return device.type == "cpu" ? Fusion::off : Fusion::full;
 }
 
-// See Switch in rwkv7_vulkan.hpp. The texel path (CPU devices) has no matmul_ln.
-bool fold_layer_norm(const VulkanModelOptions& opt, const Context& ctx) {
-  if (ctx.prefers_texel_kernels()) return false;
-  if (opt.fold_layer_norm != Switch::automatic) return opt.fold_layer_norm == Switch::on;
-  const char* e = std::getenv("WB_VK_LN_FOLD");
-  return e && std::strcmp(e, "1") == 0;
-}
-
 int64_t lora_dim(const TensorFile& tf, const std::string& name, int64_t C) {
   const TensorView* t = tf.find(name);
   if (!t || t->shape.size() != 2) return 0;
@@ -84,9 +75,7 @@ class Rwkv7Vulkan final : public RwkvVulkan {
  protected:
   Status load_layers(WeightLoader& L) override;
   Status record_layer(uint32_t l, uint32_t T, uint32_t n_seq) override;
-  // `shift_off` (unless kNoShift): also copy the folded norm's output into that shift slot (same level).
-  static constexpr uint32_t kNoShift = ~0u;
-  Status record_up_projections(const Layer& y, uint32_t l, uint32_t n, uint32_t shift_off);
+  Status record_up_projections(const Layer& y, uint32_t l, uint32_t n);
   // Float offset of LoRA m's outputs in lora_ (w, a, g, v; max_vec_ vectors of up to D_ each).
   uint32_t lora_region(uint32_t m) const { return m * max_vec_ * D_; }
   size_t layer_stride() const override { return 2 * C_ + C_ * N_; }
@@ -95,7 +84,6 @@ class Rwkv7Vulkan final : public RwkvVulkan {
  private:
   uint32_t N_ = 0, D_ = 0;
   Fusion fusion_ = Fusion::off;  // decode through wkv7_step.comp (full: up-projections f32)
-  bool fold_ = false;            // decode folds ln_mix_shift into the matmuls (matmul_ln_*.comp)
   std::vector<Layer> layers_;
   // Scratch beyond the common buffers, max_vec_ vectors each.
   Buffer r_, k_, v_, w_, a_, g_, kk_, vl_, vfirst_, lora_, att_;
@@ -106,7 +94,6 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
   N_ = static_cast<uint32_t>(info_.head_size);
   const int64_t C = C_;
   fusion_ = decode_fusion(opt_, ctx_->device());
-  fold_ = fold_layer_norm(opt_, *ctx_);
   // The full step reads LoRA rows as vec4: every width must be a multiple of 4.
   for (int l = 0; l < info_.n_layer && fusion_ == Fusion::full; ++l)
     for (const char* n : {"w1", "a1", "g1", "v1"}) {
@@ -197,24 +184,15 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   auto& o = ops_;
   const uint32_t slot = static_cast<uint32_t>(state_floats());
 
-  // Single tokens of at most one workgroup row of vectors may fold the norms
-  // into the matmuls (fold_): each workgroup normalises its vectors itself.
-  const bool fold = T == 1 && fold_ && n <= 8;
   const uint32_t att_shift = base + kAttShift * C, ffn_shift = base + kFfnShift * C;
 
   // Time mixing. Sequences copy their shift state in the projections' group.
   bool copies = false;
-  if (!fold) WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.att_mix, 6, att_shift, T, n_seq, copies));
-  // Projection of mix slot m (x_r, x_w, x_k, x_v, x_a, x_g) into out; folded, the
-  // first one also writes the normed vectors for the shift slot.
-  auto project = [&](const DeviceMatrix& W, uint32_t m, const Buffer& out, uint32_t off, uint32_t width, Act act,
-                     bool first) -> Status {
-    if (!fold) return o.matmul(cs, W, xmix_, m * nC, C, out, off, width, n, act);
-    const Ops::LnInput in{state_buf_, &y.ln1_w, &y.ln1_b, &y.att_mix, m * C, att_shift, slot, kLayerNormEps,
-                          first ? &xln_ : nullptr};
-    return o.matmul_ln(cs, W, x_, 0, C, in, out, off, width, n, act);
+  WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.att_mix, 6, att_shift, T, n_seq, copies));
+  // Projection of mix slot m (x_r, x_w, x_k, x_v, x_a, x_g) into out.
+  auto project = [&](const DeviceMatrix& W, uint32_t m, const Buffer& out, uint32_t off, uint32_t width, Act act) {
+    return o.matmul(cs, W, xmix_, m * nC, C, out, off, width, n, act);
   };
-  const uint32_t att_commit = fold ? att_shift : kNoShift;
   // The projections and the LoRA down-projections all read the same input and
   // write their own buffers (each LoRA its own region of lora_), so they run as one
   // group; the up-projections form a second. A GPU then overlaps these small
@@ -222,13 +200,13 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   const uint32_t dw = y.w1.rows, da = y.a1.rows, dg = y.g1.rows, dv = l > 0 ? y.v1.rows : 0;
   cs.begin_independent();
   if (copies) WB_CHECK(save_shift(xln_, att_shift, T, n_seq));
-  WB_CHECK(project(y.wr, 0, r_, 0, C, Act::none, true));
-  WB_CHECK(project(y.wk, 2, k_, 0, C, Act::none, false));
-  WB_CHECK(project(y.wv, 3, v_, 0, C, Act::none, false));
-  WB_CHECK(project(y.w1, 1, lora_, lora_region(0), dw, Act::tanh, false));
-  WB_CHECK(project(y.a1, 4, lora_, lora_region(1), da, Act::none, false));
-  WB_CHECK(project(y.g1, 5, lora_, lora_region(2), dg, Act::sigmoid, false));
-  if (l > 0) WB_CHECK(project(y.v1, 3, lora_, lora_region(3), dv, Act::none, false));
+  WB_CHECK(project(y.wr, 0, r_, 0, C, Act::none));
+  WB_CHECK(project(y.wk, 2, k_, 0, C, Act::none));
+  WB_CHECK(project(y.wv, 3, v_, 0, C, Act::none));
+  WB_CHECK(project(y.w1, 1, lora_, lora_region(0), dw, Act::tanh));
+  WB_CHECK(project(y.a1, 4, lora_, lora_region(1), da, Act::none));
+  WB_CHECK(project(y.g1, 5, lora_, lora_region(2), dg, Act::sigmoid));
+  if (l > 0) WB_CHECK(project(y.v1, 3, lora_, lora_region(3), dv, Act::none));
   cs.end_independent();
   if (T == 1 && fusion_ != Fusion::off) {
     // Prep, WKV and output norm in one dispatch (wkv7_step.comp), with the
@@ -241,17 +219,14 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
     }
     const Buffer* sb[9] = {&r_, &k_, &v_, &lora_, &vfirst_, state_buf_, &y.prep, &y.wkv, &att_};
     if (fusion_ == Fusion::full) {
-      cs.begin_independent();
-      if (fold) WB_CHECK(save_shift(xln_, att_shift, 1, n));
       WB_CHECK(o.wkv7_step(cs, sb, up, sp));
-      cs.end_independent();
     } else {
-      WB_CHECK(record_up_projections(y, l, n, att_commit));
+      WB_CHECK(record_up_projections(y, l, n));
       const Buffer* outs[4] = {&w_, &a_, &g_, l > 0 ? &vl_ : nullptr};
       WB_CHECK(o.wkv7_step_given(cs, sb, outs, sp));
     }
   } else {
-    WB_CHECK(record_up_projections(y, l, n, att_commit));
+    WB_CHECK(record_up_projections(y, l, n));
     WB_CHECK(o.rwkv7_prep(cs, k_, v_, w_, a_, vl_, vfirst_, kk_, y.prep, C, n, l == 0));
     const Buffer* bufs[10] = {&r_, &w_, &k_, &v_, &kk_, &a_, &g_, state_buf_, &y.wkv, &att_};
     WB_CHECK(o.wkv7(cs, bufs, {C, N_, T, n, base + 2 * C, slot, info_.group_norm_eps, 0}, n_seq));
@@ -259,15 +234,6 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   WB_CHECK(o.matmul(cs, y.wo, att_, 0, C, x_, 0, C, n, Act::none, true));
 
   // Channel mixing.
-  if (fold) {
-    const Ops::LnInput in{state_buf_, &y.ln2_w, &y.ln2_b, &y.ffn_mix, 0, ffn_shift, slot, kLayerNormEps, &xln_};
-    WB_CHECK(o.matmul_ln(cs, y.fk, x_, 0, C, in, ffk_, 0, F_, n, Act::relu_sq));
-    cs.begin_independent();
-    WB_CHECK(save_shift(xln_, ffn_shift, 1, n));
-    WB_CHECK(o.matmul(cs, y.fv, ffk_, 0, F_, x_, 0, C, n, Act::none, true));
-    cs.end_independent();
-    return {};
-  }
   WB_CHECK(norm_mix(y.ln2_w, y.ln2_b, y.ffn_mix, 1, ffn_shift, T, n_seq, copies));
   cs.begin_independent();
   if (copies) WB_CHECK(save_shift(xln_, ffn_shift, T, n_seq));
@@ -278,10 +244,9 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
 }
 
 // The LoRA up-projections as one group of matmuls (w_, a_, g_, vl_ from lora_'s regions).
-Status Rwkv7Vulkan::record_up_projections(const Layer& y, uint32_t l, uint32_t n, uint32_t shift_off) {
+Status Rwkv7Vulkan::record_up_projections(const Layer& y, uint32_t l, uint32_t n) {
   // Each up-projection reads its LoRA's region (vectors of d = its cols floats).
   cs_.begin_independent();
-  if (shift_off != kNoShift) WB_CHECK(save_shift(xln_, shift_off, 1, n));
   WB_CHECK(ops_.matmul(cs_, y.w2, lora_, lora_region(0), y.w2.cols, w_, 0, C_, n));
   WB_CHECK(ops_.matmul(cs_, y.a2, lora_, lora_region(1), y.a2.cols, a_, 0, C_, n));
   WB_CHECK(ops_.matmul(cs_, y.g2, lora_, lora_region(2), y.g2.cols, g_, 0, C_, n));

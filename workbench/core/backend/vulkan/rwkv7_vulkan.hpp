@@ -36,14 +36,6 @@ namespace wb::vk {
 // `partial` two (the up-projection matmuls, then wkv7_step for the rest).
 enum class Fusion { automatic, off, full, partial };
 
-// Whether RWKV-7 decode folds its layer norms and token shifts into the
-// matmuls that read them (matmul_ln_*.comp): two dependent dispatches fewer per
-// layer, each matmul workgroup taking the norm's statistics itself. Storage-buffer
-// kernel path only. `automatic` is off: on an H100 (session 9) folding was
-// 10-30% slower (every workgroup's statistics pass costs more than the 24
-// dispatches it saves); WB_VK_LN_FOLD=0|1 overrides it.
-enum class Switch { automatic, off, on };
-
 struct VulkanModelOptions {
   int device_index = -1;
   bool validation = false;   // VK_LAYER_KHRONOS_validation; errors counted in memory().validation_errors
@@ -53,7 +45,6 @@ struct VulkanModelOptions {
   uint32_t max_chunk = 0;    // prefill tokens per submit; 0: 64 on CPU devices, 512 on GPUs
   uint32_t max_batch = 16;   // decode states per submit
   Fusion fused_decode = Fusion::automatic;  // automatic: see rwkv7_vulkan.cpp (WB_VK_FUSED=0|1|2 overrides)
-  Switch fold_layer_norm = Switch::automatic;  // see Switch (WB_VK_LN_FOLD=0|1 overrides automatic)
   // Submit the last call's recording again when a call has the same shape and
   // states (every decode step of one story); WB_VK_REUSE=0 turns it off.
   bool reuse_recordings = true;

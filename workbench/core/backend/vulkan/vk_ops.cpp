@@ -348,34 +348,6 @@ Status Ops::matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, ui
   return {};
 }
 
-Status Ops::matmul_ln(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
-                      const LnInput& ln, const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act,
-                      bool accumulate) {
-  if (ctx_->prefers_texel_kernels())
-    return make_error(Errc::unsupported, "vulkan matmul_ln: only on the storage-buffer kernel path");
-  if ((x_off | x_stride | ln.mix_off | ln.state_off | ln.state_stride) % 4 != 0)
-    return make_error(Errc::internal, "vulkan matmul_ln: offsets and strides must be multiples of 4");
-  if (!ln.state || !ln.w || !ln.b || !ln.mix) return make_error(Errc::internal, "vulkan matmul_ln: missing input");
-  const int t = W.type == WeightType::f32 ? 0 : W.type == WeightType::f16 ? 1 : 2;
-  static constexpr const char* kNames[3] = {"matmul_ln_f32", "matmul_ln_f16", "matmul_ln_q8_0"};
-  // The per-row kernels at any batch (no tiled variant): each workgroup takes
-  // the statistics of its NB vectors.
-  const RowTile tile = row_tile(n_vec);
-  WB_TRY(pipe, ctx_->pipeline(kNames[t], 9, sizeof(MatmulLnPush), {tile.vecs, tile.rows, row_threads(W.cols)}));
-  for (const MatrixPart& part : W.parts) {
-    const bool write = ln.xln_out && part.row0 == 0;
-    MatmulLnPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
-                      static_cast<uint32_t>(act), accumulate ? 1u : 0u, ln.state_off, ln.state_stride, ln.mix_off,
-                      write ? 1u : 0u, ln.eps, 0, 0};
-    // Unused bindings (scales of float weights, xln_out when not written) get a buffer the kernel ignores.
-    const Buffer* scales = part.scales ? &part.scales : &x;
-    const Buffer* bufs[9] = {&part.w, &x, &y, scales, ln.state, ln.w, ln.b, ln.mix, write ? ln.xln_out : &y};
-    WB_CHECK(cs.dispatch(*pipe, std::span<const Buffer* const>(bufs, 9), &push, sizeof push,
-                         groups(part.rows, tile.rows), groups(n_vec, tile.vecs)));
-  }
-  return {};
-}
-
 Status Ops::matmul_texel(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
                          const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act,
                          bool accumulate) {

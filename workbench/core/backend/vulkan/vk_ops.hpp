@@ -30,15 +30,6 @@ struct MatmulPush {
 };
 static_assert(sizeof(MatmulPush) == 36);
 
-// matmul_ln_*.comp: MatmulPush, then the layer-norm input's fields.
-struct MatmulLnPush {
-  uint32_t rows, cols, n_vec, x_off, x_stride, y_off, y_stride, act, accumulate;
-  uint32_t state_off, state_stride, mix_off, write_xln;
-  float eps;
-  uint32_t pad0, pad1;
-};
-static_assert(sizeof(MatmulLnPush) == 64);
-
 struct LayerNormPush { uint32_t C, x_off, x_stride, y_off, y_stride; float eps; };
 static_assert(sizeof(LayerNormPush) == 24);
 
@@ -122,8 +113,8 @@ class Ops {
  public:
   explicit Ops(Context& ctx) : ctx_(&ctx) {}
 
-  // Invocations per workgroup of the per-row matmul kernels (matmul_*.comp,
-  // matmul_ln_*.comp): 64, 128 or 256, or 0 for the default (128; WB_VK_ROW_WG
+  // Invocations per workgroup of the per-row matmul kernels (matmul_*.comp):
+  // 64, 128 or 256, or 0 for the default (128; WB_VK_ROW_WG
   // = 64|128|256|auto overrides it, auto: enough to take a row in one step).
   void set_row_threads(uint32_t n) { row_threads_ = n; }
 
@@ -132,26 +123,6 @@ class Ops {
   Status matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
                 const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act = Act::none,
                 bool accumulate = false);
-  // The input of matmul_ln: layer norm (w, b, eps) of x, then the token-shift
-  // mix with the previous token's normed x (state[v*state_stride + state_off])
-  // by the mix vector at mix_off. Offsets and strides are multiples of 4 (vec4
-  // reads). `xln_out`: also write the normed vectors there (n_vec*C floats),
-  // for the shift slots.
-  struct LnInput {
-    const Buffer* state = nullptr;
-    const Buffer* w = nullptr;
-    const Buffer* b = nullptr;
-    const Buffer* mix = nullptr;
-    uint32_t mix_off = 0, state_off = 0, state_stride = 0;
-    float eps = 1e-5f;
-    const Buffer* xln_out = nullptr;
-  };
-  // Single-token steps on the storage-buffer path: y (+)= act(W . mix(LN(x)))
-  // in one dispatch (matmul_ln_*.comp), x holding n_vec vectors of W.cols
-  // floats at x_off, x_stride. Unsupported on the texel path.
-  Status matmul_ln(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
-                   const LnInput& ln, const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec,
-                   Act act = Act::none, bool accumulate = false);
   Status layer_norm(CommandStream& cs, const Buffer& x, uint32_t x_off, uint32_t x_stride, const Buffer& y,
                     uint32_t y_off, uint32_t y_stride, const Buffer& w, const Buffer& b, uint32_t C, uint32_t n_vec,
                     float eps);
