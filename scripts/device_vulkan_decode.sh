@@ -56,6 +56,11 @@ if [ -n "$TV" ]; then
     grep -E "FAILED|^test cases|^assertions|All tests" "$OUT/parity-env.txt" | head -20
   fi
   mark parity
+  # What a decode step is made of on this GPU: one dependent step's cost and the
+  # per-row matmul's bandwidth at the 0.19B / 1.5B decode shapes.
+  timeout 90 "$TV" "bench: kernel micro-timings" > "$OUT/micro.txt" 2>&1
+  grep -E "^(dependent_step_us|independent_dispatch_us|matmul_.*_GBps) " "$OUT/micro.txt"
+  mark micro
 fi
 
 # name layers embd (RWKV-7 0.19B, 0.45B, 1.5B shapes; vocab 65536, f16)

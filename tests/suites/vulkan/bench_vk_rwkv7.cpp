@@ -96,32 +96,50 @@ TEST_CASE("bench: tiny RWKV-7 fixture on Vulkan", "[.bench]") {
   bench(**m, 128, 64, "tiny-7v0 FP32");
 }
 
+// What a GPU decode step is made of: the cost of one dependent step (a tiny
+// dispatch behind a barrier) against the same dispatches without barriers, and
+// the per-row matmul's time and bandwidth at the decode shapes of RWKV-7 0.19B
+// and 1.5B (a decode step is ~90-170 dependent steps of mostly such matmuls).
+// `matmul ... GB/s` counts the weight bytes only.
 TEST_CASE("bench: kernel micro-timings", "[.bench]") {
   auto& ctx = vk_ctx();
   vk::Ops ops(ctx);
-  auto time_it = [&](const char* label, int reps, auto&& record) {
+  // Returns the run time per op in microseconds. `grouped`: the reps form one
+  // group of independent dispatches (no barriers between them).
+  auto time_it = [&](const char* label, int reps, bool grouped, auto&& record) {
     vk::CommandStream cs(ctx);
-    REQUIRE(cs.begin().ok());
-    for (int i = 0; i < reps; ++i) REQUIRE(record(cs).ok());
+    auto record_all = [&] {
+      REQUIRE(cs.begin().ok());
+      if (grouped) cs.begin_independent();
+      for (int i = 0; i < reps; ++i) REQUIRE(record(cs, i).ok());
+      if (grouped) cs.end_independent();
+    };
+    record_all();
     REQUIRE(cs.submit_and_wait().ok());  // warm
-    REQUIRE(cs.begin().ok());
     double t0 = now_s();
-    for (int i = 0; i < reps; ++i) REQUIRE(record(cs).ok());
+    record_all();
     double t1 = now_s();
     const double c1 = cpu_s();
     REQUIRE(cs.submit_and_wait().ok());
     double t2 = now_s();
     const double c2 = cpu_s();
     // CPU time (all threads, lavapipe's included) is steadier than wall time on a shared machine.
-    std::printf("%-40s record %.1f us, run %.1f us, cpu %.1f us per op\n", label, 1e6 * (t1 - t0) / reps,
+    std::printf("%-44s record %.1f us, run %.1f us, cpu %.1f us per op\n", label, 1e6 * (t1 - t0) / reps,
                 1e6 * (t2 - t1) / reps, 1e6 * (c2 - c1) / reps);
     std::fflush(stdout);
+    return 1e6 * (t2 - t1) / reps;
   };
-  vk::Buffer tiny = device_zeros(64);
-  time_it("fill n=64 (dispatch overhead)", 300, [&](vk::CommandStream& cs) { return ops.fill(cs, tiny, 64, 1.0f); });
+  std::vector<vk::Buffer> tiny;
+  for (int i = 0; i < 300; ++i) tiny.push_back(device_zeros(64));
+  const double chained = time_it("fill n=64 (dispatch + barrier)", 300, false,
+                                 [&](vk::CommandStream& cs, int i) { return ops.fill(cs, tiny[i], 64, 1.0f); });
+  const double grouped = time_it("fill n=64, no barriers (one group)", 300, true,
+                                 [&](vk::CommandStream& cs, int i) { return ops.fill(cs, tiny[i], 64, 1.0f); });
+  std::printf("dependent_step_us %.2f\nindependent_dispatch_us %.2f\n", chained, grouped);
   // WB_BENCH_MM=ROWSxCOLSxN times one shape only (for A/B runs under perf stat).
   std::vector<std::tuple<uint32_t, uint32_t, uint32_t>> shapes = {
-      {768u, 768u, 1u}, {65536u, 768u, 1u}, {768u, 768u, 64u}, {3072u, 768u, 64u}};
+      {768u, 768u, 1u},   {3072u, 768u, 1u},  {768u, 3072u, 1u}, {65536u, 768u, 1u}, {2048u, 2048u, 1u},
+      {8192u, 2048u, 1u}, {2048u, 8192u, 1u}, {768u, 768u, 64u}, {3072u, 768u, 64u}};
   if (const char* mm = std::getenv("WB_BENCH_MM")) {
     unsigned r = 0, c = 0, n = 0;
     if (std::sscanf(mm, "%ux%ux%u", &r, &c, &n) == 3) shapes = {{r, c, n}};
@@ -134,6 +152,10 @@ TEST_CASE("bench: kernel micro-timings", "[.bench]") {
     char label[96];
     std::snprintf(label, sizeof label, "matmul %s %ux%u x %u vectors", wt == vk::WeightType::f32 ? "f32" : "f16", rows, cols, nv);
     const int reps = rows > 10000 ? 3 : 20;
-    time_it(label, reps, [&](vk::CommandStream& cs) { return ops.matmul(cs, *W, x, 0, cols, y, 0, rows, nv); });
+    const double us = time_it(label, reps, false, [&](vk::CommandStream& cs, int) {
+      return ops.matmul(cs, *W, x, 0, cols, y, 0, rows, nv);
+    });
+    const double bytes = static_cast<double>(rows) * cols * (wt == vk::WeightType::f32 ? 4 : 2);
+    std::printf("matmul_%ux%ux%u_GBps %.0f\n", rows, cols, nv, bytes / (us * 1e3));
   }
 }
