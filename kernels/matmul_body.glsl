@@ -4,6 +4,57 @@
 // Up to WG/4 subgroups (subgroup size >= 4) of ROWS*NB partial sums.
 shared float red[(WG / 4) * ROWS * NB];
 
+#ifdef LN_TAIL
+shared uint tail_last;
+
+// Sum over the workgroup (every invocation calls it; red is free by then).
+float tail_sum(float v) {
+  const float s = subgroupAdd(v);
+  barrier();
+  if (subgroupElect()) red[gl_SubgroupID] = s;
+  barrier();
+  float t = 0.0;
+  for (uint g = 0; g < gl_NumSubgroups; ++g) t += red[g];
+  return t;
+}
+
+// After every workgroup of the dispatch (all parts of the matrix: pc.tail_groups)
+// has added its rows, the last one normalises each finished vector and mixes it
+// with the previous token's (ln_mix_shift.comp's math): mixed[m][v][c] and the
+// shift slots. A decode step saves the dispatch and the barrier that a separate
+// ln_mix_shift would cost, without repeating the statistics in every workgroup.
+void ln_tail() {
+  const uint tid = gl_LocalInvocationID.x;
+  memoryBarrierBuffer();  // this workgroup's sums, visible before it is counted
+  barrier();
+  if (tid == 0u) tail_last = atomicAdd(counter[0], 1u) == pc.tail_groups - 1u ? 1u : 0u;
+  barrier();
+  if (tail_last == 0u) return;
+  memoryBarrierBuffer();
+  const uint C = pc.tail_C;
+  for (uint v = 0; v < pc.n_vec; ++v) {
+    const uint yo = pc.tail_y_off + v * pc.y_stride;
+    float s = 0.0;
+    for (uint c = tid; c < C; c += WG) s += y[yo + c];
+    const float mean = tail_sum(s) / float(C);
+    float q = 0.0;
+    for (uint c = tid; c < C; c += WG) {
+      const float d = y[yo + c] - mean;
+      q += d * d;
+    }
+    const float rstd = inversesqrt(tail_sum(q) / float(C) + pc.eps);
+    for (uint c = tid; c < C; c += WG) {
+      const float xl = (y[yo + c] - mean) * rstd * ln_w[c] + ln_b[c];
+      const uint so = v * pc.state_stride + pc.state_off + c;
+      const float prev = state[so];
+      for (uint m = 0; m < pc.n_mix; ++m) mixed[(m * pc.n_vec + v) * C + c] = xl + (prev - xl) * mix_[m * C + c];
+      state[so] = xl;
+    }
+  }
+  if (tid == 0u) counter[0] = 0u;  // ready for the next dispatch (behind a barrier)
+}
+#endif
+
 void main() {
   const uint tid = gl_LocalInvocationID.x;
   const uint r0 = gl_WorkGroupID.x * ROWS;
@@ -50,4 +101,7 @@ void main() {
       y[idx] = pc.accumulate != 0u ? y[idx] + s : s;
     }
   }
+#ifdef LN_TAIL
+  ln_tail();
+#endif
 }

@@ -25,8 +25,27 @@ layout(constant_id = 1) const uint ROWS = 4;
 layout(constant_id = 2) const uint WG = 128;
 
 layout(std430, binding = 1) readonly buffer X { vec4 x4[]; };
+#ifdef LN_TAIL
+// matmul_tail_*: the last workgroup to finish also takes the layer norm and the
+// token-shift mix of the finished vectors (see matmul_tail_f16.comp). Y is read
+// there after other workgroups wrote it: coherent. Push constants mirrored by
+// wb::vk::MatmulTailPush.
+layout(std430, binding = 2) coherent buffer Y { float y[]; };
+layout(std430, binding = 4) coherent buffer Counter { uint counter[]; };
+layout(std430, binding = 5) readonly buffer LnW { float ln_w[]; };
+layout(std430, binding = 6) readonly buffer LnB { float ln_b[]; };
+layout(std430, binding = 7) readonly buffer Mix { float mix_[]; };
+layout(std430, binding = 8) buffer St { float state[]; };
+layout(std430, binding = 9) writeonly buffer Out { float mixed[]; };
+layout(push_constant) uniform Push {
+  uint rows, cols, n_vec, x_off, x_stride, y_off, y_stride, act, accumulate;
+  uint tail_groups, tail_y_off, tail_C, n_mix, state_off, state_stride;
+  float eps;
+} pc;
+#else
 layout(std430, binding = 2) buffer Y { float y[]; };
 layout(push_constant) uniform Push {
   uint rows, cols, n_vec, x_off, x_stride, y_off, y_stride, act, accumulate;
 } pc;
+#endif
 

@@ -46,16 +46,20 @@ Q8Tensor make_q8(uint32_t rows, uint32_t cols, uint32_t seed) {
   return q;
 }
 
-void check_matmul_on(vk::Context& ctx, vk::WeightType type, uint32_t rows, uint32_t cols, uint32_t n_vec,
-                     vk::Act act, bool accumulate, uint64_t max_part_bytes, uint32_t row_threads = 0) {
-  INFO("texel kernels: " << ctx.prefers_texel_kernels() << ", row threads " << row_threads);
+// A random rows x cols matrix of `type` on the device (split into parts of at
+// most max_part_bytes when not 0), and the float values the device holds.
+struct TestMatrix {
+  std::vector<float> values;
+  vk::DeviceMatrix device;
+};
+TestMatrix upload_test_matrix(vk::Context& ctx, vk::WeightType type, uint32_t rows, uint32_t cols,
+                              uint64_t max_part_bytes) {
   vk::UploadOptions opt;
   opt.max_part_bytes = max_part_bytes;
   std::vector<float> W = random_floats(size_t{rows} * cols, 11 + rows, -0.2f, 0.2f);
   Result<vk::DeviceMatrix> dm = make_error(Errc::internal, "unset");
-  Q8Tensor q;
   if (type == vk::WeightType::q8_0) {
-    q = make_q8(rows, cols, 5 + cols);
+    Q8Tensor q = make_q8(rows, cols, 5 + cols);
     auto f = vk::tensor_to_f32(q.view);
     REQUIRE(f.ok());
     W = *f;
@@ -67,6 +71,15 @@ void check_matmul_on(vk::Context& ctx, vk::WeightType type, uint32_t rows, uint3
   }
   WB_REQUIRE_OK(dm);
   if (max_part_bytes) REQUIRE(dm->parts.size() > 1);
+  return {std::move(W), std::move(*dm)};
+}
+
+void check_matmul_on(vk::Context& ctx, vk::WeightType type, uint32_t rows, uint32_t cols, uint32_t n_vec,
+                     vk::Act act, bool accumulate, uint64_t max_part_bytes, uint32_t row_threads = 0) {
+  INFO("texel kernels: " << ctx.prefers_texel_kernels() << ", row threads " << row_threads);
+  TestMatrix m = upload_test_matrix(ctx, type, rows, cols, max_part_bytes);
+  const std::vector<float>& W = m.values;
+  const vk::DeviceMatrix* dm = &m.device;
 
   // x with an offset and a stride larger than cols, y likewise, to test addressing.
   const uint32_t x_off = 8, x_stride = cols + 4, y_off = 3, y_stride = rows + 5;
@@ -255,6 +268,74 @@ TEST_CASE("vulkan: fused layer norm, token shift and shift update for single tok
     CHECK(max_abs_diff(from_device(ob, p.n_mix * p.n_vec * p.C), want) <= 2e-5f);
     CHECK(max_abs_diff(from_device(sb, p.n_vec * p.state_stride), state) <= 2e-5f);  // shift slots advanced
   }
+}
+
+// matmul_tail_*: a residual matmul whose last workgroup also does the following
+// ln_mix_shift. Twice in one recording (the counter must be back at 0), split
+// matrices (the count spans every part), every weight type, 1-8 vectors.
+TEST_CASE("vulkan: matmul with a layer-norm tail equals matmul, then ln_mix_shift", "[gpu][vulkan]") {
+  vk::Context& ctx = vk_ctx().prefers_texel_kernels() ? vk_ctx_other() : vk_ctx();
+  struct Case {
+    vk::WeightType type;
+    uint32_t C, cols, n_vec, n_mix;
+    uint64_t max_part_bytes;
+    uint32_t row_threads;
+  };
+  for (const Case& k : {Case{vk::WeightType::f32, 96, 64, 1, 1, 0, 0}, Case{vk::WeightType::f16, 520, 200, 3, 6, 0, 0},
+                        Case{vk::WeightType::q8_0, 640, 64, 8, 2, 0, 256},
+                        Case{vk::WeightType::f32, 96, 64, 2, 1, 64 * 4 * 40, 64}}) {
+    INFO("type " << static_cast<int>(k.type) << " C " << k.C << " n " << k.n_vec << " mixes " << k.n_mix);
+    TestMatrix m = upload_test_matrix(ctx, k.type, k.C, k.cols, k.max_part_bytes);
+    const uint32_t y_off = 5, y_stride = k.C + 3, state_off = 7, state_stride = k.C + 11;
+    auto x = random_floats(size_t{k.n_vec} * k.cols, 61 + k.C, -1, 1);
+    auto y0 = random_floats(y_off + size_t{k.n_vec} * y_stride, 62, -2, 3);
+    auto w = random_floats(k.C, 63), b = random_floats(k.C, 64);
+    auto mix = random_floats(size_t{k.n_mix} * k.C, 65, 0, 1);
+    auto state = random_floats(size_t{k.n_vec} * state_stride, 66);
+    vk::Buffer xb = to_device(x, ctx), yb = to_device(y0, ctx), wb_ = to_device(w, ctx), bb = to_device(b, ctx);
+    vk::Buffer mb = to_device(mix, ctx), sb = to_device(state, ctx), cb = device_zeros(1, ctx);
+    vk::Buffer ob = device_zeros(size_t{k.n_mix} * k.n_vec * k.C, ctx);
+    vk::CommandStream cs(ctx);
+    vk::Ops ops(ctx);
+    ops.set_row_threads(k.row_threads);
+    const vk::Ops::LnTail tail{&wb_, &bb, &mb, k.n_mix, &sb, state_off, state_stride, &ob, 1e-5f, &cb};
+    WB_REQUIRE_OK(cs.begin());
+    for (int rep = 0; rep < 2; ++rep)
+      WB_REQUIRE_OK(ops.matmul_tail(cs, m.device, xb, 0, k.cols, yb, y_off, y_stride, k.n_vec, true, tail));
+    WB_REQUIRE_OK(cs.submit_and_wait());
+
+    // The reference: y += W x, then ln_mix_shift of y; twice.
+    std::vector<float> y = y0, out;
+    const auto prod = vk::ref::matmul(m.values, k.C, k.cols, x, k.n_vec, vk::Act::none);
+    for (int rep = 0; rep < 2; ++rep) {
+      std::vector<float> vecs(size_t{k.n_vec} * k.C);
+      for (uint32_t v = 0; v < k.n_vec; ++v)
+        for (uint32_t c = 0; c < k.C; ++c) {
+          float& yv = y[y_off + size_t{v} * y_stride + c];
+          yv += prod[size_t{v} * k.C + c];
+          vecs[size_t{v} * k.C + c] = yv;
+        }
+      out = vk::ref::ln_mix_shift(vecs, state, w, b, mix, {k.C, k.n_vec, k.n_mix, state_off, state_stride, 1e-5f});
+    }
+    CHECK(max_abs_diff(from_device(yb, y.size(), ctx), y) <= 1e-4f * scale_of(y));
+    CHECK(max_abs_diff(from_device(ob, out.size(), ctx), out) <= 1e-4f);
+    CHECK(max_abs_diff(from_device(sb, state.size(), ctx), state) <= 1e-4f);  // shift slots advanced
+    CHECK(from_device(cb, 1, ctx)[0] == 0.0f);  // the counter is back at 0 (as bits: 0u)
+  }
+  // Refused, not wrong: more than 8 vectors, and the texel path.
+  auto refused = [](vk::Context& c, uint32_t n_vec) {
+    TestMatrix m = upload_test_matrix(c, vk::WeightType::f32, 64, 64, 0);
+    vk::Buffer any = device_zeros(64 * 9, c);
+    vk::CommandStream cs(c);
+    vk::Ops ops(c);
+    const vk::Ops::LnTail tail{&any, &any, &any, 1, &any, 0, 64, &any, 1e-5f, &any};
+    WB_REQUIRE_OK(cs.begin());
+    auto st = ops.matmul_tail(cs, m.device, any, 0, 64, any, 0, 64, n_vec, true, tail);
+    REQUIRE(!st.ok());
+    CHECK(st.error().code == Errc::unsupported);
+  };
+  refused(ctx, 9);
+  refused(vk_ctx().prefers_texel_kernels() ? vk_ctx() : vk_ctx_other(), 1);
 }
 
 TEST_CASE("vulkan: elementwise ops", "[gpu][vulkan]") {

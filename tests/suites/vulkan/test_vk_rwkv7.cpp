@@ -71,15 +71,17 @@ TEST_CASE("vulkan rwkv7: FP32 fixture matches rwkv.cpp's expected logits", "[gpu
   TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
   // Both matmul paths: texel-buffer kernels (CPU devices) and storage-buffer kernels
   // (GPUs), the latter also with unmapped device memory as on a discrete GPU; decode
-  // unfused, fully fused and partly fused (wkv7_step.comp), on both paths.
-  auto config = GENERATE(0, 1, 2, 3, 4, 5);
+  // unfused, fully fused and partly fused (wkv7_step.comp), on both paths; on the
+  // storage path also with the norms done by the residual matmuls (6: full, unmapped; 7: partial).
+  auto config = GENERATE(0, 1, 2, 3, 4, 5, 6, 7);
   INFO("config " << config);
   vk::VulkanModelOptions opt;
   opt.kernels = config == 0 || config == 3 ? vk::KernelPath::texel : vk::KernelPath::storage;
-  opt.map_device_memory = config != 2;
-  opt.fused_decode = config == 3 || config == 5 ? vk::Fusion::full
-                     : config == 4              ? vk::Fusion::partial
-                                                : vk::Fusion::off;
+  opt.map_device_memory = config != 2 && config != 6;
+  opt.fused_decode = config == 3 || config == 5 || config == 6 ? vk::Fusion::full
+                     : config == 4 || config == 7              ? vk::Fusion::partial
+                                                               : vk::Fusion::off;
+  opt.layer_norm_tails = config >= 6 ? vk::Switch::on : vk::Switch::off;
   auto m = load(tf, opt);
   CHECK(m->info().n_layer == 12);
   CHECK(m->info().n_embd == 64);
@@ -163,14 +165,49 @@ TEST_CASE("vulkan rwkv7: a fused decode step is a chain of seven dependent steps
   CHECK(rec.dispatches > rec.barriers);  // groups of independent dispatches share a step
 }
 
+TEST_CASE("vulkan rwkv7: norms done by the residual matmuls remove two dependent steps per layer but the last",
+          "[gpu][vulkan][rwkv]") {
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
+  const auto fusion = GENERATE(vk::Fusion::full, vk::Fusion::partial, vk::Fusion::off);
+  INFO("fusion " << static_cast<int>(fusion));
+  vk::VulkanModelOptions plain, tails;
+  for (auto* o : {&plain, &tails}) o->kernels = vk::KernelPath::storage, o->fused_decode = fusion;
+  plain.layer_norm_tails = vk::Switch::off;
+  tails.layer_norm_tails = vk::Switch::on;
+  auto a = load(tf, plain), b = load(tf, tails);
+  State sa, sb;
+  prefill_logits(*a, kPrompt, &sa);
+  prefill_logits(*b, kPrompt, &sb);
+  CHECK(a->last_recording().barriers == b->last_recording().barriers);  // sequences: unchanged
+  // Two states, then one: the tails cover every vector of a batch.
+  std::vector<State> pa = {sa, sa}, pb = {sb, sb};
+  for (int32_t tok : {32, 116, 104}) {
+    std::vector<float> la(512), lb(512);
+    std::vector<State*> ra = {&pa[0], &pa[1]}, rb = {&pb[0], &pb[1]};
+    const std::vector<int32_t> toks = {tok, 65};
+    WB_REQUIRE_OK(a->decode(toks, ra, la));
+    WB_REQUIRE_OK(b->decode(toks, rb, lb));
+    CHECK(max_abs_diff(la, lb) <= 1e-5f);
+  }
+  const int layers = a->info().n_layer;
+  CHECK(b->last_recording().barriers + 2 * layers - 1 == a->last_recording().barriers);
+  for (int i = 0; i < 2; ++i) {
+    std::vector<float> ha(pa[i].data().begin(), pa[i].data().end()), hb(pb[i].data().begin(), pb[i].data().end());
+    CHECK(max_abs_diff(ha, hb) <= 1e-5f);
+  }
+}
+
 TEST_CASE("vulkan rwkv7: a decode like the last one resubmits its recording, with the same results",
           "[gpu][vulkan][rwkv]") {
   TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
-  // On both kernel paths (the device's own, then the storage-buffer kernels GPUs run).
-  const bool storage = GENERATE(false, true);
-  INFO("storage kernels " << storage);
+  // On both kernel paths (the device's own, then the storage-buffer kernels GPUs
+  // run), the latter also with the norms done by the residual matmuls (their
+  // counter must be back at 0 for each resubmit).
+  const int path = GENERATE(0, 1, 2);
+  INFO("path " << path);
   vk::VulkanModelOptions reuse, fresh;
-  if (storage) reuse.kernels = fresh.kernels = vk::KernelPath::storage;
+  if (path > 0) reuse.kernels = fresh.kernels = vk::KernelPath::storage;
+  if (path == 2) reuse.layer_norm_tails = fresh.layer_norm_tails = vk::Switch::on;
   fresh.reuse_recordings = false;
   auto reusing = load(tf, reuse);
   auto recording = load(tf, fresh);
@@ -309,12 +346,16 @@ TEST_CASE("vulkan rwkv7: a full model run raises no validation-layer errors", "[
   opt.validation = true;
   opt.max_chunk = 2;
   // texel kernels; storage kernels with unmapped device memory, decode unfused,
-  // fully fused and partly fused (wkv7_step.comp)
-  const int config = GENERATE(0, 1, 2, 3);
+  // fully fused and partly fused (wkv7_step.comp); fully fused with the norms
+  // done by the residual matmuls (an atomic counter, coherent reads)
+  const int config = GENERATE(0, 1, 2, 3, 4);
   INFO("config " << config);
   opt.kernels = config == 0 ? vk::KernelPath::texel : vk::KernelPath::storage;
   opt.map_device_memory = config == 0;
-  opt.fused_decode = config == 2 ? vk::Fusion::full : config == 3 ? vk::Fusion::partial : vk::Fusion::off;
+  opt.fused_decode = config == 2 || config == 4 ? vk::Fusion::full
+                     : config == 3              ? vk::Fusion::partial
+                                                : vk::Fusion::off;
+  opt.layer_norm_tails = config == 4 ? vk::Switch::on : vk::Switch::off;
   auto m = load(tf, opt);
   State s;
   prefill_logits(*m, kPrompt, &s);
@@ -367,8 +408,10 @@ TEST_CASE("vulkan rwkv7: same logits and states as the CPU runtime on the tiny f
 namespace {
 
 // 64 decode steps of B states on both backends; logits within `tol` each step.
-// `storage`: on the storage-buffer kernels (what GPUs run) whatever the device.
-void synth_parity(const SynthShape& shape, float tol, vk::Fusion fused = vk::Fusion::off, bool storage = false) {
+// `storage`: on the storage-buffer kernels (what GPUs run) whatever the device;
+// `tails`: there with the norms done by the residual matmuls.
+void synth_parity(const SynthShape& shape, float tol, vk::Fusion fused = vk::Fusion::off, bool storage = false,
+                  bool tails = false) {
   TensorFile tf = synth_rwkv7(shape);
   LoadOptions co;
   co.threads = 2;
@@ -378,6 +421,7 @@ void synth_parity(const SynthShape& shape, float tol, vk::Fusion fused = vk::Fus
   vk::VulkanModelOptions opt;
   opt.fused_decode = fused;
   if (storage) opt.kernels = vk::KernelPath::storage;
+  if (tails) opt.layer_norm_tails = vk::Switch::on;
   auto gpu = load(tf, opt);
   const int V = shape.n_vocab, B = 2;
   std::mt19937 rng(shape.seed);
@@ -401,7 +445,7 @@ void synth_parity(const SynthShape& shape, float tol, vk::Fusion fused = vk::Fus
   float scale = 0;
   for (float v : bc) scale = std::max(scale, std::fabs(v));
   INFO("max |logit| " << scale << ", worst max abs diff over 64 steps " << worst << ", fusion "
-                       << static_cast<int>(fused) << ", storage kernels " << storage);
+                       << static_cast<int>(fused) << ", storage kernels " << storage << ", tails " << tails);
   CHECK(scale > 0.5f);  // the logits are not trivially small
   CHECK(worst <= tol);
 }
@@ -415,9 +459,11 @@ TEST_CASE("vulkan rwkv7: random-weight model of RWKV-7 0.1B layer shape, 64 deco
   synth_parity(s, 1e-2f, vk::Fusion::full);  // decode through wkv7_step.comp
   synth_parity(s, 1e-2f, vk::Fusion::partial);
   synth_parity(s, 1e-2f, vk::Fusion::full, true);  // the storage-buffer kernels GPUs run
+  synth_parity(s, 1e-2f, vk::Fusion::full, true, true);  // norms done by the residual matmuls
   s.f16 = true;
   s.seed = 2;
   synth_parity(s, 1e-2f);
   synth_parity(s, 1e-2f, vk::Fusion::full);
   synth_parity(s, 1e-2f, vk::Fusion::off, true);
+  synth_parity(s, 1e-2f, vk::Fusion::partial, true, true);
 }

@@ -62,6 +62,14 @@ Fusion decode_fusion(const VulkanModelOptions& opt, const DeviceInfo& device) {
   return device.type == "cpu" ? Fusion::off : Fusion::full;
 }
 
+// See Switch in rwkv7_vulkan.hpp. The texel path (CPU devices) has no matmul_tail.
+bool layer_norm_tails(const VulkanModelOptions& opt, const Context& ctx) {
+  if (ctx.prefers_texel_kernels()) return false;
+  if (opt.layer_norm_tails != Switch::automatic) return opt.layer_norm_tails == Switch::on;
+  const char* e = std::getenv("WB_VK_LN_TAIL");
+  return e && e[0] == '1' && e[1] == 0;
+}
+
 int64_t lora_dim(const TensorFile& tf, const std::string& name, int64_t C) {
   const TensorView* t = tf.find(name);
   if (!t || t->shape.size() != 2) return 0;
@@ -84,6 +92,9 @@ class Rwkv7Vulkan final : public RwkvVulkan {
  private:
   uint32_t N_ = 0, D_ = 0;
   Fusion fusion_ = Fusion::off;  // decode through wkv7_step.comp (full: up-projections f32)
+  bool tails_ = false;           // decode: norms in the residual matmuls' last workgroup (matmul_tail_*.comp)
+  bool att_mixed_ = false;       // recording: the previous layer's FFN value matmul mixed this layer's input
+  Buffer tail_counter_;          // matmul_tail's workgroup count (0 between dispatches)
   std::vector<Layer> layers_;
   // Scratch beyond the common buffers, max_vec_ vectors each.
   Buffer r_, k_, v_, w_, a_, g_, kk_, vl_, vfirst_, lora_, att_;
@@ -94,6 +105,12 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
   N_ = static_cast<uint32_t>(info_.head_size);
   const int64_t C = C_;
   fusion_ = decode_fusion(opt_, ctx_->device());
+  tails_ = layer_norm_tails(opt_, *ctx_);
+  if (tails_) {
+    const float zeros[4] = {};
+    WB_TRY(counter, upload_floats(*ctx_, zeros));  // 0.0f has the bits of 0u
+    tail_counter_ = std::move(counter);
+  }
   // The full step reads LoRA rows as vec4: every width must be a multiple of 4.
   for (int l = 0; l < info_.n_layer && fusion_ == Fusion::full; ++l)
     for (const char* n : {"w1", "a1", "g1", "v1"}) {
@@ -185,10 +202,20 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   const uint32_t slot = static_cast<uint32_t>(state_floats());
 
   const uint32_t att_shift = base + kAttShift * C, ffn_shift = base + kFfnShift * C;
+  // Single tokens of up to 8 states may take each norm in the residual matmul
+  // before it (tails_): the output projection mixes the FFN's input, the FFN
+  // value projection the next layer's (not the last layer's: ln_out follows).
+  const bool tail = T == 1 && tails_ && n <= 8;
+  const bool last = l + 1 == layers_.size();
+  auto tail_for = [&](const Buffer& w, const Buffer& b, const Buffer& mix, uint32_t n_mix, uint32_t shift) {
+    return Ops::LnTail{&w, &b, &mix, n_mix, state_buf_, shift, slot, &xmix_, kLayerNormEps, &tail_counter_};
+  };
+  if (l == 0) att_mixed_ = false;  // a recording cut short by an error may have left it set
 
   // Time mixing. Sequences copy their shift state in the projections' group.
   bool copies = false;
-  WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.att_mix, 6, att_shift, T, n_seq, copies));
+  if (!att_mixed_) WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.att_mix, 6, att_shift, T, n_seq, copies));
+  att_mixed_ = false;
   // Projection of mix slot m (x_r, x_w, x_k, x_v, x_a, x_g) into out.
   auto project = [&](const DeviceMatrix& W, uint32_t m, const Buffer& out, uint32_t off, uint32_t width, Act act) {
     return o.matmul(cs, W, xmix_, m * nC, C, out, off, width, n, act);
@@ -231,14 +258,25 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
     const Buffer* bufs[10] = {&r_, &w_, &k_, &v_, &kk_, &a_, &g_, state_buf_, &y.wkv, &att_};
     WB_CHECK(o.wkv7(cs, bufs, {C, N_, T, n, base + 2 * C, slot, info_.group_norm_eps, 0}, n_seq));
   }
-  WB_CHECK(o.matmul(cs, y.wo, att_, 0, C, x_, 0, C, n, Act::none, true));
-
   // Channel mixing.
-  WB_CHECK(norm_mix(y.ln2_w, y.ln2_b, y.ffn_mix, 1, ffn_shift, T, n_seq, copies));
+  if (tail) {
+    WB_CHECK(o.matmul_tail(cs, y.wo, att_, 0, C, x_, 0, C, n, true,
+                           tail_for(y.ln2_w, y.ln2_b, y.ffn_mix, 1, ffn_shift)));
+  } else {
+    WB_CHECK(o.matmul(cs, y.wo, att_, 0, C, x_, 0, C, n, Act::none, true));
+    WB_CHECK(norm_mix(y.ln2_w, y.ln2_b, y.ffn_mix, 1, ffn_shift, T, n_seq, copies));
+  }
   cs.begin_independent();
   if (copies) WB_CHECK(save_shift(xln_, ffn_shift, T, n_seq));
   WB_CHECK(o.matmul(cs, y.fk, xmix_, 0, C, ffk_, 0, F_, n, Act::relu_sq));
   cs.end_independent();
+  if (tail && !last) {
+    const Layer& next = layers_[l + 1];
+    WB_CHECK(o.matmul_tail(cs, y.fv, ffk_, 0, F_, x_, 0, C, n, true,
+                           tail_for(next.ln1_w, next.ln1_b, next.att_mix, 6, layer_base(l + 1) + kAttShift * C)));
+    att_mixed_ = true;
+    return {};
+  }
   WB_CHECK(o.matmul(cs, y.fv, ffk_, 0, F_, x_, 0, C, n, Act::none, true));
   return {};
 }

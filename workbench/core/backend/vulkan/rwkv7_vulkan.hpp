@@ -36,6 +36,13 @@ namespace wb::vk {
 // `partial` two (the up-projection matmuls, then wkv7_step for the rest).
 enum class Fusion { automatic, off, full, partial };
 
+// Whether RWKV-7 decode (1-8 states) lets the residual matmuls (output and FFN
+// value projections) do the layer norm and token-shift mix that follows them in
+// their last workgroup (matmul_tail_*.comp): 2 dependent steps fewer per layer
+// but the last. Storage-buffer kernel path only. `automatic` is off until a GPU
+// run shows it pays (scripts/device_run.sh); WB_VK_LN_TAIL=0|1 overrides it.
+enum class Switch { automatic, off, on };
+
 struct VulkanModelOptions {
   int device_index = -1;
   bool validation = false;   // VK_LAYER_KHRONOS_validation; errors counted in memory().validation_errors
@@ -45,6 +52,7 @@ struct VulkanModelOptions {
   uint32_t max_chunk = 0;    // prefill tokens per submit; 0: 64 on CPU devices, 512 on GPUs
   uint32_t max_batch = 16;   // decode states per submit
   Fusion fused_decode = Fusion::automatic;  // automatic: see rwkv7_vulkan.cpp (WB_VK_FUSED=0|1|2 overrides)
+  Switch layer_norm_tails = Switch::automatic;  // see Switch (WB_VK_LN_TAIL=0|1 overrides automatic)
   // Submit the last call's recording again when a call has the same shape and
   // states (every decode step of one story); WB_VK_REUSE=0 turns it off.
   bool reuse_recordings = true;

@@ -348,6 +348,36 @@ Status Ops::matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, ui
   return {};
 }
 
+Status Ops::matmul_tail(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
+                        const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, bool accumulate,
+                        const LnTail& tail) {
+  if (ctx_->prefers_texel_kernels())
+    return make_error(Errc::unsupported, "vulkan matmul_tail: only on the storage-buffer kernel path");
+  if (n_vec == 0 || n_vec > 8)
+    return make_error(Errc::unsupported, "vulkan matmul_tail: {} vectors (decode steps of 1-8 only)", n_vec);
+  if ((x_off | x_stride) % 4 != 0) return make_error(Errc::internal, "vulkan matmul_tail: x offsets must be multiples of 4");
+  if (!tail.w || !tail.b || !tail.mix || !tail.state || !tail.out || !tail.counter || tail.n_mix == 0)
+    return make_error(Errc::internal, "vulkan matmul_tail: missing input");
+  const int t = W.type == WeightType::f32 ? 0 : W.type == WeightType::f16 ? 1 : 2;
+  static constexpr const char* kNames[3] = {"matmul_tail_f32", "matmul_tail_f16", "matmul_tail_q8_0"};
+  const RowTile tile = row_tile(n_vec);
+  WB_TRY(pipe, ctx_->pipeline(kNames[t], 10, sizeof(MatmulTailPush), {tile.vecs, tile.rows, row_threads(W.cols)}));
+  uint32_t total = 0;  // every workgroup of every part counts towards the tail
+  for (const MatrixPart& part : W.parts) total += groups(part.rows, tile.rows) * groups(n_vec, tile.vecs);
+  for (const MatrixPart& part : W.parts) {
+    MatmulTailPush push{part.rows,      W.cols,      n_vec, x_off,           x_stride,         y_off + part.row0,
+                        y_stride,       static_cast<uint32_t>(Act::none), accumulate ? 1u : 0u, total, y_off, W.rows,
+                        tail.n_mix,     tail.state_off, tail.state_stride, tail.eps};
+    // Float weights have no scales (binding 3): any buffer, never read.
+    const Buffer* scales = part.scales ? &part.scales : &x;
+    const Buffer* bufs[10] = {&part.w, &x,      &y,          scales, tail.counter, tail.w, tail.b, tail.mix,
+                              tail.state, tail.out};
+    WB_CHECK(cs.dispatch(*pipe, std::span<const Buffer* const>(bufs, 10), &push, sizeof push,
+                         groups(part.rows, tile.rows), groups(n_vec, tile.vecs)));
+  }
+  return {};
+}
+
 Status Ops::matmul_texel(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
                          const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act,
                          bool accumulate) {

@@ -30,6 +30,14 @@ struct MatmulPush {
 };
 static_assert(sizeof(MatmulPush) == 36);
 
+// matmul_tail_*.comp: MatmulPush, then the layer-norm tail's fields.
+struct MatmulTailPush {
+  uint32_t rows, cols, n_vec, x_off, x_stride, y_off, y_stride, act, accumulate;
+  uint32_t tail_groups, tail_y_off, tail_C, n_mix, state_off, state_stride;
+  float eps;
+};
+static_assert(sizeof(MatmulTailPush) == 64);
+
 struct LayerNormPush { uint32_t C, x_off, x_stride, y_off, y_stride; float eps; };
 static_assert(sizeof(LayerNormPush) == 24);
 
@@ -123,6 +131,27 @@ class Ops {
   Status matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
                 const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act = Act::none,
                 bool accumulate = false);
+  // What follows a residual matmul in a decode step: the layer norm of the
+  // finished vectors (w, b, eps) and their token-shift mixes with the shift
+  // slots of `state` (ln_mix_shift's work) into `out`, n_mix slots. `counter`:
+  // one uint, 0 (a buffer only such dispatches use; each leaves it 0).
+  struct LnTail {
+    const Buffer* w = nullptr;
+    const Buffer* b = nullptr;
+    const Buffer* mix = nullptr;
+    uint32_t n_mix = 0;
+    const Buffer* state = nullptr;
+    uint32_t state_off = 0, state_stride = 0;
+    const Buffer* out = nullptr;
+    float eps = 1e-5f;
+    const Buffer* counter = nullptr;
+  };
+  // matmul, then the tail in the dispatch's last workgroup (matmul_tail_*.comp):
+  // one dependent step instead of two. y's vectors are W.rows floats at y_off +
+  // v*y_stride; up to 8 vectors, storage-buffer path only (else Errc::unsupported).
+  Status matmul_tail(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
+                     const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, bool accumulate,
+                     const LnTail& tail);
   Status layer_norm(CommandStream& cs, const Buffer& x, uint32_t x_off, uint32_t x_stride, const Buffer& y,
                     uint32_t y_off, uint32_t y_stride, const Buffer& w, const Buffer& b, uint32_t C, uint32_t n_vec,
                     float eps);
