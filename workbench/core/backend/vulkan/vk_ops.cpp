@@ -355,7 +355,8 @@ Status Ops::matmul_tail(CommandStream& cs, const DeviceMatrix& W, const Buffer& 
     return make_error(Errc::unsupported, "vulkan matmul_tail: only on the storage-buffer kernel path");
   if (n_vec == 0 || n_vec > 8)
     return make_error(Errc::unsupported, "vulkan matmul_tail: {} vectors (decode steps of 1-8 only)", n_vec);
-  if ((x_off | x_stride) % 4 != 0) return make_error(Errc::internal, "vulkan matmul_tail: x offsets must be multiples of 4");
+  if ((x_off | x_stride) % 4 != 0)
+    return make_error(Errc::internal, "vulkan matmul_tail: x offsets must be multiples of 4");
   if (!tail.w || !tail.b || !tail.mix || !tail.state || !tail.out || !tail.counter || tail.n_mix == 0)
     return make_error(Errc::internal, "vulkan matmul_tail: missing input");
   const int t = W.type == WeightType::f32 ? 0 : W.type == WeightType::f16 ? 1 : 2;
@@ -365,13 +366,14 @@ Status Ops::matmul_tail(CommandStream& cs, const DeviceMatrix& W, const Buffer& 
   uint32_t total = 0;  // every workgroup of every part counts towards the tail
   for (const MatrixPart& part : W.parts) total += groups(part.rows, tile.rows) * groups(n_vec, tile.vecs);
   for (const MatrixPart& part : W.parts) {
-    MatmulTailPush push{part.rows,      W.cols,      n_vec, x_off,           x_stride,         y_off + part.row0,
-                        y_stride,       static_cast<uint32_t>(Act::none), accumulate ? 1u : 0u, total, y_off, W.rows,
-                        tail.n_mix,     tail.state_off, tail.state_stride, tail.eps};
+    const MatmulTailPush push{part.rows, W.cols, n_vec, x_off, x_stride, y_off + part.row0, y_stride,
+                              static_cast<uint32_t>(Act::none), accumulate ? 1u : 0u,
+                              // the tail: the whole vectors (all parts), where they start
+                              total, y_off, W.rows, tail.n_mix, tail.state_off, tail.state_stride, tail.eps};
     // Float weights have no scales (binding 3): any buffer, never read.
     const Buffer* scales = part.scales ? &part.scales : &x;
-    const Buffer* bufs[10] = {&part.w, &x,      &y,          scales, tail.counter, tail.w, tail.b, tail.mix,
-                              tail.state, tail.out};
+    const Buffer* bufs[10] = {&part.w, &x,     &y,       scales,     tail.counter,
+                              tail.w,  tail.b, tail.mix, tail.state, tail.out};
     WB_CHECK(cs.dispatch(*pipe, std::span<const Buffer* const>(bufs, 10), &push, sizeof push,
                          groups(part.rows, tile.rows), groups(n_vec, tile.vecs)));
   }
