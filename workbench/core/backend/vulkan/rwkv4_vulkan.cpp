@@ -80,10 +80,9 @@ Status Rwkv4Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   const Layer4& y = layers_[l];
   const uint32_t C = C_, n = T * n_seq, nC = n * C, base = layer_base(l);
   const uint32_t slot = static_cast<uint32_t>(state_floats());
-  bool copies = false;
-  WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.mix, 3, base + C, T, n_seq, copies));
+  WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.mix, 3, base + C, T, n_seq));
   cs_.begin_independent();  // the projections read the same mix: no barriers between them
-  if (copies) WB_CHECK(save_shift(xln_, base + C, T, n_seq));
+  WB_CHECK(norm_shift_copies(base + C, T, n_seq));
   WB_CHECK(ops_.matmul(cs_, y.wk, xmix_, 0, C, k_, 0, C, n));
   WB_CHECK(ops_.matmul(cs_, y.wv, xmix_, nC, C, v_, 0, C, n));
   WB_CHECK(ops_.matmul(cs_, y.wr, xmix_, 2 * nC, C, r_, 0, C, n));

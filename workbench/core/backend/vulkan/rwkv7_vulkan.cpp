@@ -93,7 +93,6 @@ class Rwkv7Vulkan final : public RwkvVulkan {
   uint32_t N_ = 0, D_ = 0;
   Fusion fusion_ = Fusion::off;  // decode through wkv7_step.comp (full: up-projections f32)
   bool tails_ = false;           // decode: norms in the residual matmuls' last workgroup (matmul_tail_*.comp)
-  bool att_mixed_ = false;       // recording: the previous layer's FFN value matmul mixed this layer's input
   Buffer tail_counter_;          // matmul_tail's workgroup count (0 between dispatches)
   std::vector<Layer> layers_;
   // Scratch beyond the common buffers, max_vec_ vectors each.
@@ -205,17 +204,17 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   // Single tokens of up to 8 states may take each norm in the residual matmul
   // before it (tails_): the output projection mixes the FFN's input, the FFN
   // value projection the next layer's (not the last layer's: ln_out follows).
-  const bool tail = T == 1 && tails_ && n <= 8;
+  // Not with checkpoints that halve the residual between layers: the halving
+  // comes after the FFN value projection, so its tail would normalise too early.
+  const bool tail = T == 1 && tails_ && n <= 8 && rescale_every_ == 0;
   const bool last = l + 1 == layers_.size();
   auto tail_for = [&](const Buffer& w, const Buffer& b, const Buffer& mix, uint32_t n_mix, uint32_t shift) {
     return Ops::LnTail{&w, &b, &mix, n_mix, state_buf_, shift, slot, &xmix_, kLayerNormEps, &tail_counter_};
   };
-  if (l == 0) att_mixed_ = false;  // a recording cut short by an error may have left it set
 
-  // Time mixing. Sequences copy their shift state in the projections' group.
-  bool copies = false;
-  if (!att_mixed_) WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.att_mix, 6, att_shift, T, n_seq, copies));
-  att_mixed_ = false;
+  // Time mixing (with tails, every layer's but the first was mixed by the layer
+  // before). Sequences copy their shift state in the projections' group.
+  if (!(tail && l > 0)) WB_CHECK(norm_mix(y.ln1_w, y.ln1_b, y.att_mix, 6, att_shift, T, n_seq));
   // Projection of mix slot m (x_r, x_w, x_k, x_v, x_a, x_g) into out.
   auto project = [&](const DeviceMatrix& W, uint32_t m, const Buffer& out, uint32_t off, uint32_t width, Act act) {
     return o.matmul(cs, W, xmix_, m * nC, C, out, off, width, n, act);
@@ -226,7 +225,7 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   // products instead of draining between each (decode is latency-bound).
   const uint32_t dw = y.w1.rows, da = y.a1.rows, dg = y.g1.rows, dv = l > 0 ? y.v1.rows : 0;
   cs.begin_independent();
-  if (copies) WB_CHECK(save_shift(xln_, att_shift, T, n_seq));
+  WB_CHECK(norm_shift_copies(att_shift, T, n_seq));
   WB_CHECK(project(y.wr, 0, r_, 0, C, Act::none));
   WB_CHECK(project(y.wk, 2, k_, 0, C, Act::none));
   WB_CHECK(project(y.wv, 3, v_, 0, C, Act::none));
@@ -264,17 +263,16 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
                            tail_for(y.ln2_w, y.ln2_b, y.ffn_mix, 1, ffn_shift)));
   } else {
     WB_CHECK(o.matmul(cs, y.wo, att_, 0, C, x_, 0, C, n, Act::none, true));
-    WB_CHECK(norm_mix(y.ln2_w, y.ln2_b, y.ffn_mix, 1, ffn_shift, T, n_seq, copies));
+    WB_CHECK(norm_mix(y.ln2_w, y.ln2_b, y.ffn_mix, 1, ffn_shift, T, n_seq));
   }
   cs.begin_independent();
-  if (copies) WB_CHECK(save_shift(xln_, ffn_shift, T, n_seq));
+  WB_CHECK(norm_shift_copies(ffn_shift, T, n_seq));
   WB_CHECK(o.matmul(cs, y.fk, xmix_, 0, C, ffk_, 0, F_, n, Act::relu_sq));
   cs.end_independent();
   if (tail && !last) {
     const Layer& next = layers_[l + 1];
     WB_CHECK(o.matmul_tail(cs, y.fv, ffk_, 0, F_, x_, 0, C, n, true,
                            tail_for(next.ln1_w, next.ln1_b, next.att_mix, 6, layer_base(l + 1) + kAttShift * C)));
-    att_mixed_ = true;
     return {};
   }
   WB_CHECK(o.matmul(cs, y.fv, ffk_, 0, F_, x_, 0, C, n, Act::none, true));

@@ -363,22 +363,24 @@ Status RwkvVulkan::save_shift(const Buffer& src, uint32_t off, uint32_t T, uint3
 }
 
 Status RwkvVulkan::norm_mix(const Buffer& lw, const Buffer& lb, const Buffer& mix, uint32_t n_mix, uint32_t shift,
-                            uint32_t T, uint32_t n_seq, bool& copies_pending) {
+                            uint32_t T, uint32_t n_seq) {
   const uint32_t C = C_, n = T * n_seq, slot = static_cast<uint32_t>(state_floats());
-  copies_pending = T > 1;
   if (T == 1) return ops_.ln_mix_shift(cs_, x_, *state_buf_, lw, lb, mix, xmix_, {C, n, n_mix, shift, slot, kLayerNormEps});
   WB_CHECK(ops_.layer_norm(cs_, x_, 0, C, xln_, 0, C, lw, lb, C, n, kLayerNormEps));
   return ops_.token_mix(cs_, xln_, *state_buf_, mix, xmix_, {C, n, T, n_mix, shift, slot});
 }
 
+Status RwkvVulkan::norm_shift_copies(uint32_t shift, uint32_t T, uint32_t n_seq) {
+  return T > 1 ? save_shift(xln_, shift, T, n_seq) : Status{};
+}
+
 Status RwkvVulkan::record_rkv_ffn(const RkvFfn& f, uint32_t l, uint32_t T, uint32_t n_seq) {
   const uint32_t C = C_, n = T * n_seq, off = layer_base(l);  // ffn shift is slot 0 of every layout
-  bool copies = false;
-  WB_CHECK(norm_mix(f.ln_w, f.ln_b, f.mix, 2, off, T, n_seq, copies));
+  WB_CHECK(norm_mix(f.ln_w, f.ln_b, f.mix, 2, off, T, n_seq));
   // Key and receptance read the same mix (and the shift copies only write the
   // state): one group, no barriers between them.
   cs_.begin_independent();
-  if (copies) WB_CHECK(save_shift(xln_, off, T, n_seq));
+  WB_CHECK(norm_shift_copies(off, T, n_seq));
   WB_CHECK(ops_.matmul(cs_, f.key, xmix_, 0, C, ffk_, 0, F_, n, Act::relu_sq));
   WB_CHECK(ops_.matmul(cs_, f.receptance, xmix_, n * C, C, tmp_a_, 0, C, n));
   cs_.end_independent();

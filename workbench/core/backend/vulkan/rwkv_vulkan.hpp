@@ -119,12 +119,15 @@ class RwkvVulkan : public VulkanModel {
   Status save_shift(const Buffer& src, uint32_t off, uint32_t T, uint32_t n_seq);
   // Layer norm of x_ and the token-shift mix into xmix_ (n_mix slots of `mix`),
   // advancing the shift state at `shift`: one dispatch for single tokens
-  // (ln_mix_shift); for sequences layer_norm and token_mix, and `copies_pending`
-  // tells the caller to record save_shift(xln_, shift, ...) in its next group of
-  // independent dispatches (the copies read xln_ and write the state, which the
-  // projections there do not touch).
+  // (ln_mix_shift); for sequences layer_norm and token_mix, and the shift state
+  // is advanced by norm_shift_copies, which the caller records in its next group
+  // of independent dispatches (the copies read xln_ and write the state, which
+  // the projections there do not touch): one dependent step fewer.
   Status norm_mix(const Buffer& lw, const Buffer& lb, const Buffer& mix, uint32_t n_mix, uint32_t shift, uint32_t T,
-                  uint32_t n_seq, bool& copies_pending);
+                  uint32_t n_seq);
+  // The rest of norm_mix for sequences: save_shift(xln_, shift, ...); nothing
+  // for single tokens, whose ln_mix_shift advanced the state itself.
+  Status norm_shift_copies(uint32_t shift, uint32_t T, uint32_t n_seq);
   // Reads meta["rescale_every_n_layers"] and meta["group_norm_eps"] (GGUF / HF conversions).
   Status read_meta_overrides(const TensorFile& tf);
 
