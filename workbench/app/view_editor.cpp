@@ -255,7 +255,8 @@ static void follow_generation(App& app) {
   const bool moved_up = scroll < last_scroll - 0.5f && max >= last_max - 0.5f;
   last_scroll = scroll;
   last_max = max;
-  app.editor_shows_end = end_y <= scroll + view_h;
+  const bool shows_end = end_y <= scroll + view_h;
+  app.editor_shows_end = shows_end;
   if (gen && !was_generating) following = true;
   if (!gen && was_generating) after = following ? 3 : 0;
   was_generating = gen;
@@ -264,7 +265,7 @@ static void follow_generation(App& app) {
   if (moved_up) {
     following = false;
     after = 0;
-  } else if (!following) following = end_y <= scroll + view_h;
+  } else if (!following) following = shows_end;
   if (following) ImGui::SetScrollHereY(1.0f);
 }
 
