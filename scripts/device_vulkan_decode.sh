@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Decode speed of the RWKV-7 Vulkan backend on a real GPU, one variant against
 # another, so defaults are chosen from numbers. The default variants ask
+# whether a decode layer as ONE dispatch of persistent workgroups meeting at grid
+# barriers pays (WB_VK_PERSIST=128, rwkv7_layer_*.comp: 1 dispatch and 4 grid
+# barriers per layer instead of 7 dependent dispatches; off until measured), and
 # whether the layer norms done by the residual matmuls' last workgroup pay
 # (WB_VK_LN_TAIL=1, matmul_tail_*.comp: 2 dependent steps fewer per layer; off
-# until measured), and check the per-row matmuls' workgroup width (128 since
-# session 9; WB_VK_ROW_WG=64, the width before). Earlier questions, still selectable through VARIANTS: reused
-# recordings (WB_VK_REUSE) and the fused time mixing (WB_VK_FUSED=0 unfused,
-# 1 full wkv7_step, 2 partial). (The layer norms folded into the matmuls were
-# 10-30% slower on an H100 and are gone, session 9.) One prepared run on the lent GPU
+# until measured). Earlier questions, still selectable through VARIANTS: the
+# per-row matmuls' workgroup width (WB_VK_ROW_WG=64|128|256; 128 since session 9),
+# reused recordings (WB_VK_REUSE) and the fused time mixing (WB_VK_FUSED=0
+# unfused, 1 full wkv7_step, 2 partial). (The layer norms folded into the matmuls
+# were 10-30% slower on an H100 and are gone, session 9.) One prepared run on the lent GPU
 # machine; prints `key value` lines and a table per model, and keeps the
 # per-kernel profiles ([record] = host time before the GPU could start,
 # [barriers] = dependent steps per call).
@@ -34,8 +37,9 @@ LLAMA_BENCH=${LLAMA_BENCH:-}
 # name and environment of each variant, alternated within every round (names in
 # letters, digits and '-': they name the profile files)
 VARIANTS=${VARIANTS:-"default WB_VK_LN_TAIL=0
-ln-tail WB_VK_LN_TAIL=1
-wg-64 WB_VK_ROW_WG=64"}
+persist-128 WB_VK_PERSIST=128
+persist-128-r8 WB_VK_PERSIST=128 WB_VK_PERSIST_ROWS=8
+ln-tail WB_VK_LN_TAIL=1"}
 mkdir -p "$OUT/models"
 t0=$(date +%s)
 mark() { echo "## t=$(( $(date +%s) - t0 ))s $*"; }
@@ -45,19 +49,24 @@ mark devices
 
 if [ -n "$TV" ]; then
   # (the validation-layer cases need the layer carried along: PARITY_FILTER to add them)
-  filter=${PARITY_FILTER:-"~[validation] vulkan: fused RWKV-7 decode step*,~[validation] vulkan: matmul*,~[validation] vulkan rwkv7:*,~[validation] vulkan: random-weight*"}
+  filter=${PARITY_FILTER:-"~[validation] vulkan: fused RWKV-7 decode step*,~[validation] vulkan: matmul*,~[validation] vulkan rwkv7:*,~[validation] vulkan: random-weight*,vulkan: a grid barrier*"}
   timeout 240 "$TV" "$filter" > "$OUT/parity.txt" 2>&1
   echo "parity_rc $?"
   grep -E "FAILED|^test cases|^assertions|All tests" "$OUT/parity.txt" | head -20
-  # The whole models again with the candidate default's environment (the tails
-  # rely on an atomic counter and coherent reads across workgroups: a real GPU's
-  # memory model is the test that matters).
-  if [ -n "${PARITY_ENV:-WB_VK_LN_TAIL=1}" ]; then
-    env ${PARITY_ENV:-WB_VK_LN_TAIL=1} timeout 120 "$TV" "~[validation] vulkan rwkv7:*,~[validation] vulkan: random-weight*" \
-      > "$OUT/parity-env.txt" 2>&1
-    echo "parity_env_rc $? (${PARITY_ENV:-WB_VK_LN_TAIL=1})"
-    grep -E "FAILED|^test cases|^assertions|All tests" "$OUT/parity-env.txt" | head -20
-  fi
+  # The whole models again with each candidate default's environment (the tails
+  # and the grid barriers rely on atomics and coherent reads across workgroups: a
+  # real GPU's memory model is the test that matters; lavapipe cannot run more
+  # than one persistent workgroup).
+  i=0
+  while read -r env_vars; do
+    [ -n "$env_vars" ] || continue
+    i=$((i + 1))
+    env $env_vars timeout 120 "$TV" "~[validation] vulkan rwkv7:*,~[validation] vulkan: random-weight*" \
+      > "$OUT/parity-env$i.txt" 2>&1
+    echo "parity_env_rc $? ($env_vars)"
+    grep -E "FAILED|^test cases|^assertions|All tests" "$OUT/parity-env$i.txt" | head -20
+  done <<< "${PARITY_ENVS:-WB_VK_PERSIST=128
+WB_VK_LN_TAIL=1}"
   mark parity
   # What a decode step is made of on this GPU: one dependent step's cost and the
   # per-row matmul's bandwidth at the 0.19B / 1.5B decode shapes.

@@ -521,3 +521,31 @@ TEST_CASE("vulkan: the validation messenger does count errors", "[gpu][vulkan][v
   if (r == VK_SUCCESS && b != VK_NULL_HANDLE) vkDestroyBuffer((*c)->vk_device(), b, nullptr);
   CHECK((*c)->validation_errors() > 0);
 }
+
+TEST_CASE("vulkan: a grid barrier orders the writes of every workgroup", "[gpu][vulkan]") {
+  // grid_sync.glsl, which the whole-layer decode kernel (rwkv7_layer_*.comp)
+  // meets at between its phases: after it, every workgroup reads what every other
+  // one wrote before it, round after round.
+  // A CPU device runs one workgroup per thread and cannot wait at it (see
+  // grid_sync.glsl): there only the single-workgroup case runs; a GPU run
+  // (scripts/device_run.sh) checks the others.
+  auto& ctx = vk_ctx();
+  const uint32_t groups = GENERATE(1u, 2u, 8u, 64u);
+  if (groups > 1 && ctx.device().type == "cpu") return;
+  INFO("groups " << groups);
+  vk::Buffer data = device_zeros(groups * 64), errors = device_zeros(1), sync = device_zeros(4);
+  auto p = ctx.pipeline("grid_sync_check", 3, 4, {1u << 22});
+  WB_REQUIRE_OK(p);
+  vk::CommandStream cs(ctx);
+  const uint32_t rounds = 200;
+  WB_REQUIRE_OK(cs.begin());
+  WB_REQUIRE_OK(cs.dispatch(**p, {&data, &errors, &sync}, &rounds, 4, groups));
+  WB_REQUIRE_OK(cs.submit_and_wait());
+  uint32_t e = 0, s[4] = {};
+  WB_REQUIRE_OK(ctx.download(errors, 0, &e, 4));
+  WB_REQUIRE_OK(ctx.download(sync, 0, s, sizeof s));
+  INFO("count " << s[0] << " fail " << s[1]);
+  CHECK(s[1] == 0);                      // no workgroup gave up waiting
+  CHECK(s[0] == 2 * rounds * groups);    // every workgroup arrived at every barrier
+  CHECK(e == 0);
+}

@@ -72,16 +72,19 @@ TEST_CASE("vulkan rwkv7: FP32 fixture matches rwkv.cpp's expected logits", "[gpu
   // Both matmul paths: texel-buffer kernels (CPU devices) and storage-buffer kernels
   // (GPUs), the latter also with unmapped device memory as on a discrete GPU; decode
   // unfused, fully fused and partly fused (wkv7_step.comp), on both paths; on the
-  // storage path also with the norms done by the residual matmuls (6: full, unmapped; 7: partial).
-  auto config = GENERATE(0, 1, 2, 3, 4, 5, 6, 7);
+  // storage path also with the norms done by the residual matmuls (6: full, unmapped; 7: partial),
+  // and with each decode layer as one dispatch of persistent workgroups (8: one; 9: 64, unmapped;
+  // CPU devices run one, see grid_sync.glsl).
+  auto config = GENERATE(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
   INFO("config " << config);
   vk::VulkanModelOptions opt;
   opt.kernels = config == 0 || config == 3 ? vk::KernelPath::texel : vk::KernelPath::storage;
-  opt.map_device_memory = config != 2 && config != 6;
-  opt.fused_decode = config == 3 || config == 5 || config == 6 ? vk::Fusion::full
+  opt.map_device_memory = config != 2 && config != 6 && config != 9;
+  opt.fused_decode = config == 3 || config == 5 || config == 6 || config >= 8 ? vk::Fusion::full
                      : config == 4 || config == 7              ? vk::Fusion::partial
                                                                : vk::Fusion::off;
-  opt.layer_norm_tails = config >= 6 ? vk::Switch::on : vk::Switch::off;
+  opt.layer_norm_tails = config == 6 || config == 7 ? vk::Switch::on : vk::Switch::off;
+  opt.persistent_groups = config == 8 ? 1 : config == 9 ? 64 : 0;
   auto m = load(tf, opt);
   CHECK(m->info().n_layer == 12);
   CHECK(m->info().n_embd == 64);
@@ -163,6 +166,34 @@ TEST_CASE("vulkan rwkv7: a fused decode step is a chain of seven dependent steps
   INFO("barriers " << rec.barriers << ", dispatches " << rec.dispatches);
   CHECK(rec.barriers <= 7u * layers + 2u);
   CHECK(rec.dispatches > rec.barriers);  // groups of independent dispatches share a step
+}
+
+TEST_CASE("vulkan rwkv7: a persistent decode layer is one dispatch with its grid barriers inside",
+          "[gpu][vulkan][rwkv]") {
+  // rwkv7_layer_*.comp: each layer of a one-state decode step is one dispatch
+  // (ln0 with the gather, and the final norm with the scatter and the head, stay
+  // as before); batches of states and sequences keep the usual recording.
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
+  vk::VulkanModelOptions opt;
+  opt.kernels = vk::KernelPath::storage;
+  opt.fused_decode = vk::Fusion::full;
+  opt.persistent_groups = 8;
+  auto m = load(tf, opt);
+  const int layers = m->info().n_layer;
+  State s = m->new_state();
+  std::vector<float> lg(256);
+  State* sp = &s;
+  const int32_t tok = 84;
+  WB_REQUIRE_OK(m->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&sp, 1), lg));
+  auto rec = m->last_recording();
+  INFO("barriers " << rec.barriers << ", dispatches " << rec.dispatches);
+  CHECK(rec.barriers == layers + 2u);  // before each layer, the scatter with ln_out, and the head
+  State t = s;
+  std::vector<State*> two = {&s, &t};
+  std::vector<float> lg2(512);
+  const std::vector<int32_t> toks = {84, 85};
+  WB_REQUIRE_OK(m->decode(toks, two, lg2));
+  CHECK(m->last_recording().barriers > 7u * layers);
 }
 
 TEST_CASE("vulkan rwkv7: norms done by the residual matmuls remove two dependent steps per layer but the last",
@@ -409,9 +440,10 @@ namespace {
 
 // 64 decode steps of B states on both backends; logits within `tol` each step.
 // `storage`: on the storage-buffer kernels (what GPUs run) whatever the device;
-// `tails`: there with the norms done by the residual matmuls.
+// `tails`: there with the norms done by the residual matmuls; `persistent`: each
+// state decoded alone, each layer one dispatch of persistent workgroups.
 void synth_parity(const SynthShape& shape, float tol, vk::Fusion fused = vk::Fusion::off, bool storage = false,
-                  bool tails = false) {
+                  bool tails = false, uint32_t persistent = 0) {
   TensorFile tf = synth_rwkv7(shape);
   LoadOptions co;
   co.threads = 2;
@@ -422,6 +454,7 @@ void synth_parity(const SynthShape& shape, float tol, vk::Fusion fused = vk::Fus
   opt.fused_decode = fused;
   if (storage) opt.kernels = vk::KernelPath::storage;
   if (tails) opt.layer_norm_tails = vk::Switch::on;
+  opt.persistent_groups = persistent;
   auto gpu = load(tf, opt);
   const int V = shape.n_vocab, B = 2;
   std::mt19937 rng(shape.seed);
@@ -439,13 +472,20 @@ void synth_parity(const SynthShape& shape, float tol, vk::Fusion fused = vk::Fus
   for (int step = 0; step < 64; ++step) {
     std::vector<int32_t> toks = {tok(rng), tok(rng)};
     WB_REQUIRE_OK((*cpu)->decode(toks, cp, bc));
-    WB_REQUIRE_OK(gpu->decode(toks, gp, bg));
+    if (persistent) {
+      for (int b = 0; b < B; ++b)
+        WB_REQUIRE_OK(gpu->decode(std::span<const int32_t>(&toks[b], 1), std::span<State* const>(&gp[b], 1),
+                                  std::span<float>(bg).subspan(b * V, V)));
+    } else {
+      WB_REQUIRE_OK(gpu->decode(toks, gp, bg));
+    }
     worst = std::max(worst, max_abs_diff(bc, bg));
   }
   float scale = 0;
   for (float v : bc) scale = std::max(scale, std::fabs(v));
   INFO("max |logit| " << scale << ", worst max abs diff over 64 steps " << worst << ", fusion "
-                       << static_cast<int>(fused) << ", storage kernels " << storage << ", tails " << tails);
+                       << static_cast<int>(fused) << ", storage kernels " << storage << ", tails " << tails
+                       << ", persistent " << persistent);
   CHECK(scale > 0.5f);  // the logits are not trivially small
   CHECK(worst <= tol);
 }
@@ -460,10 +500,13 @@ TEST_CASE("vulkan rwkv7: random-weight model of RWKV-7 0.1B layer shape, 64 deco
   synth_parity(s, 1e-2f, vk::Fusion::partial);
   synth_parity(s, 1e-2f, vk::Fusion::full, true);  // the storage-buffer kernels GPUs run
   synth_parity(s, 1e-2f, vk::Fusion::full, true, true);  // norms done by the residual matmuls
+  synth_parity(s, 1e-2f, vk::Fusion::full, true, false, 64);  // layers as persistent dispatches
   s.f16 = true;
   s.seed = 2;
   synth_parity(s, 1e-2f);
   synth_parity(s, 1e-2f, vk::Fusion::full);
   synth_parity(s, 1e-2f, vk::Fusion::off, true);
   synth_parity(s, 1e-2f, vk::Fusion::partial, true, true);
+  synth_parity(s, 1e-2f, vk::Fusion::full, true, false, 64);  // f16 weights in the persistent layer
 }
+

@@ -1,6 +1,7 @@
 #include "core/backend/vulkan/rwkv7_vulkan.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include "core/backend/vulkan/rwkv_vulkan.hpp"
@@ -18,6 +19,7 @@ struct Layer {
   Buffer prep;        // 5*C: w0, a0, v0, k_k, k_a
   Buffer wkv;         // 3*C: r_k, ln_x weight, ln_x bias
   Buffer ffn_mix;     // C
+  Buffer persist;     // 19*C: the small parameters as rwkv7_layer_*.comp reads them (persistent decode only)
   DeviceMatrix wr, wk, wv, wo, w1, w2, a1, a2, g1, g2, v1, v2, fk, fv;
 };
 
@@ -70,6 +72,19 @@ bool layer_norm_tails(const VulkanModelOptions& opt, const Context& ctx) {
   return e && e[0] == '1' && e[1] == 0;
 }
 
+// Workgroups of the persistent decode layer (see VulkanModelOptions::persistent_groups):
+// a power of two (grid_sync.glsl's count stays exact when it wraps), and one on
+// CPU devices, which cannot wait at a grid barrier (lavapipe ends long loops).
+uint32_t persistent_groups(const VulkanModelOptions& opt, const DeviceInfo& device) {
+  uint32_t n = opt.persistent_groups;
+  if (n == 0)
+    if (const char* e = std::getenv("WB_VK_PERSIST")) n = static_cast<uint32_t>(std::clamp(std::atol(e), 0L, 4096L));
+  if (n == 0) return 0;
+  if (device.type == "cpu") return 1;
+  while (n & (n - 1)) n &= n - 1;  // down to a power of two
+  return n;
+}
+
 int64_t lora_dim(const TensorFile& tf, const std::string& name, int64_t C) {
   const TensorView* t = tf.find(name);
   if (!t || t->shape.size() != 2) return 0;
@@ -84,6 +99,11 @@ class Rwkv7Vulkan final : public RwkvVulkan {
   Status load_layers(WeightLoader& L) override;
   Status record_layer(uint32_t l, uint32_t T, uint32_t n_seq) override;
   Status record_up_projections(const Layer& y, uint32_t l, uint32_t n);
+  // Layer l of a one-state decode step as one dispatch (rwkv7_layer_*.comp).
+  Status record_persistent_layer(uint32_t l);
+  // Whether every layer's matrices suit rwkv7_layer_*.comp (else it stays off).
+  bool persistent_fits() const;
+  Status check_output(std::span<const float> logits) override;
   // Float offset of LoRA m's outputs in lora_ (w, a, g, v; max_vec_ vectors of up to D_ each).
   uint32_t lora_region(uint32_t m) const { return m * max_vec_ * D_; }
   size_t layer_stride() const override { return 2 * C_ + C_ * N_; }
@@ -94,6 +114,8 @@ class Rwkv7Vulkan final : public RwkvVulkan {
   Fusion fusion_ = Fusion::off;  // decode through wkv7_step.comp (full: up-projections f32)
   bool tails_ = false;           // decode: norms in the residual matmuls' last workgroup (matmul_tail_*.comp)
   Buffer tail_counter_;          // matmul_tail's workgroup count (0 between dispatches)
+  uint32_t persist_groups_ = 0;  // one-state decode layers as one dispatch of this many workgroups (0: off)
+  Buffer persist_sync_;          // rwkv7_layer's grid barrier: arrive, generation, fail
   std::vector<Layer> layers_;
   // Scratch beyond the common buffers, max_vec_ vectors each.
   Buffer r_, k_, v_, w_, a_, g_, kk_, vl_, vfirst_, lora_, att_;
@@ -105,6 +127,7 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
   const int64_t C = C_;
   fusion_ = decode_fusion(opt_, ctx_->device());
   tails_ = layer_norm_tails(opt_, *ctx_);
+  persist_groups_ = persistent_groups(opt_, ctx_->device());
   if (tails_) {
     const float zeros[4] = {};
     WB_TRY(counter, upload_floats(*ctx_, zeros));  // 0.0f has the bits of 0u
@@ -160,8 +183,26 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
     }
     WB_TRY(wkvb, upload_floats(*ctx_, wkv));
     y.wkv = std::move(wkvb);
-    WB_TRY(fmix, L.vec_buffer(f + "x_k", C_));
-    y.ffn_mix = std::move(fmix);
+    WB_TRY(fmix, L.vec(f + "x_k", C_));
+    WB_TRY(fmixb, upload_floats(*ctx_, fmix));
+    y.ffn_mix = std::move(fmixb);
+    if (persist_groups_) {
+      // rwkv7_layer_body.glsl's prm: prep, wkv, ln1, att mixes, ln2, ffn mix.
+      std::vector<float> prm = prep;
+      prm.insert(prm.end(), wkv.begin(), wkv.end());
+      for (const char* n : {"ln1.weight", "ln1.bias"}) {
+        WB_TRY(m, L.vec(p + n, C_));
+        prm.insert(prm.end(), m.begin(), m.end());
+      }
+      prm.insert(prm.end(), mix.begin(), mix.end());
+      for (const char* n : {"ln2.weight", "ln2.bias"}) {
+        WB_TRY(m, L.vec(p + n, C_));
+        prm.insert(prm.end(), m.begin(), m.end());
+      }
+      prm.insert(prm.end(), fmix.begin(), fmix.end());
+      WB_TRY(pb, upload_floats(*ctx_, prm));
+      y.persist = std::move(pb);
+    }
 
     WB_TRY(wr, L.matrix(a + "receptance.weight", C, C));
     WB_TRY(wk, L.matrix(a + "key.weight", C, C));
@@ -186,6 +227,12 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
     y.fk = std::move(fk), y.fv = std::move(fv);
     layers_.push_back(std::move(y));
   }
+  if (persist_groups_ && !persistent_fits()) persist_groups_ = 0;
+  if (persist_groups_) {
+    const float zeros[4] = {};
+    WB_TRY(sync, upload_floats(*ctx_, zeros));  // 0.0f has the bits of 0u
+    persist_sync_ = std::move(sync);
+  }
   for (Buffer* b : {&r_, &k_, &v_, &w_, &a_, &g_, &kk_, &vl_, &vfirst_, &att_}) WB_CHECK(scratch(vec_bytes(C_), *b));
   D_ = (std::max(D_, 8u) + 3) / 4 * 4;  // regions start on vec4 boundaries
   WB_CHECK(scratch(vec_bytes(4 * D_), lora_));
@@ -200,6 +247,7 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   auto& o = ops_;
   const uint32_t slot = static_cast<uint32_t>(state_floats());
 
+  if (T == 1 && n_seq == 1 && persist_groups_ && rescale_every_ == 0) return record_persistent_layer(l);
   const uint32_t att_shift = base + kAttShift * C, ffn_shift = base + kFfnShift * C;
   // Single tokens of up to 8 states may take each norm in the residual matmul
   // before it (tails_): the output projection mixes the FFN's input, the FFN
@@ -277,6 +325,52 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   }
   WB_CHECK(o.matmul(cs, y.fv, ffk_, 0, F_, x_, 0, C, n, Act::none, true));
   return {};
+}
+
+bool Rwkv7Vulkan::persistent_fits() const {
+  if (fusion_ != Fusion::full || F_ % 8 != 0 || ctx_->device().max_storage_buffers < 25) return false;
+  const WeightType type = layers_.front().wr.type;
+  if (type == WeightType::q8_0) return false;
+  for (const Layer& y : layers_) {
+    for (const DeviceMatrix* m : {&y.wr, &y.wk, &y.wv, &y.wo, &y.w1, &y.a1, &y.g1, &y.fk, &y.fv})
+      if (m->type != type || m->parts.size() != 1) return false;
+    if (&y != &layers_.front() && (y.v1.type != type || y.v1.parts.size() != 1)) return false;
+  }
+  return true;
+}
+
+Status Rwkv7Vulkan::record_persistent_layer(uint32_t l) {
+  const Layer& y = layers_[l];
+  const uint32_t C = C_, base = layer_base(l);
+  Rwkv7LayerPush push{C, F_, N_, l == 0 ? 1u : 0u, {}, {}, base + kAttShift * C, base + kFfnShift * C,
+                      base + 2 * C, 0, kLayerNormEps, info_.group_norm_eps};
+  const DeviceMatrix* down[4] = {&y.w1, &y.a1, &y.g1, l > 0 ? &y.v1 : nullptr};
+  for (uint32_t m = 0; m < 4; ++m) {
+    push.d[m] = down[m] ? down[m]->rows : 0;
+    push.lora_off[m] = lora_region(m);
+  }
+  const Buffer* bufs[11] = {&x_, state_buf_, &r_, &k_, &v_, &lora_, &vfirst_, &att_, &ffk_, &y.persist,
+                            &persist_sync_};
+  const DeviceMatrix* mats[10] = {&y.wr, &y.wk, &y.wv, &y.w1, &y.a1, &y.g1, down[3], &y.wo, &y.fk, &y.fv};
+  const DeviceMatrix* up[4] = {&y.w2, &y.a2, &y.g2, l > 0 ? &y.v2 : nullptr};
+  // A GPU polls a barrier in well under a microsecond: 4M polls are seconds. A CPU
+  // device (tests) may have a workgroup's thread preempted for longer.
+  const uint32_t spin_limit = ctx_->device().type == "cpu" ? (1u << 30) : (1u << 22);
+  return ops_.rwkv7_layer(cs_, bufs, mats, up, push, persist_groups_, spin_limit);
+}
+
+Status Rwkv7Vulkan::check_output(std::span<const float> logits) {
+  if (!persist_groups_ || logits.empty() || !std::isnan(logits[0])) return {};
+  uint32_t sync[4] = {};  // grid_sync.glsl: arrivals, fail
+  WB_CHECK(ctx_->download(persist_sync_, 0, sync, sizeof sync));
+  if (sync[1] == 0) return {};  // a NaN of the model's own
+  const uint32_t groups = persist_groups_;
+  persist_groups_ = 0;
+  drop_recording();
+  return make_error(Errc::device,
+                    "vulkan: this device did not run the {} workgroups of the persistent decode layer at once; the "
+                    "states of this call are lost and the kernel is now off (unset WB_VK_PERSIST)",
+                    groups);
 }
 
 // The LoRA up-projections as one group of matmuls (w_, a_, g_, vl_ from lora_'s regions).

@@ -53,6 +53,15 @@ struct VulkanModelOptions {
   uint32_t max_batch = 16;   // decode states per submit
   Fusion fused_decode = Fusion::automatic;  // automatic: see rwkv7_vulkan.cpp (WB_VK_FUSED=0|1|2 overrides)
   Switch layer_norm_tails = Switch::automatic;  // see Switch (WB_VK_LN_TAIL=0|1 overrides automatic)
+  // RWKV-7 decode of one state with each layer as ONE dispatch of this many
+  // persistent workgroups that meet at grid barriers (rwkv7_layer_*.comp): 1 dependent
+  // step and 4 grid barriers per layer instead of 7 dispatches. Needs every workgroup
+  // resident at once (about one per multiprocessor; rounded down to a power of two;
+  // one on CPU devices, which cannot wait at a grid barrier), f16 or f32 weights
+  // in one part each, the fused step's f32 LoRAs. 0: WB_VK_PERSIST=N, else off (not
+  // yet measured on a GPU). A device that does not run them at once gets an error
+  // from that call (never a hang) and the kernel is turned off.
+  uint32_t persistent_groups = 0;
   // Submit the last call's recording again when a call has the same shape and
   // states (every decode step of one story); WB_VK_REUSE=0 turns it off.
   bool reuse_recordings = true;

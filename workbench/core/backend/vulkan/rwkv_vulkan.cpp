@@ -543,8 +543,9 @@ Status RwkvVulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<St
   // Whatever happened on the device, the host copies are no longer current.
   for (State* st : states) st->mark_store_newer();
   WB_CHECK(done);
-  if (!logits.empty()) WB_CHECK(ctx_->download(logits_, 0, logits.data(), uint64_t{n_seq} * V * 4));
-  return {};
+  if (logits.empty()) return {};
+  WB_CHECK(ctx_->download(logits_, 0, logits.data(), uint64_t{n_seq} * V * 4));
+  return check_output(logits);
 }
 
 }  // namespace wb::vk

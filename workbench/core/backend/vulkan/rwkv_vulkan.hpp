@@ -131,6 +131,11 @@ class RwkvVulkan : public VulkanModel {
   // Reads meta["rescale_every_n_layers"] and meta["group_norm_eps"] (GGUF / HF conversions).
   Status read_meta_overrides(const TensorFile& tf);
 
+  // Looks at a call's logits after they were read back (a version's own checks).
+  virtual Status check_output(std::span<const float> /*logits*/) { return {}; }
+  // The next call records its commands again instead of resubmitting the last ones.
+  void drop_recording() { recorded_key_.clear(); }
+
   Result<RkvFfn> load_rkv_ffn(WeightLoader& L, int layer, bool v6_names);
   Status record_rkv_ffn(const RkvFfn& f, uint32_t l, uint32_t T, uint32_t n_seq);
 

@@ -12,6 +12,10 @@
 namespace wb::vk {
 namespace {
 
+// Bindings of one dispatch (the whole-layer decode kernel has 25; lavapipe
+// allows 32 storage buffers per stage, desktop GPUs far more).
+constexpr size_t kMaxBindings = 32;
+
 // A zeroed Vulkan struct with its sType set.
 template <class T>
 T vk_struct(VkStructureType type) {
@@ -129,6 +133,7 @@ DeviceInfo query_info(VkPhysicalDevice pd, int index) {
                           (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
   d.max_workgroup_invocations = p.limits.maxComputeWorkGroupInvocations;
   d.max_shared_bytes = p.limits.maxComputeSharedMemorySize;
+  d.max_storage_buffers = p.limits.maxPerStageDescriptorStorageBuffers;
   d.max_uniform_range = p.limits.maxUniformBufferRange;
   d.min_uniform_offset_align = p.limits.minUniformBufferOffsetAlignment;
   VkPhysicalDeviceMemoryProperties mp;
@@ -700,8 +705,8 @@ Status CommandStream::dispatch(const Pipeline& p, std::initializer_list<const Bu
 
 Status CommandStream::dispatch(const Pipeline& p, std::span<const Buffer* const> buffers, const void* push,
                                uint32_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz) {
-  BufferRange r[16];
-  if (buffers.size() > 16) return make_error(Errc::internal, "vulkan: too many bindings");
+  BufferRange r[kMaxBindings];
+  if (buffers.size() > kMaxBindings) return make_error(Errc::internal, "vulkan: too many bindings");
   for (size_t i = 0; i < buffers.size(); ++i) r[i].buf = buffers[i];
   return dispatch(p, std::span<const BufferRange>(r, buffers.size()), push, push_bytes, gx, gy, gz);
 }
@@ -713,8 +718,8 @@ Status CommandStream::dispatch(const Pipeline& p, std::span<const BufferRange> b
     return make_error(Errc::internal, "vulkan: '{}' needs {} buffers and {} push bytes, got {} and {}", p.name,
                       p.n_bindings, p.push_bytes, buffers.size(), push_bytes);
   if (gx == 0 || gy == 0 || gz == 0) return {};
-  if (buffers.size() > 16) return make_error(Errc::internal, "vulkan: too many bindings");
-  VkBufferView views[16];
+  if (buffers.size() > kMaxBindings) return make_error(Errc::internal, "vulkan: too many bindings");
+  VkBufferView views[kMaxBindings];
   std::vector<uint64_t>& key = key_;  // reused: no allocation per dispatch on a cache hit
   key.clear();
   key.push_back(reinterpret_cast<uint64_t>(p.set_layout));
@@ -735,8 +740,8 @@ Status CommandStream::dispatch(const Pipeline& p, std::span<const BufferRange> b
   } else {
     WB_TRY(fresh, alloc_set(p.set_layout));
     set = fresh;
-    VkDescriptorBufferInfo infos[16];
-    VkWriteDescriptorSet writes[16];
+    VkDescriptorBufferInfo infos[kMaxBindings];
+    VkWriteDescriptorSet writes[kMaxBindings];
     for (size_t i = 0; i < buffers.size(); ++i) {
       const Buffer* b = buffers[i].buf;
       writes[i] = vk_struct<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);

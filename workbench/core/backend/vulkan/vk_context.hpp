@@ -49,6 +49,7 @@ struct DeviceInfo {
   bool subgroup_arithmetic = false;  // compute stage supports subgroupAdd & co
   uint32_t max_workgroup_invocations = 0;
   uint32_t max_shared_bytes = 0;
+  uint32_t max_storage_buffers = 0;  // storage-buffer bindings per shader stage
   uint64_t max_uniform_range = 0;
   uint64_t min_uniform_offset_align = 0;
 };

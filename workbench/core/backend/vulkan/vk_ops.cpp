@@ -548,6 +548,43 @@ Status Ops::wkv7_step_given(CommandStream& cs, std::span<const Buffer* const> bu
   return dispatch_wkv7_step(cs, bufs, outs, push);
 }
 
+Status Ops::rwkv7_layer(CommandStream& cs, std::span<const Buffer* const> bufs,
+                        std::span<const DeviceMatrix* const> mats, std::span<const DeviceMatrix* const> up,
+                        const Rwkv7LayerPush& push, uint32_t groups, uint32_t spin_limit) {
+  if (bufs.size() != 11 || mats.size() != 10 || up.size() != 4 || groups == 0)
+    return make_error(Errc::internal, "vulkan rwkv7_layer: 11 buffers, 10 matrices, 4 LoRAs and a group count expected");
+  if (push.N == 0 || push.N > 64 || push.C % push.N != 0 || push.C % 8 != 0 || push.F % 8 != 0)
+    return make_error(Errc::unsupported, "vulkan rwkv7_layer: C {} / F {} / head size {} not supported", push.C,
+                      push.F, push.N);
+  const WeightType type = mats[0]->type;
+  if (type == WeightType::q8_0) return make_error(Errc::unsupported, "vulkan rwkv7_layer: no Q8_0 kernel");
+  const Buffer* b[25] = {};
+  for (size_t i = 0; i < 11; ++i) b[i] = bufs[i];
+  for (size_t i = 0; i < 10; ++i) {
+    const DeviceMatrix* W = mats[i] ? mats[i] : mats[0];  // layer 0's V1: bound, never read (d[3] = 0)
+    if (W->type != type || W->parts.size() != 1)
+      return make_error(Errc::unsupported, "vulkan rwkv7_layer: matrix {} is not one part of the same type", i);
+    b[11 + i] = &W->parts[0].w;
+  }
+  for (size_t i = 0; i < 4; ++i) {
+    const DeviceMatrix* W = up[i] ? up[i] : up[0];
+    if (W->type != WeightType::f32 || W->parts.size() != 1 || push.d[i] % 4 != 0 || push.lora_off[i] % 4 != 0)
+      return make_error(Errc::unsupported, "vulkan rwkv7_layer: LoRA {} is not one f32 part of a width % 4", i);
+    b[21 + i] = &W->parts[0].w;
+  }
+  const uint32_t max_it = (std::max(push.C, push.F) + 2047) / 2048;  // passes of 256 invocations x 8 columns
+  // Rows per block: each invocation has ROWS x passes weight loads in flight
+  // (WB_VK_PERSIST_ROWS=1..16 to tune; 4 by default).
+  static const uint32_t rows = [] {
+    const char* e = std::getenv("WB_VK_PERSIST_ROWS");
+    const long n = e ? std::atol(e) : 4;
+    return static_cast<uint32_t>(n >= 1 && n <= 16 ? n : 4);
+  }();
+  WB_TRY(p, ctx_->pipeline(type == WeightType::f16 ? "rwkv7_layer_f16" : "rwkv7_layer_f32", 25, sizeof push,
+                           {max_it, spin_limit, rows}));
+  return cs.dispatch(*p, std::span<const Buffer* const>(b), &push, sizeof push, groups);
+}
+
 Status Ops::token_mix_dd(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix,
                          const Buffer& delta, const Buffer& out, const TokenMixPush& push) {
   WB_TRY(p, ctx_->pipeline("token_mix_dd", 5, sizeof(TokenMixPush)));

@@ -68,6 +68,15 @@ struct Wkv7StepPush {
 };
 static_assert(sizeof(Wkv7StepPush) == 64);
 
+// rwkv7_layer_*.comp (a whole decode layer in one dispatch); d / lora_off: w, a, g, v LoRAs.
+struct Rwkv7LayerPush {
+  uint32_t C, F, N, layer0;
+  uint32_t d[4], lora_off[4];
+  uint32_t att_shift, ffn_shift, wkv_off, pad;
+  float ln_eps, gn_eps;
+};
+static_assert(sizeof(Rwkv7LayerPush) == 72);
+
 struct Wkv4Push { uint32_t C, T, state_off, state_stride; };
 static_assert(sizeof(Wkv4Push) == 16);
 
@@ -178,6 +187,15 @@ class Ops {
   // w, a, g, vl (n_vec*C floats each; vl unused in layer 0). p.up_given is set here.
   Status wkv7_step_given(CommandStream& cs, std::span<const Buffer* const> bufs,
                          std::span<const Buffer* const> up_out, Wkv7StepPush p);
+  // One RWKV-7 decode layer of one state in one dispatch of `groups` persistent
+  // workgroups meeting at grid barriers (rwkv7_layer_*.comp; every workgroup must
+  // be resident at once). bufs: x state r k v lora v_first att ffk params sync
+  // (11, see the kernel); mats: Wr Wk Wv W1 A1 G1 V1 Wo Wk' Wv' of type f16 or
+  // f32, one part each (V1 null in layer 0); up: W2 A2 G2 V2 f32, one part each
+  // (V2 null in layer 0). `spin_limit`: polls before a waiting workgroup gives up.
+  Status rwkv7_layer(CommandStream& cs, std::span<const Buffer* const> bufs,
+                     std::span<const DeviceMatrix* const> mats, std::span<const DeviceMatrix* const> up,
+                     const Rwkv7LayerPush& p, uint32_t groups, uint32_t spin_limit);
   // RWKV-6 token shift with per-token mix offsets (token_mix_dd.comp).
   Status token_mix_dd(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix, const Buffer& delta,
                       const Buffer& out, const TokenMixPush& p);
