@@ -115,7 +115,7 @@ class Rwkv7Vulkan final : public RwkvVulkan {
   bool tails_ = false;           // decode: norms in the residual matmuls' last workgroup (matmul_tail_*.comp)
   Buffer tail_counter_;          // matmul_tail's workgroup count (0 between dispatches)
   uint32_t persist_groups_ = 0;  // one-state decode layers as one dispatch of this many workgroups (0: off)
-  Buffer persist_sync_;          // rwkv7_layer's grid barrier: arrive, generation, fail
+  Buffer persist_sync_;          // rwkv7_layer's grid barriers: arrival count, fail flag (grid_sync.glsl)
   std::vector<Layer> layers_;
   // Scratch beyond the common buffers, max_vec_ vectors each.
   Buffer r_, k_, v_, w_, a_, g_, kk_, vl_, vfirst_, lora_, att_;
@@ -145,11 +145,15 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
   for (int l = 0; l < info_.n_layer; ++l) {
     const std::string p = fmt::format("blocks.{}.", l), a = p + "att.", f = p + "ffn.";
     Layer y;
-    WB_TRY(l1w, L.vec_buffer(p + "ln1.weight", C_));
-    WB_TRY(l1b, L.vec_buffer(p + "ln1.bias", C_));
-    WB_TRY(l2w, L.vec_buffer(p + "ln2.weight", C_));
-    WB_TRY(l2b, L.vec_buffer(p + "ln2.bias", C_));
-    y.ln1_w = std::move(l1w), y.ln1_b = std::move(l1b), y.ln2_w = std::move(l2w), y.ln2_b = std::move(l2b);
+    std::vector<float> norms[4];  // ln1 weight, bias, ln2 weight, bias
+    Buffer* norm_bufs[4] = {&y.ln1_w, &y.ln1_b, &y.ln2_w, &y.ln2_b};
+    const char* norm_names[4] = {"ln1.weight", "ln1.bias", "ln2.weight", "ln2.bias"};
+    for (int i = 0; i < 4; ++i) {
+      WB_TRY(v, L.vec(p + norm_names[i], C_));
+      WB_TRY(b, upload_floats(*ctx_, v));
+      norms[i] = std::move(v);
+      *norm_bufs[i] = std::move(b);
+    }
 
     std::vector<float> mix;
     if (tf.find(a + "x_rwkvag")) {
@@ -189,17 +193,8 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
     if (persist_groups_) {
       // rwkv7_layer_body.glsl's prm: prep, wkv, ln1, att mixes, ln2, ffn mix.
       std::vector<float> prm = prep;
-      prm.insert(prm.end(), wkv.begin(), wkv.end());
-      for (const char* n : {"ln1.weight", "ln1.bias"}) {
-        WB_TRY(m, L.vec(p + n, C_));
-        prm.insert(prm.end(), m.begin(), m.end());
-      }
-      prm.insert(prm.end(), mix.begin(), mix.end());
-      for (const char* n : {"ln2.weight", "ln2.bias"}) {
-        WB_TRY(m, L.vec(p + n, C_));
-        prm.insert(prm.end(), m.begin(), m.end());
-      }
-      prm.insert(prm.end(), fmix.begin(), fmix.end());
+      for (const std::vector<float>* part : {&wkv, &norms[0], &norms[1], &mix, &norms[2], &norms[3], &fmix})
+        prm.insert(prm.end(), part->begin(), part->end());
       WB_TRY(pb, upload_floats(*ctx_, prm));
       y.persist = std::move(pb);
     }
@@ -353,10 +348,10 @@ Status Rwkv7Vulkan::record_persistent_layer(uint32_t l) {
                             &persist_sync_};
   const DeviceMatrix* mats[10] = {&y.wr, &y.wk, &y.wv, &y.w1, &y.a1, &y.g1, down[3], &y.wo, &y.fk, &y.fv};
   const DeviceMatrix* up[4] = {&y.w2, &y.a2, &y.g2, l > 0 ? &y.v2 : nullptr};
-  // A GPU polls a barrier in well under a microsecond: 4M polls are seconds. A CPU
-  // device (tests) may have a workgroup's thread preempted for longer.
-  const uint32_t spin_limit = ctx_->device().type == "cpu" ? (1u << 30) : (1u << 22);
-  return ops_.rwkv7_layer(cs_, bufs, mats, up, push, persist_groups_, spin_limit);
+  // A GPU polls a barrier in under a microsecond: 4M polls are seconds, far
+  // beyond any phase's work. (CPU devices run one workgroup: it never waits.)
+  constexpr uint32_t kSpinLimit = 1u << 22;
+  return ops_.rwkv7_layer(cs_, bufs, mats, up, push, persist_groups_, kSpinLimit);
 }
 
 Status Rwkv7Vulkan::check_output(std::span<const float> logits) {
