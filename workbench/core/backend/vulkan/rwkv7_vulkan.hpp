@@ -57,7 +57,8 @@ struct VulkanModelOptions {
   // persistent workgroups that meet at grid barriers (rwkv7_layer_*.comp): 1 dependent
   // step and 4 grid barriers per layer instead of 7 dispatches. Needs every workgroup
   // resident at once (about one per multiprocessor; rounded down to a power of two;
-  // one on CPU devices, which cannot wait at a grid barrier), f16 or f32 weights
+  // one on CPU devices, which cannot wait at a grid barrier, and there only up to the
+  // 0.1B layer width: llvmpipe ends long shaders' loops), f16 or f32 weights
   // in one part each, the fused step's f32 LoRAs. 0: WB_VK_PERSIST=N, else off (not
   // yet measured on a GPU). A device that does not run them at once gets an error
   // from that call (never a hang) and the kernel is turned off.
