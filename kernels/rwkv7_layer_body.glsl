@@ -5,6 +5,8 @@
 //            vector itself, keeping its columns in registers: no dispatch, no barrier)
 //            r, k, v = Wr x_r, Wk x_k, Wv x_v; the LoRA down-projections
 //            tanh(W1 x_w), A1 x_a, sigmoid(G1 x_g), V1 x_v            -- grid barrier
+//   (UP_SPLIT) the LoRA up-projections W2 lw, A2 la, G2 lg, V2 lv over every
+//            workgroup, instead of inside each head's workgroup below  -- grid barrier
 //   phase 2  the WKV step of every head (wkv7_step_body.glsl); workgroup 0 stores
 //            LN1(x) as the new att shift                               -- grid barrier
 //   phase 3  x += Wo att                                               -- grid barrier
@@ -32,9 +34,11 @@
 // binding 11..20: Wr Wk Wv W1 A1 G1 V1 Wo Wk' Wv'   (out, in) row-major, WELEM (f16 or f32)
 //                 (layer 0: V1 any buffer, pc.d[3] = 0)
 // binding 21..24: vec4 W2[C*d0/4], A2, G2, V2      f32 up-projections (layer 0: V2 any buffer)
+// binding 25: vec4 upo[4*C/4]      UP_SPLIT: the up-projections' outputs (w a g vl), phase 1b -> 2
 // push constants: { uint C, F, N, layer0; uvec4 d, lora_off; uint att_shift, ffn_shift, wkv_off, pad;
 //                   float ln_eps, gn_eps; }  wb::vk::Rwkv7LayerPush
-// specialisation: constant 0 MAXIT = ceil(max(C, F) / 2048), constant 1 SPIN_LIMIT, constant 2 ROWS.
+// specialisation: constant 0 MAXIT = ceil(max(C, F) / 2048), constant 1 SPIN_LIMIT, constant 2 ROWS,
+//   constant 3 UP_SPLIT (needs every d[m] % 8 == 0).
 // grid: x = the persistent workgroups (a power of two that the device runs at once).
 // C % 8 == 0, F % 8 == 0, N <= 64, d[m] and lora_off[m] multiples of 4.
 #extension GL_KHR_shader_subgroup_basic : require
@@ -44,6 +48,7 @@
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const uint MAXIT = 1;
 layout(constant_id = 2) const uint ROWS = 4;  // rows per block of a product: loads in flight per invocation
+layout(constant_id = 3) const uint UP_SPLIT = 0;  // 1: the LoRA up-projections as a phase of their own
 const uint WG = 256u;
 
 layout(std430, binding = 0) coherent buffer X { float x[]; };
@@ -70,6 +75,7 @@ layout(std430, binding = 21) readonly buffer W2 { vec4 w2[]; };
 layout(std430, binding = 22) readonly buffer A2 { vec4 a2[]; };
 layout(std430, binding = 23) readonly buffer G2 { vec4 g2[]; };
 layout(std430, binding = 24) readonly buffer V2 { vec4 v2[]; };
+layout(std430, binding = 25) coherent buffer UpOut { vec4 upo4[]; };
 layout(push_constant) uniform Push {
   uint C, F, N, layer0;
   uvec4 d, lora_off;
@@ -84,6 +90,7 @@ const uint P_WKV = 5u, P_LN1 = 8u, P_ATT_MIX = 10u, P_LN2 = 16u, P_FFN_MIX = 18u
 #define GRID_SPIN_ID 1
 #include "grid_sync.glsl"
 
+#define WKV_GIVEN(m, b4, e) upo4[(m) * (pc.C / 4u) + (b4)][e]
 #define WKV_P(i) prm[i]
 #define WKV_Q(i) prm[P_WKV * pc.C + (i)]
 #include "wkv7_step_body.glsl"
@@ -102,7 +109,11 @@ void load_w(uint m, uint i8, out vec4 a, out vec4 b) {
     case 6u: W8(v1_, i8, a, b) break;
     case 7u: W8(wo_, i8, a, b) break;
     case 8u: W8(fk_, i8, a, b) break;
-    default: W8(fv_, i8, a, b) break;
+    case 9u: W8(fv_, i8, a, b) break;
+    case 10u: a = w2[2u * i8]; b = w2[2u * i8 + 1u]; break;  // the f32 up-projections
+    case 11u: a = a2[2u * i8]; b = a2[2u * i8 + 1u]; break;
+    case 12u: a = g2[2u * i8]; b = g2[2u * i8 + 1u]; break;
+    default: a = v2[2u * i8]; b = v2[2u * i8 + 1u]; break;
   }
 }
 
@@ -170,9 +181,14 @@ void store_shift(uint shift) {
 }
 
 shared float mv_red[ROWS * (WG / 4u)];
+shared float mv_sum[ROWS];
 
 // Rows row0 .. row0+nrows-1 (nrows <= ROWS) of matrix m (cols columns) times the
 // input; invocation r < nrows returns row row0 + r's sum. Every invocation calls it.
+// The subgroups' partial sums are added by the first subgroup with a subgroup
+// sum, not by one invocation walking them all: besides being shorter, that keeps
+// a whole layer within llvmpipe's budget of 65,535 loop iterations per
+// invocation (lavapipe runs 32 subgroups of 8 per workgroup).
 float rows_dot(uint m, uint row0, uint nrows, uint cols) {
   float acc[ROWS];
   for (uint r = 0u; r < ROWS; ++r) acc[r] = 0.0;
@@ -191,12 +207,18 @@ float rows_dot(uint m, uint row0, uint nrows, uint cols) {
     if (subgroupElect()) mv_red[gl_SubgroupID * ROWS + r] = s;
   }
   barrier();
-  const uint t = gl_LocalInvocationID.x;
-  float sum = 0.0;
-  if (t < nrows)
-    for (uint g = 0u; g < gl_NumSubgroups; ++g) sum += mv_red[g * ROWS + t];
+  if (gl_SubgroupID == 0u) {
+    for (uint r = 0u; r < ROWS; ++r) acc[r] = 0.0;
+    for (uint g = gl_SubgroupInvocationID; g < gl_NumSubgroups; g += gl_SubgroupSize)
+      for (uint r = 0u; r < ROWS; ++r) acc[r] += mv_red[g * ROWS + r];
+    for (uint r = 0u; r < ROWS; ++r) {
+      const float s = subgroupAdd(acc[r]);
+      if (subgroupElect()) mv_sum[r] = s;
+    }
+  }
   barrier();
-  return sum;
+  const uint t = gl_LocalInvocationID.x;
+  return t < nrows ? mv_sum[t] : 0.0;
 }
 
 void set_lora(uint i, float s) { lora4[i >> 2][i & 3u] = s; }
@@ -234,6 +256,32 @@ void project_att() {
   }
 }
 
+// With UP_SPLIT: the four up-projections (C rows of d[m] columns each, f32) of
+// the LoRA vectors, spread over every workgroup, into upo (m * C + row).
+void project_up() {
+  const uint C = pc.C, nb = (C + ROWS - 1u) / ROWS, t = gl_LocalInvocationID.x;
+  uint loaded = 4u;
+  for (uint blk = gl_WorkGroupID.x; blk < 4u * nb; blk += gl_NumWorkGroups.x) {
+    const uint m = blk / nb, d = pc.d[m];
+    if (d == 0u) continue;  // layer 0 has no V LoRA (uniform: m depends on blk only)
+    if (loaded != m) {
+      for (uint p = 0u; p < MAXIT; ++p) {
+        const uint kc = column(p), o = (pc.lora_off[m] + kc) / 4u;
+        if (kc >= d) break;
+        xa[p] = lora4[o];
+        xb[p] = lora4[o + 1u];
+      }
+      loaded = m;
+    }
+    const uint row0 = (blk - m * nb) * ROWS, nrows = min(ROWS, C - row0);
+    const float s = rows_dot(10u + m, row0, nrows, d);
+    if (t < nrows) {
+      const uint row = row0 + t;
+      upo4[(m * C + row) >> 2][row & 3u] = s;
+    }
+  }
+}
+
 // rows of matrix m (cols columns) times the input: x += (to_x) or ffk = relu^2.
 void product(uint m, uint nrows_all, uint cols, bool to_x) {
   const uint nb = (nrows_all + ROWS - 1u) / ROWS, t = gl_LocalInvocationID.x;
@@ -257,9 +305,13 @@ void main() {
   norm_x(P_LN1 * C, pc.att_shift);
   project_att();
   grid_sync();
+  if (UP_SPLIT != 0u) {
+    project_up();
+    grid_sync();
+  }
   // Phase 2: the heads' WKV step.
   store_shift(pc.att_shift);
-  const Wkv7Args A = Wkv7Args(C, pc.N, pc.wkv_off, 0u, pc.gn_eps, pc.layer0, 0u, pc.d, pc.lora_off);
+  const Wkv7Args A = Wkv7Args(C, pc.N, pc.wkv_off, 0u, pc.gn_eps, pc.layer0, UP_SPLIT, pc.d, pc.lora_off);
   for (uint h = gl_WorkGroupID.x; h < C / pc.N; h += gl_NumWorkGroups.x) wkv7_head(A, h, 0u);
   grid_sync();
   // Phase 3: output projection into the residual.

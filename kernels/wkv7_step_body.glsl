@@ -5,8 +5,14 @@
 //   float r[], k[], v[]   vec4 lora4[]   float v_first[], state[]   float outv[]
 //   vec4 w2[], a2[], g2[], v2[]
 // and defines WKV_P(i) / WKV_Q(i): element i of the prep parameters (w0, a0,
-// v0, k_k, k_a: 5*C) and of r_k, ln_x weight, ln_x bias (3*C). Needs
+// v0, k_k, k_a: 5*C) and of r_k, ln_x weight, ln_x bias (3*C). With
+// Wkv7Args.up_given the up-projections' outputs are read as WKV_GIVEN(m, b4, e)
+// (component e of vec4 b4 of output m; by default w2..v2 hold them). Needs
 // reduce.glsl and a workgroup of 256 invocations.
+
+#ifndef WKV_GIVEN
+#define WKV_GIVEN(m, b4, e) ((m) == 0u ? w2[b4][e] : (m) == 1u ? a2[b4][e] : (m) == 2u ? g2[b4][e] : v2[b4][e])
+#endif
 
 struct Wkv7Args {
   uint C, N, state_off, state_stride;
@@ -65,7 +71,8 @@ void wkv7_head(const Wkv7Args A, uint h, uint seq) {
   vec4 part = vec4(0.0);
   if (live && A.up_given != 0u) {
     const uint b4 = base >> 2, e = base & 3u;  // one invocation per row: the others add 0
-    if (qr == 0u) part = vec4(w2[b4][e], a2[b4][e], g2[b4][e], A.layer0 != 0u ? 0.0 : v2[b4][e]);
+    if (qr == 0u) part = vec4(WKV_GIVEN(0u, b4, e), WKV_GIVEN(1u, b4, e), WKV_GIVEN(2u, b4, e),
+                             A.layer0 != 0u ? 0.0 : WKV_GIVEN(3u, b4, e));
   } else if (live) {
     part.x = up_dot(A, 0u, c, seq);
     part.y = up_dot(A, 1u, c, seq);

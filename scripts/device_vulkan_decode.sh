@@ -3,7 +3,9 @@
 # another, so defaults are chosen from numbers. The default variants ask
 # whether a decode layer as ONE dispatch of persistent workgroups meeting at grid
 # barriers pays (WB_VK_PERSIST=128, rwkv7_layer_*.comp: 1 dispatch and 4 grid
-# barriers per layer instead of 7 dependent dispatches; off until measured), and
+# barriers per layer instead of 7 dependent dispatches; off until measured; with
+# 8 rows per block, WB_VK_PERSIST_ROWS=8; with the LoRA up-projections spread over
+# every workgroup, WB_VK_PERSIST_UP=1), and
 # whether the layer norms done by the residual matmuls' last workgroup pay
 # (WB_VK_LN_TAIL=1, matmul_tail_*.comp: 2 dependent steps fewer per layer; off
 # until measured). Earlier questions, still selectable through VARIANTS: the
@@ -39,6 +41,7 @@ LLAMA_BENCH=${LLAMA_BENCH:-}
 VARIANTS=${VARIANTS:-"default WB_VK_LN_TAIL=0
 persist-128 WB_VK_PERSIST=128
 persist-128-r8 WB_VK_PERSIST=128 WB_VK_PERSIST_ROWS=8
+persist-128-up WB_VK_PERSIST=128 WB_VK_PERSIST_UP=1
 ln-tail WB_VK_LN_TAIL=1"}
 mkdir -p "$OUT/models"
 t0=$(date +%s)

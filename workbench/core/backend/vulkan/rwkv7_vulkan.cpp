@@ -116,6 +116,8 @@ class Rwkv7Vulkan final : public RwkvVulkan {
   Buffer tail_counter_;          // matmul_tail's workgroup count (0 between dispatches)
   uint32_t persist_groups_ = 0;  // one-state decode layers as one dispatch of this many workgroups (0: off)
   Buffer persist_sync_;          // rwkv7_layer's grid barriers: arrival count, fail flag (grid_sync.glsl)
+  Buffer persist_up_;            // rwkv7_layer's up-projection outputs (4*C) when they are a phase of their own
+  bool persist_up_split_ = false;  // WB_VK_PERSIST_UP=1 and every LoRA width % 8 == 0
   std::vector<Layer> layers_;
   // Scratch beyond the common buffers, max_vec_ vectors each.
   Buffer r_, k_, v_, w_, a_, g_, kk_, vl_, vfirst_, lora_, att_;
@@ -227,6 +229,11 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
     const float zeros[4] = {};
     WB_TRY(sync, upload_floats(*ctx_, zeros));  // 0.0f has the bits of 0u
     persist_sync_ = std::move(sync);
+    WB_CHECK(scratch(uint64_t{4} * C_ * 4, persist_up_));
+    const char* e = std::getenv("WB_VK_PERSIST_UP");
+    persist_up_split_ = opt_.persistent_split_up || (e && e[0] == '1' && e[1] == 0);
+    for (const Layer& y : layers_)
+      for (const DeviceMatrix* m : {&y.w1, &y.a1, &y.g1, &y.v1}) persist_up_split_ &= m->rows % 8 == 0;
   }
   for (Buffer* b : {&r_, &k_, &v_, &w_, &a_, &g_, &kk_, &vl_, &vfirst_, &att_}) WB_CHECK(scratch(vec_bytes(C_), *b));
   D_ = (std::max(D_, 8u) + 3) / 4 * 4;  // regions start on vec4 boundaries
@@ -323,7 +330,7 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
 }
 
 bool Rwkv7Vulkan::persistent_fits() const {
-  if (fusion_ != Fusion::full || F_ % 8 != 0 || ctx_->device().max_storage_buffers < 25) return false;
+  if (fusion_ != Fusion::full || F_ % 8 != 0 || ctx_->device().max_storage_buffers < 26) return false;
   // llvmpipe also ends a shader invocation's loops after 65,535 iterations in
   // all; one workgroup doing a whole layer stays under that up to the widths
   // the tests run (the 0.1B shape), not beyond.
@@ -348,14 +355,14 @@ Status Rwkv7Vulkan::record_persistent_layer(uint32_t l) {
     push.d[m] = down[m] ? down[m]->rows : 0;
     push.lora_off[m] = lora_region(m);
   }
-  const Buffer* bufs[11] = {&x_, state_buf_, &r_, &k_, &v_, &lora_, &vfirst_, &att_, &ffk_, &y.persist,
-                            &persist_sync_};
+  const Buffer* bufs[12] = {&x_, state_buf_, &r_, &k_, &v_, &lora_, &vfirst_, &att_, &ffk_, &y.persist,
+                            &persist_sync_, &persist_up_};
   const DeviceMatrix* mats[10] = {&y.wr, &y.wk, &y.wv, &y.w1, &y.a1, &y.g1, down[3], &y.wo, &y.fk, &y.fv};
   const DeviceMatrix* up[4] = {&y.w2, &y.a2, &y.g2, l > 0 ? &y.v2 : nullptr};
   // A GPU polls a barrier in under a microsecond: 4M polls are seconds, far
   // beyond any phase's work. (CPU devices run one workgroup: it never waits.)
   constexpr uint32_t kSpinLimit = 1u << 22;
-  return ops_.rwkv7_layer(cs_, bufs, mats, up, push, persist_groups_, kSpinLimit);
+  return ops_.rwkv7_layer(cs_, bufs, mats, up, push, persist_groups_, kSpinLimit, persist_up_split_);
 }
 
 Status Rwkv7Vulkan::check_output(std::span<const float> logits) {

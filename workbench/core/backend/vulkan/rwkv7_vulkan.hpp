@@ -63,6 +63,10 @@ struct VulkanModelOptions {
   // yet measured on a GPU). A device that does not run them at once gets an error
   // from that call (never a hang) and the kernel is turned off.
   uint32_t persistent_groups = 0;
+  // There, the LoRA up-projections as a phase of their own over every workgroup
+  // instead of inside each head's (one grid barrier more; all LoRA widths % 8 == 0).
+  // false: WB_VK_PERSIST_UP=1, else off.
+  bool persistent_split_up = false;
   // Submit the last call's recording again when a call has the same shape and
   // states (every decode step of one story); WB_VK_REUSE=0 turns it off.
   bool reuse_recordings = true;

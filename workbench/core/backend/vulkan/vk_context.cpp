@@ -12,7 +12,7 @@
 namespace wb::vk {
 namespace {
 
-// Bindings of one dispatch (the whole-layer decode kernel has 25; lavapipe
+// Bindings of one dispatch (the whole-layer decode kernel has 26; lavapipe
 // allows 32 storage buffers per stage, desktop GPUs far more).
 constexpr size_t kMaxBindings = 32;
 

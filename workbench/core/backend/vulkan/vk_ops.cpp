@@ -550,16 +550,19 @@ Status Ops::wkv7_step_given(CommandStream& cs, std::span<const Buffer* const> bu
 
 Status Ops::rwkv7_layer(CommandStream& cs, std::span<const Buffer* const> bufs,
                         std::span<const DeviceMatrix* const> mats, std::span<const DeviceMatrix* const> up,
-                        const Rwkv7LayerPush& push, uint32_t groups, uint32_t spin_limit) {
-  if (bufs.size() != 11 || mats.size() != 10 || up.size() != 4 || groups == 0)
-    return make_error(Errc::internal, "vulkan rwkv7_layer: 11 buffers, 10 matrices, 4 LoRAs and a group count expected");
+                        const Rwkv7LayerPush& push, uint32_t groups, uint32_t spin_limit, bool up_split) {
+  if (bufs.size() != 12 || mats.size() != 10 || up.size() != 4 || groups == 0)
+    return make_error(Errc::internal, "vulkan rwkv7_layer: 12 buffers, 10 matrices, 4 LoRAs and a group count expected");
+  if (up_split && (push.d[0] % 8 || push.d[1] % 8 || push.d[2] % 8 || push.d[3] % 8))
+    return make_error(Errc::unsupported, "vulkan rwkv7_layer: split up-projections need LoRA widths % 8 == 0");
   if (push.N == 0 || push.N > 64 || push.C % push.N != 0 || push.C % 8 != 0 || push.F % 8 != 0)
     return make_error(Errc::unsupported, "vulkan rwkv7_layer: C {} / F {} / head size {} not supported", push.C,
                       push.F, push.N);
   const WeightType type = mats[0]->type;
   if (type == WeightType::q8_0) return make_error(Errc::unsupported, "vulkan rwkv7_layer: no Q8_0 kernel");
-  const Buffer* b[25] = {};
+  const Buffer* b[26] = {};
   for (size_t i = 0; i < 11; ++i) b[i] = bufs[i];
+  b[25] = bufs[11];
   for (size_t i = 0; i < 10; ++i) {
     const DeviceMatrix* W = mats[i] ? mats[i] : mats[0];  // layer 0's V1: bound, never read (d[3] = 0)
     if (W->type != type || W->parts.size() != 1)
@@ -580,8 +583,8 @@ Status Ops::rwkv7_layer(CommandStream& cs, std::span<const Buffer* const> bufs,
     const long n = e ? std::atol(e) : 4;
     return static_cast<uint32_t>(n >= 1 && n <= 16 ? n : 4);
   }();
-  WB_TRY(p, ctx_->pipeline(type == WeightType::f16 ? "rwkv7_layer_f16" : "rwkv7_layer_f32", 25, sizeof push,
-                           {max_it, spin_limit, rows}));
+  WB_TRY(p, ctx_->pipeline(type == WeightType::f16 ? "rwkv7_layer_f16" : "rwkv7_layer_f32", 26, sizeof push,
+                           {max_it, spin_limit, rows, up_split ? 1u : 0u}));
   return cs.dispatch(*p, std::span<const Buffer* const>(b), &push, sizeof push, groups);
 }
 

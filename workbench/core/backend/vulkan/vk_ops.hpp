@@ -190,12 +190,14 @@ class Ops {
   // One RWKV-7 decode layer of one state in one dispatch of `groups` persistent
   // workgroups meeting at grid barriers (rwkv7_layer_*.comp; every workgroup must
   // be resident at once). bufs: x state r k v lora v_first att ffk params sync
-  // (11, see the kernel); mats: Wr Wk Wv W1 A1 G1 V1 Wo Wk' Wv' of type f16 or
-  // f32, one part each (V1 null in layer 0); up: W2 A2 G2 V2 f32, one part each
+  // up_out (12, see the kernel); mats: Wr Wk Wv W1 A1 G1 V1 Wo Wk' Wv' of type f16
+  // or f32, one part each (V1 null in layer 0); up: W2 A2 G2 V2 f32, one part each
   // (V2 null in layer 0). `spin_limit`: polls before a waiting workgroup gives up.
+  // `up_split`: the up-projections as a phase of their own over every workgroup
+  // (needs every LoRA width % 8 == 0).
   Status rwkv7_layer(CommandStream& cs, std::span<const Buffer* const> bufs,
                      std::span<const DeviceMatrix* const> mats, std::span<const DeviceMatrix* const> up,
-                     const Rwkv7LayerPush& p, uint32_t groups, uint32_t spin_limit);
+                     const Rwkv7LayerPush& p, uint32_t groups, uint32_t spin_limit, bool up_split);
   // RWKV-6 token shift with per-token mix offsets (token_mix_dd.comp).
   Status token_mix_dd(CommandStream& cs, const Buffer& x, const Buffer& state, const Buffer& mix, const Buffer& delta,
                       const Buffer& out, const TokenMixPush& p);
