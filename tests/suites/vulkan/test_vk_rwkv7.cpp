@@ -146,23 +146,39 @@ TEST_CASE("vulkan rwkv7: chunked prefill equals one chunk, batched decode equals
   }
 }
 
+namespace {
+
+// The FP32 fixture on the storage-buffer kernels with the fused decode step,
+// `persistent` workgroups per decode layer (0: off).
+std::unique_ptr<vk::VulkanModel> fused_fixture_model(uint32_t persistent = 0) {
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
+  vk::VulkanModelOptions opt;
+  opt.kernels = vk::KernelPath::storage;
+  opt.fused_decode = vk::Fusion::full;
+  opt.persistent_groups = persistent;
+  return load(tf, opt);
+}
+
+// Decodes one token on `s`; the recording that ran.
+vk::VulkanModel::RecordingSize decode_recording(vk::VulkanModel& m, State& s) {
+  std::vector<float> lg(m.info().n_vocab);
+  State* sp = &s;
+  const int32_t tok = 84;
+  WB_REQUIRE_OK(m.decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&sp, 1), lg));
+  return m.last_recording();
+}
+
+}  // namespace
+
 TEST_CASE("vulkan rwkv7: a fused decode step is a chain of seven dependent steps per layer",
           "[gpu][vulkan][rwkv]") {
   // A GPU's decode step costs about one dispatch latency per dependent step
   // (README, "Vulkan backend"), so a change that adds steps is a slowdown there.
   // Per layer: norm+mix, projections, wkv7_step, output, norm+mix, FFN key, FFN
   // value; at most two more for ln0 with the states' gather, the final norm and the head.
-  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
-  vk::VulkanModelOptions opt;
-  opt.kernels = vk::KernelPath::storage;
-  opt.fused_decode = vk::Fusion::full;
-  auto m = load(tf, opt);
+  auto m = fused_fixture_model();
   State s = m->new_state();
-  std::vector<float> lg(256);
-  State* sp = &s;
-  const int32_t tok = 84;
-  WB_REQUIRE_OK(m->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&sp, 1), lg));
-  const auto rec = m->last_recording();
+  const auto rec = decode_recording(*m, s);
   const int layers = m->info().n_layer;
   INFO("barriers " << rec.barriers << ", dispatches " << rec.dispatches);
   CHECK(rec.barriers <= 7u * layers + 2u);
@@ -174,19 +190,10 @@ TEST_CASE("vulkan rwkv7: a persistent decode layer is one dispatch with its grid
   // rwkv7_layer_*.comp: each layer of a one-state decode step is one dispatch
   // (ln0 with the gather, and the final norm with the scatter and the head, stay
   // as before); batches of states and sequences keep the usual recording.
-  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
-  vk::VulkanModelOptions opt;
-  opt.kernels = vk::KernelPath::storage;
-  opt.fused_decode = vk::Fusion::full;
-  opt.persistent_groups = 8;
-  auto m = load(tf, opt);
+  auto m = fused_fixture_model(8);
   const int layers = m->info().n_layer;
   State s = m->new_state();
-  std::vector<float> lg(256);
-  State* sp = &s;
-  const int32_t tok = 84;
-  WB_REQUIRE_OK(m->decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&sp, 1), lg));
-  auto rec = m->last_recording();
+  const auto rec = decode_recording(*m, s);
   INFO("barriers " << rec.barriers << ", dispatches " << rec.dispatches);
   CHECK(rec.barriers == layers + 2u);  // before each layer, the scatter with ln_out, and the head
   State t = s;
