@@ -180,6 +180,16 @@ void store_shift(uint shift) {
   }
 }
 
+// The products' input from float buffer BUF (cols floats), this invocation's columns
+// (a macro: GLSL passes no buffers to functions).
+#define INPUT_FROM(BUF, cols)                                                   \
+  for (uint p = 0u; p < MAXIT; ++p) {                                           \
+    const uint kc = column(p);                                                  \
+    if (kc >= (cols)) break;                                                    \
+    xa[p] = vec4(BUF[kc], BUF[kc + 1u], BUF[kc + 2u], BUF[kc + 3u]);            \
+    xb[p] = vec4(BUF[kc + 4u], BUF[kc + 5u], BUF[kc + 6u], BUF[kc + 7u]);       \
+  }
+
 shared float mv_red[ROWS * (WG / 4u)];
 shared float mv_sum[ROWS];
 
@@ -315,12 +325,7 @@ void main() {
   for (uint h = gl_WorkGroupID.x; h < C / pc.N; h += gl_NumWorkGroups.x) wkv7_head(A, h, 0u);
   grid_sync();
   // Phase 3: output projection into the residual.
-  for (uint p = 0u; p < MAXIT; ++p) {
-    const uint kc = column(p);
-    if (kc >= C) break;
-    xa[p] = vec4(outv[kc], outv[kc + 1u], outv[kc + 2u], outv[kc + 3u]);
-    xb[p] = vec4(outv[kc + 4u], outv[kc + 5u], outv[kc + 6u], outv[kc + 7u]);
-  }
+  INPUT_FROM(outv, C);
   product(M_O, C, C, true);
   grid_sync();
   // Phase 4: LN2, token shift, FFN key.
@@ -330,12 +335,7 @@ void main() {
   grid_sync();
   // Phase 5: FFN value into the residual.
   store_shift(pc.ffn_shift);
-  for (uint p = 0u; p < MAXIT; ++p) {
-    const uint kc = column(p);
-    if (kc >= pc.F) break;
-    xa[p] = vec4(ffk[kc], ffk[kc + 1u], ffk[kc + 2u], ffk[kc + 3u]);
-    xb[p] = vec4(ffk[kc + 4u], ffk[kc + 5u], ffk[kc + 6u], ffk[kc + 7u]);
-  }
+  INPUT_FROM(ffk, pc.F);
   product(M_FV, C, pc.F, true);
   // A barrier that gave up: poison the residual so the caller sees NaN logits.
   if (gl_LocalInvocationID.x == 0u && sync_.fail != 0u) x[gl_WorkGroupID.x % C] = uintBitsToFloat(0x7fc00000u);

@@ -229,11 +229,12 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
     const float zeros[4] = {};
     WB_TRY(sync, upload_floats(*ctx_, zeros));  // 0.0f has the bits of 0u
     persist_sync_ = std::move(sync);
-    WB_CHECK(scratch(uint64_t{4} * C_ * 4, persist_up_));
     const char* e = std::getenv("WB_VK_PERSIST_UP");
     persist_up_split_ = opt_.persistent_split_up || (e && e[0] == '1' && e[1] == 0);
     for (const Layer& y : layers_)
       for (const DeviceMatrix* m : {&y.w1, &y.a1, &y.g1, &y.v1}) persist_up_split_ &= m->rows % 8 == 0;
+    // Bound either way; only the split phase writes it (4*C floats then).
+    WB_CHECK(scratch(persist_up_split_ ? uint64_t{4} * C_ * 4 : 16, persist_up_));
   }
   for (Buffer* b : {&r_, &k_, &v_, &w_, &a_, &g_, &kk_, &vl_, &vfirst_, &att_}) WB_CHECK(scratch(vec_bytes(C_), *b));
   D_ = (std::max(D_, 8u) + 3) / 4 * 4;  // regions start on vec4 boundaries
