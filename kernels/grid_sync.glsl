@@ -6,7 +6,8 @@
 // once: the dispatch has no more workgroups than the device runs together,
 // and their number is a power of two. A
 // workgroup that waited SPIN_LIMIT polls sets fail and goes on, so a device
-// that does not run them together gets wrong results and fail = 1, not a hang.
+// that does not run them together gets wrong results and fail = 1, not a hang
+// (the includer's host then discards the results: see rwkv7_layer_body.glsl).
 // lavapipe cannot wait here: llvmpipe ends every loop of a shader invocation
 // after 65,535 iterations in all (LP_MAX_TGSI_LOOP_ITERATIONS), spin included,
 // so a workgroup would run on unsynchronised. On CPU devices only one

@@ -20,8 +20,10 @@
 // Grid barriers (grid_sync.glsl) need every workgroup resident at once: the
 // host launches a power of two of them, about one per multiprocessor, and on CPU
 // devices only one. Where they are not, a waiting workgroup gives up after
-// SPIN_LIMIT polls, sets sync.fail and the layer poisons x with a NaN, so the
-// caller sees NaN logits and turns the kernel off (never a hang).
+// SPIN_LIMIT polls and sets sync.fail (never a hang); the layer then poisons x
+// with a NaN, so nothing computed after it can pass for a result. The host
+// scatters the states back only while fail is 0 (copy_unless.comp), reads it,
+// and runs the call again without this kernel.
 // binding 0: float x[C]            the residual stream (read and written)
 // binding 1: float state[]         att shift at pc.att_shift, ffn shift at pc.ffn_shift, WKV at pc.wkv_off
 // binding 2..4: float r[C], k[C], v[C]     phase 1 -> 2
@@ -337,6 +339,6 @@ void main() {
   store_shift(pc.ffn_shift);
   INPUT_FROM(ffk, pc.F);
   product(M_FV, C, pc.F, true);
-  // A barrier that gave up: poison the residual so the caller sees NaN logits.
+  // A barrier that gave up: poison the residual (the host reads sync.fail and runs the call again).
   if (gl_LocalInvocationID.x == 0u && sync_.fail != 0u) x[gl_WorkGroupID.x % C] = uintBitsToFloat(0x7fc00000u);
 }

@@ -20,7 +20,7 @@ ldconfig
 . scripts/device_setup.sh
 echo "## setup $(( $(date +%s) - t0 ))s"
 ROUNDS=${DECODE_ROUNDS:-2} timeout "${DECODE_S:-450}" bash scripts/device_vulkan_decode.sh \
-  "$WB_DEV_BIN/wb" "$WB_DEV_BIN/test_vulkan" "$OUT/decode" 2>&1 | tee "$OUT/decode.txt" | grep -v "^model "
+  "$WB_DEV_BIN/wb" "$WB_DEV_BIN/test_vulkan" "$OUT/decode" 2>&1 | tee "$OUT/decode.txt" | grep -Ev "^model .*[0-9]$"
 echo "## decode done $(( $(date +%s) - t0 ))s"
 if [ "${GUI:-0}" = 1 ]; then
   ROUNDS=${GUI_ROUNDS:-1} TOKENS=${GUI_TOKENS:-6000} timeout "${GUI_S:-200}" bash scripts/device_gui_frames.sh \

@@ -93,9 +93,16 @@ while read -r name L C; do
   f="$OUT/models/$name-f16.gguf"
   for r in $(seq 1 "$ROUNDS"); do
     while read -r vname venv; do   # alternated, so drift hits every variant alike
-      tg=$(env $venv timeout 120 "$WB" bench "$f" --backend vulkan -p 64 -n "$TG" -r 2 2>&1 |
-           awk -v k="tg$TG" '$1==k {print $2}')
-      echo "model $name round $r variant $vname tg$TG ${tg:-error}"
+      out=$(env $venv timeout 120 "$WB" bench "$f" --backend vulkan -p 64 -n "$TG" -r 2 2>&1)
+      tg=$(awk -v k="tg$TG" '$1==k {print $2}' <<< "$out")
+      # A persistent layer whose grid barrier gave up runs the usual recording
+      # from then on (a warning on stderr): its figure would not be the variant's.
+      if grep -q "did not run the" <<< "$out"; then
+        echo "model $name round $r variant $vname tg$TG ${tg:-error} gave_up"
+        tg=0
+      else
+        echo "model $name round $r variant $vname tg$TG ${tg:-error}"
+      fi
       echo "$name $vname ${tg:-0}" >> "$OUT/tg.txt"
     done <<< "$VARIANTS"
   done

@@ -231,6 +231,7 @@ bool App::start_load(const std::string& path, const std::string& fail_title,
   LoadOptions opt;
   opt.backend = settings.backend;
   opt.threads = settings.threads;
+  opt.log = &log;  // declared before `model`: outlives every model it loads
   auto l = std::make_unique<ModelLoad>();
   l->path = path;
   l->fail_title = fail_title;

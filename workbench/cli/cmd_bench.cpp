@@ -69,6 +69,7 @@ int cmd_bench(Args& args) {
   if (*backend) opt.backend = **backend;
   if (*t) opt.threads = static_cast<int>(**t);
   if (use_map) opt.weight_memory = LoadOptions::WeightMemory::map;
+  opt.log = &stderr_log();
   auto loaded = load_model(pos[0], opt);
   if (!loaded) return fail(loaded.error());
   Model& m = **loaded;

@@ -43,6 +43,18 @@ void print_help() {
 
 }  // namespace
 
+Log& stderr_log() {
+  static Log* log = [] {
+    auto* l = new Log;  // never destroyed: a backend may warn while the process exits
+    l->set_level(LogLevel::warn);
+    l->set_sink([](LogLevel lv, std::string_view m) {
+      std::fprintf(stderr, "wb: %s: %.*s\n", log_level_name(lv), static_cast<int>(m.size()), m.data());
+    });
+    return l;
+  }();
+  return *log;
+}
+
 int not_implemented(const char* verb, const char* issue) {
   std::fprintf(stderr, "wb: '%s' is not yet implemented (%s)\n", verb, issue);
   return 2;

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "cli/verbs.hpp"
 #include "core/model/load.hpp"
 #include "core/util/data_dirs.hpp"
 
@@ -12,6 +13,7 @@ Result<ModelAndCodec> load_model_and_codec(const std::string& model_path, const 
                                            const std::string& backend) {
   LoadOptions opt;
   if (!backend.empty()) opt.backend = backend;
+  opt.log = &stderr_log();
   WB_TRY(model, load_model(model_path, opt));
   ModelAndCodec mc;
   std::string spec = tokenizer;

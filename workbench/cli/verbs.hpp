@@ -2,6 +2,7 @@
 // table. Each returns the process exit code and prints errors to stderr.
 #pragma once
 #include "cli/args.hpp"
+#include "core/util/log.hpp"
 
 namespace wb::cli {
 
@@ -27,6 +28,10 @@ int cmd_plugins(Args&);
 int cmd_plugin(Args&);
 int cmd_card(Args&);
 int cmd_midi(Args&);
+
+// Warnings from the libraries (a backend turning a kernel off, ...) as
+// "wb: warn: ..." lines on stderr, where `key value` output on stdout stays clean.
+Log& stderr_log();
 
 // "not yet implemented" with the issue that brings it, exit code 2.
 int not_implemented(const char* verb, const char* issue);

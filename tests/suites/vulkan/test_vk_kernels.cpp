@@ -170,6 +170,34 @@ TEST_CASE("vulkan: fill", "[gpu][vulkan]") {
   CHECK(v[999] == 0.0f);
 }
 
+TEST_CASE("vulkan: copy_unless copies only while its flag is clear", "[gpu][vulkan]") {
+  // The persistent decode layer's states go back to their slots through it: a
+  // call whose grid barrier gave up must leave them as they were.
+  auto& ctx = vk_ctx();
+  const uint32_t n = 70000, src_off = 5, dst_off = 9;  // more words than one workgroup per 256
+  const std::vector<float> src = random_floats(src_off + n + 3, 21), dst0 = random_floats(dst_off + n + 7, 22);
+  for (uint32_t flag_value : {0u, 1u, 0x80000000u}) {
+    INFO("flag " << flag_value);
+    float flag_words[4] = {};
+    std::memcpy(&flag_words[2], &flag_value, 4);
+    vk::Buffer sb = to_device(src, ctx), db = to_device(dst0, ctx);
+    vk::Buffer fb = to_device(std::vector<float>(flag_words, flag_words + 4), ctx);
+    vk::CommandStream cs(ctx);
+    vk::Ops ops(ctx);
+    WB_REQUIRE_OK(cs.begin());
+    WB_REQUIRE_OK(ops.copy_unless(cs, sb, src_off, db, dst_off, n, fb, 2));
+    WB_REQUIRE_OK(cs.submit_and_wait());
+    std::vector<uint32_t> want(dst0.size()), src_bits(src.size());
+    std::memcpy(want.data(), dst0.data(), dst0.size() * 4);
+    std::memcpy(src_bits.data(), src.data(), src.size() * 4);
+    vk::ref::copy_unless(src_bits, src_off, want, dst_off, n, flag_value);
+    const std::vector<float> got = from_device(db, dst0.size(), ctx);
+    REQUIRE(std::memcmp(got.data(), want.data(), got.size() * 4) == 0);
+    if (flag_value == 0) CHECK(got[dst_off + n - 1] == src[src_off + n - 1]);
+    else CHECK(got == dst0);
+  }
+}
+
 TEST_CASE("vulkan: matmul f32 matches the CPU reference", "[gpu][vulkan]") {
   check_matmul(vk::WeightType::f32, 37, 96, 1, vk::Act::none, false, 0);
   check_matmul(vk::WeightType::f32, 64, 200, 3, vk::Act::tanh, false, 0);

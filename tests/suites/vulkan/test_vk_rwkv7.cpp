@@ -19,6 +19,7 @@
 #include "rwkv7_ref_model.hpp"
 #include "core/model/load.hpp"
 #include "core/model/read_tensor_file.hpp"
+#include "core/util/log.hpp"
 #include "synth_rwkv7.hpp"
 #include "vk_test_util.hpp"
 
@@ -204,6 +205,62 @@ TEST_CASE("vulkan rwkv7: a persistent decode layer is one dispatch with its grid
   CHECK(m->last_recording().barriers > 7u * layers);
 }
 
+TEST_CASE("vulkan rwkv7: a persistent decode layer that gives up leaves the state as it was and runs again",
+          "[gpu][vulkan][rwkv]") {
+  // On a device that does not run all its workgroups at once, a grid barrier
+  // gives up waiting (grid_sync.glsl). The states must then stay as they were
+  // (they go back to their slots only if nothing gave up), the same call must
+  // run again through the usual recording, and the kernel must stay off.
+  const bool want_logits = GENERATE(true, false);
+  INFO("logits wanted " << want_logits);
+  TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
+  vk::VulkanModelOptions opt;
+  opt.kernels = vk::KernelPath::storage;
+  opt.fused_decode = vk::Fusion::full;
+  Log log;
+  std::vector<std::string> warnings;
+  log.set_sink([&](LogLevel l, std::string_view msg) {
+    if (l == LogLevel::warn) warnings.emplace_back(msg);
+  });
+  opt.log = &log;
+  auto usual = load(tf, opt);
+  opt.persistent_groups = 8;
+  auto m = load(tf, opt);
+  const int layers = m->info().n_layer;
+  State s, r;
+  const std::vector<float> p0 = prefill_logits(*m, kPrompt, &s), p1 = prefill_logits(*usual, kPrompt, &r);
+  REQUIRE(max_abs_diff(p0, p1) <= 1e-4);
+
+  auto step = [](vk::VulkanModel& model, State& st, int32_t tok, std::vector<float>& lg) {
+    State* sp = &st;
+    WB_REQUIRE_OK(model.decode(std::span<const int32_t>(&tok, 1), std::span<State* const>(&sp, 1), lg));
+  };
+  std::vector<float> lg(256), want(256), none;
+  step(*m, s, 84, lg);  // a persistent step that went well, whose recording the next one reuses
+  step(*usual, r, 84, want);
+  REQUIRE(m->last_recording().barriers == layers + 2u);
+  REQUIRE(max_abs_diff(lg, want) <= 1e-4);
+
+  REQUIRE(m->inject_give_up());
+  step(*m, s, 101, want_logits ? lg : none);
+  step(*usual, r, 101, want_logits ? want : none);
+  CHECK(m->last_recording().barriers > layers + 2u);  // it ran again through the usual recording
+  if (want_logits) CHECK(max_abs_diff(lg, want) <= 1e-4);
+  const State& cs = s;
+  const State& cr = r;
+  const std::vector<float> got_state(cs.data().begin(), cs.data().end()), want_state(cr.data().begin(), cr.data().end());
+  CHECK(max_abs_diff(got_state, want_state) <= 1e-4);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("did not run the 1 workgroups") != std::string::npos);
+
+  // The kernel stays off; the story goes on as with the usual recording.
+  CHECK(!m->inject_give_up());
+  step(*m, s, 32, lg);
+  step(*usual, r, 32, want);
+  CHECK(m->last_recording().barriers > layers + 2u);
+  CHECK(max_abs_diff(lg, want) <= 1e-4);
+}
+
 TEST_CASE("vulkan rwkv7: norms done by the residual matmuls remove two dependent steps per layer but the last",
           "[gpu][vulkan][rwkv]") {
   TensorFile tf = read_rwkv_cpp(fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin"));
@@ -387,25 +444,32 @@ TEST_CASE("vulkan rwkv7: a full model run raises no validation-layer errors", "[
   // texel kernels; storage kernels with unmapped device memory, decode unfused,
   // fully fused and partly fused (wkv7_step.comp); fully fused with the norms
   // done by the residual matmuls (an atomic counter, coherent reads)
-  const int config = GENERATE(0, 1, 2, 3, 4);
+  // fully fused with each layer one dispatch of persistent workgroups (one state)
+  const int config = GENERATE(0, 1, 2, 3, 4, 5);
   INFO("config " << config);
+  opt.persistent_groups = config == 5 ? 8 : 0;
   opt.kernels = config == 0 ? vk::KernelPath::texel : vk::KernelPath::storage;
   opt.map_device_memory = config == 0;
-  opt.fused_decode = config == 2 || config == 4 ? vk::Fusion::full
+  opt.fused_decode = config == 2 || config >= 4 ? vk::Fusion::full
                      : config == 3              ? vk::Fusion::partial
                                                 : vk::Fusion::off;
   opt.layer_norm_tails = config == 4 ? vk::Switch::on : vk::Switch::off;
   auto m = load(tf, opt);
   State s;
   prefill_logits(*m, kPrompt, &s);
-  std::vector<State> st = {s, s};
-  std::vector<State*> ptrs = {&st[0], &st[1]};
+  const size_t n = config == 5 ? 1 : 2;
+  std::vector<State> st(n, s);
+  std::vector<State*> ptrs = {&st[0], &st[n - 1]};
+  ptrs.resize(n);
   std::vector<int32_t> toks = {32, 116};
-  std::vector<float> lg(2 * 256);
+  toks.resize(n);
+  std::vector<float> lg(n * 256);
   WB_REQUIRE_OK(m->decode(toks, ptrs, lg));
   // Steps like the last one resubmit its recording: the layer checks those too.
   for (int i = 0; i < 3; ++i) WB_REQUIRE_OK(m->decode(toks, ptrs, lg));
-  CHECK(m->reused_submits() == 3);
+  // (one state: the prompt's last 1-token chunk has a decode step's shape, so the first decode reuses it too)
+  CHECK(m->reused_submits() == (config == 5 ? 4u : 3u));
+  if (config == 5) CHECK(m->last_recording().barriers == m->info().n_layer + 2u);  // the persistent layers ran
   CHECK(m->memory().validation_errors == 0);
 }
 

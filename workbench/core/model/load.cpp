@@ -61,6 +61,7 @@ Result<std::unique_ptr<Model>> build_model(TensorFile tf, const LoadOptions& opt
   if (opt.backend != "cpu") {
     vk::VulkanModelOptions vo;
     vo.device_index = opt.device;
+    vo.log = opt.log;
     auto m = vk::build_vulkan_model(tf, arch, vo);
     if (m || opt.backend == "vulkan") return m;
     if (m.error().code != Errc::device && m.error().code != Errc::unsupported) return m.take_error();

@@ -18,6 +18,8 @@
 
 namespace wb {
 
+class Log;
+
 struct LoadOptions {
   // "cpu", "vulkan", or "auto" (vulkan when a device works, else cpu; the
   // model's backend() says which).
@@ -31,6 +33,7 @@ struct LoadOptions {
   // always the file map; resident: always the copy.
   enum class WeightMemory { automatic, map, resident };
   WeightMemory weight_memory = WeightMemory::automatic;
+  Log* log = nullptr;  // the backend's notes (vulkan: a kernel it turned off); may be null
 };
 
 // Which RWKV version a set of tensors is (names: see fixtures README §3.4).

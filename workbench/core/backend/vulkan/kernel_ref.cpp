@@ -74,6 +74,12 @@ std::vector<float> token_mix(std::span<const float> x, std::span<const float> st
   return out;
 }
 
+void copy_unless(std::span<const uint32_t> src, uint32_t src_off, std::vector<uint32_t>& dst, uint32_t dst_off,
+                 uint32_t n, uint32_t flag) {
+  if (flag != 0) return;
+  for (uint32_t i = 0; i < n; ++i) dst[dst_off + i] = src[src_off + i];
+}
+
 std::vector<float> eltwise(std::span<const float> a, std::span<const float> b, EltOp op,
                            std::span<const float> y0) {
   std::vector<float> y(a.size());

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <string_view>
 
 #include "core/backend/vulkan/rwkv_vulkan.hpp"
+#include "core/util/log.hpp"
 
 namespace wb::vk {
 namespace {
@@ -75,10 +77,15 @@ bool layer_norm_tails(const VulkanModelOptions& opt, const Context& ctx) {
 // Workgroups of the persistent decode layer (see VulkanModelOptions::persistent_groups):
 // a power of two (grid_sync.glsl's count stays exact when it wraps), and one on
 // CPU devices, which cannot wait at a grid barrier (lavapipe ends long loops).
+// `auto` (kPersistentAuto, WB_VK_PERSIST=auto): one per multiprocessor where the
+// driver tells their number, else off.
 uint32_t persistent_groups(const VulkanModelOptions& opt, const DeviceInfo& device) {
   uint32_t n = opt.persistent_groups;
   if (n == 0)
-    if (const char* e = std::getenv("WB_VK_PERSIST")) n = static_cast<uint32_t>(std::clamp(std::atol(e), 0L, 4096L));
+    if (const char* e = std::getenv("WB_VK_PERSIST"))
+      n = std::string_view(e) == "auto" ? VulkanModelOptions::kPersistentAuto
+                                        : static_cast<uint32_t>(std::clamp(std::atol(e), 0L, 4096L));
+  if (n == VulkanModelOptions::kPersistentAuto) n = device.type == "cpu" ? 1 : std::min(device.compute_units, 4096u);
   if (n == 0) return 0;
   if (device.type == "cpu") return 1;
   while (n & (n - 1)) n &= n - 1;  // down to a power of two
@@ -103,7 +110,12 @@ class Rwkv7Vulkan final : public RwkvVulkan {
   Status record_persistent_layer(uint32_t l);
   // Whether every layer's matrices suit rwkv7_layer_*.comp (else it stays off).
   bool persistent_fits() const;
-  Status check_output(std::span<const float> logits) override;
+  const Buffer* give_up_flag(uint32_t T, uint32_t n_seq) const override;
+  void gave_up() override;
+  bool inject_give_up() override;
+  bool persistent_call(uint32_t T, uint32_t n_seq) const {
+    return T == 1 && n_seq == 1 && persist_groups_ && rescale_every_ == 0;
+  }
   // Float offset of LoRA m's outputs in lora_ (w, a, g, v; max_vec_ vectors of up to D_ each).
   uint32_t lora_region(uint32_t m) const { return m * max_vec_ * D_; }
   size_t layer_stride() const override { return 2 * C_ + C_ * N_; }
@@ -250,7 +262,7 @@ Status Rwkv7Vulkan::record_layer(uint32_t l, uint32_t T, uint32_t n_seq) {
   auto& o = ops_;
   const uint32_t slot = static_cast<uint32_t>(state_floats());
 
-  if (T == 1 && n_seq == 1 && persist_groups_ && rescale_every_ == 0) return record_persistent_layer(l);
+  if (persistent_call(T, n_seq)) return record_persistent_layer(l);
   const uint32_t att_shift = base + kAttShift * C, ffn_shift = base + kFfnShift * C;
   // Single tokens of up to 8 states may take each norm in the residual matmul
   // before it (tails_): the output projection mixes the FFN's input, the FFN
@@ -366,18 +378,24 @@ Status Rwkv7Vulkan::record_persistent_layer(uint32_t l) {
   return ops_.rwkv7_layer(cs_, bufs, mats, up, push, persist_groups_, kSpinLimit, persist_up_split_);
 }
 
-Status Rwkv7Vulkan::check_output(std::span<const float> logits) {
-  if (!persist_groups_ || logits.empty() || !std::isnan(logits[0])) return {};
-  uint32_t sync[4] = {};  // grid_sync.glsl: arrivals, fail
-  WB_CHECK(ctx_->download(persist_sync_, 0, sync, sizeof sync));
-  if (sync[1] == 0) return {};  // a NaN of the model's own
-  const uint32_t groups = persist_groups_;
+// grid_sync.glsl's fail word (word 1 of persist_sync_) is set by a workgroup
+// that waited too long at a barrier: the workgroups did not all run at once.
+const Buffer* Rwkv7Vulkan::give_up_flag(uint32_t T, uint32_t n_seq) const {
+  return persistent_call(T, n_seq) ? &persist_sync_ : nullptr;
+}
+
+void Rwkv7Vulkan::gave_up() {
+  if (opt_.log)
+    opt_.log->warn("vulkan: this device did not run the {} workgroups of the persistent decode layer at once; "
+                   "the call ran again without it, and it stays off for this model (WB_VK_PERSIST)",
+                   persist_groups_);
   persist_groups_ = 0;
-  drop_recording();
-  return make_error(Errc::device,
-                    "vulkan: this device did not run the {} workgroups of the persistent decode layer at once; the "
-                    "states of this call are lost and the kernel is now off (unset WB_VK_PERSIST)",
-                    groups);
+}
+
+bool Rwkv7Vulkan::inject_give_up() {
+  if (!persist_groups_) return false;
+  const uint32_t fail = 1;
+  return ctx_->upload(persist_sync_, 4, &fail, 4).ok();
 }
 
 // The LoRA up-projections as one group of matmuls (w_, a_, g_, vl_ from lora_'s regions).

@@ -60,9 +60,14 @@ struct VulkanModelOptions {
   // one on CPU devices, which cannot wait at a grid barrier, and there only up to the
   // 0.1B layer width: llvmpipe ends long shaders' loops), f16 or f32 weights
   // in one part each, the fused step's f32 LoRAs. 0: WB_VK_PERSIST=N, else off (not
-  // yet measured on a GPU). A device that does not run them at once gets an error
-  // from that call (never a hang) and the kernel is turned off.
+  // yet measured on a GPU). On a device that does not run them at once, a waiting
+  // workgroup gives up (never a hang); the call then leaves its state untouched,
+  // runs again through the usual recording, and the kernel stays off (a warning
+  // goes to `log`).
+  // kPersistentAuto (WB_VK_PERSIST=auto): one per multiprocessor where the driver
+  // tells their number (DeviceInfo::compute_units), else off.
   uint32_t persistent_groups = 0;
+  static constexpr uint32_t kPersistentAuto = 0xffffffffu;
   // There, the LoRA up-projections as a phase of their own over every workgroup
   // instead of inside each head's (one grid barrier more; all LoRA widths % 8 == 0).
   // false: WB_VK_PERSIST_UP=1, else off.
@@ -86,6 +91,11 @@ class VulkanModel : public Model {
   // Fault injection (tests): from now on the device behaves as lost, as after
   // VK_ERROR_DEVICE_LOST. Every later call returns an error; none aborts.
   virtual void inject_device_loss() = 0;
+  // Fault injection (tests): the next call through RWKV-7's persistent decode
+  // layer finds its grid barriers given up, as on a device that does not run
+  // all its workgroups at once. That call must still succeed, through the usual
+  // recording, from untouched states. false: that kernel is not in use.
+  virtual bool inject_give_up() = 0;
   // Calls that submitted the previous call's recording again (reuse_recordings).
   virtual uint64_t reused_submits() const = 0;
   // The last recording's size: dispatches and barriers (its dependent steps).

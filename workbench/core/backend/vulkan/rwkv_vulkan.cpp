@@ -325,6 +325,8 @@ Status RwkvVulkan::load(const TensorFile& tf) {
   WB_CHECK(scratch(uint64_t{max_vec_} * F_ * 4, ffk_));
   WB_TRY(lg, ctx_->make_buffer(uint64_t{batch_} * info_.n_vocab * 4, Memory::host));
   logits_ = std::move(lg);
+  WB_TRY(gh, ctx_->make_buffer(16, Memory::host));
+  give_up_host_ = std::move(gh);
   WB_CHECK(scratch(uint64_t{batch_} * state_floats() * 4, state_arena_));
   if (state_arena_.size() > ctx_->device().max_storage_buffer_range)
     return make_error(Errc::unsupported, "{}: {} states of {} bytes exceed the device's buffer range; lower max_batch",
@@ -497,11 +499,22 @@ Status RwkvVulkan::record_and_submit(uint32_t T, std::span<State* const> states,
     if (rescale_every_ > 0 && (l + 1) % static_cast<uint32_t>(rescale_every_) == 0)
       WB_CHECK(ops_.eltwise(cs_, x_, x_, x_, n * C, EltOp::half));
   }
-  // The states go back to their slots in the same step as ln_out (disjoint memory).
+  // The states go back to their slots in the same step as ln_out (disjoint
+  // memory); after a call that may give up, only if it did not (the flag's word
+  // comes back to the host with them).
+  const Buffer* flag = give_up_flag(T, n_seq);
+  recorded_guarded_ = flag != nullptr;
   cs_.begin_independent();
-  for (uint32_t s = 0; s < n_seq; ++s)
-    WB_CHECK(cs_.copy(state_arena_, s * sbytes, pool_->buffer(slots[s]->slot()),
-                      uint64_t{pool_->base(slots[s]->slot())} * 4, sbytes));
+  for (uint32_t s = 0; s < n_seq; ++s) {
+    const Buffer& slot_buf = pool_->buffer(slots[s]->slot());
+    const uint32_t base = pool_->base(slots[s]->slot());
+    if (flag)
+      WB_CHECK(ops_.copy_unless(cs_, state_arena_, static_cast<uint32_t>(s * state_floats()), slot_buf, base,
+                                static_cast<uint32_t>(state_floats()), *flag, 1));
+    else
+      WB_CHECK(cs_.copy(state_arena_, s * sbytes, slot_buf, uint64_t{base} * 4, sbytes));
+  }
+  if (flag) WB_CHECK(cs_.copy(*flag, 4, give_up_host_, 0, 4));
   // Only each sequence's last token needs logits.
   if (want_logits)
     WB_CHECK(ops_.layer_norm(cs_, x_, (T - 1) * C, T * C, xln_, 0, C, lnout_w_, lnout_b_, C, n_seq, kLayerNormEps));
@@ -537,15 +550,25 @@ Status RwkvVulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<St
     done = cs_.resubmit();
     if (done) ++reused_;
   } else {
-    recorded_key_ = std::move(key);
+    recorded_key_ = key;
     done = record_and_submit(T, states, !logits.empty());
   }
   // Whatever happened on the device, the host copies are no longer current.
   for (State* st : states) st->mark_store_newer();
   WB_CHECK(done);
+  uint32_t given_up = 0;
+  if (recorded_guarded_) WB_CHECK(ctx_->download(give_up_host_, 0, &given_up, 4));
+  if (given_up != 0) {
+    // The kernel gave up midway and the states stayed as they were: the same
+    // call again without it (in_ still holds the embeddings).
+    gave_up();
+    drop_recording();
+    recorded_key_ = std::move(key);
+    WB_CHECK(record_and_submit(T, states, !logits.empty()));
+    if (recorded_guarded_) return make_error(Errc::internal, "vulkan: a call gave up twice");
+  }
   if (logits.empty()) return {};
-  WB_CHECK(ctx_->download(logits_, 0, logits.data(), uint64_t{n_seq} * V * 4));
-  return check_output(logits);
+  return ctx_->download(logits_, 0, logits.data(), uint64_t{n_seq} * V * 4);
 }
 
 }  // namespace wb::vk

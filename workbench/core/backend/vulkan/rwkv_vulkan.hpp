@@ -88,6 +88,7 @@ class RwkvVulkan : public VulkanModel {
   State new_state() const override;
   VulkanMemory memory() const override;
   void inject_device_loss() override { ctx_->inject_device_loss(); }
+  bool inject_give_up() override { return false; }
   uint64_t reused_submits() const override { return reused_; }
   RecordingSize last_recording() const override { return last_recording_; }
   Status prefill(std::span<const int32_t> tokens, State& state, std::span<float> logits) override;
@@ -131,8 +132,14 @@ class RwkvVulkan : public VulkanModel {
   // Reads meta["rescale_every_n_layers"] and meta["group_norm_eps"] (GGUF / HF conversions).
   Status read_meta_overrides(const TensorFile& tf);
 
-  // Looks at a call's logits after they were read back (a version's own checks).
-  virtual Status check_output(std::span<const float> /*logits*/) { return {}; }
+  // Where a call of this shape may give up midway on the device (RWKV-7's
+  // persistent decode layer, when a grid barrier waited too long): a buffer
+  // whose word 1 is then not 0. The call then scatters its states back only while
+  // that word is 0, and run() reads it: when set, it calls gave_up() and runs
+  // the call again from the untouched states. nullptr: nothing can give up.
+  virtual const Buffer* give_up_flag(uint32_t /*T*/, uint32_t /*n_seq*/) const { return nullptr; }
+  // The flag was set: turn off what set it (the next recording must not use it).
+  virtual void gave_up() {}
   // The next call records its commands again instead of resubmitting the last ones.
   void drop_recording() { recorded_key_.clear(); }
 
@@ -173,6 +180,8 @@ class RwkvVulkan : public VulkanModel {
   Buffer ln0_w_, ln0_b_, lnout_w_, lnout_b_;
   DeviceMatrix head_;
   Buffer in_, logits_;
+  Buffer give_up_host_;      // word 0: the last call's give_up_flag word, copied back (host-visible)
+  bool recorded_guarded_ = false;  // cs_'s recording copies a give_up_flag word into give_up_host_
   Buffer state_arena_;  // batch_ contiguous state slots for batched decode
   std::shared_ptr<StatePool> pool_;
   // Reused recordings (see run()), and the key of cs_'s last one.

@@ -113,6 +113,45 @@ Result<VkInstance> shared_instance(bool validation) {
   return inst;
 }
 
+bool has_extension(VkPhysicalDevice pd, const char* name) {
+  uint32_t n = 0;
+  if (vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, nullptr) != VK_SUCCESS) return false;
+  std::vector<VkExtensionProperties> ext(n);
+  if (vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, ext.data()) != VK_SUCCESS) return false;
+  for (uint32_t i = 0; i < n; ++i)
+    if (std::strcmp(ext[i].extensionName, name) == 0) return true;
+  return false;
+}
+
+// The vendors' own counts of multiprocessors (NVIDIA), compute units (AMD) or
+// shader cores (Arm); 0 where none is offered. The chained structs may only be
+// queried where their extension is supported.
+uint32_t compute_units(VkPhysicalDevice pd) {
+  auto p2 = vk_struct<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
+  if (has_extension(pd, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME)) {
+    auto sm = vk_struct<VkPhysicalDeviceShaderSMBuiltinsPropertiesNV>(
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV);
+    p2.pNext = &sm;
+    vkGetPhysicalDeviceProperties2(pd, &p2);
+    return sm.shaderSMCount;
+  }
+  if (has_extension(pd, VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME)) {
+    auto cp = vk_struct<VkPhysicalDeviceShaderCorePropertiesAMD>(
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD);
+    p2.pNext = &cp;
+    vkGetPhysicalDeviceProperties2(pd, &p2);
+    return cp.shaderEngineCount * cp.shaderArraysPerEngineCount * cp.computeUnitsPerShaderArray;
+  }
+  if (has_extension(pd, VK_ARM_SHADER_CORE_BUILTINS_EXTENSION_NAME)) {
+    auto arm = vk_struct<VkPhysicalDeviceShaderCoreBuiltinsPropertiesARM>(
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_BUILTINS_PROPERTIES_ARM);
+    p2.pNext = &arm;
+    vkGetPhysicalDeviceProperties2(pd, &p2);
+    return arm.shaderCoreCount;
+  }
+  return 0;
+}
+
 DeviceInfo query_info(VkPhysicalDevice pd, int index) {
   DeviceInfo d;
   d.index = index;
@@ -123,6 +162,7 @@ DeviceInfo query_info(VkPhysicalDevice pd, int index) {
   p2.pNext = &sg;
   vkGetPhysicalDeviceProperties2(pd, &p2);
   const auto& p = p2.properties;
+  d.compute_units = compute_units(pd);
   d.name = p.deviceName;
   d.type = type_name(p.deviceType);
   d.api_version = p.apiVersion;
@@ -167,9 +207,12 @@ Result<std::vector<DeviceInfo>> list_devices() {
 }
 
 std::string describe(const DeviceInfo& d) {
-  return fmt::format("{}: {} | type {} | memory {} MiB | max storage buffer {} MiB | subgroup {} | Vulkan {}.{}",
-                     d.index, d.name, d.type, d.device_local_bytes >> 20, d.max_storage_buffer_range >> 20,
-                     d.subgroup_size, VK_API_VERSION_MAJOR(d.api_version), VK_API_VERSION_MINOR(d.api_version));
+  std::string s = fmt::format("{}: {} | type {} | memory {} MiB | max storage buffer {} MiB | subgroup {} | Vulkan {}.{}",
+                              d.index, d.name, d.type, d.device_local_bytes >> 20, d.max_storage_buffer_range >> 20,
+                              d.subgroup_size, VK_API_VERSION_MAJOR(d.api_version),
+                              VK_API_VERSION_MINOR(d.api_version));
+  if (d.compute_units) s += fmt::format(" | compute units {}", d.compute_units);
+  return s;
 }
 
 // ---- Buffer ---------------------------------------------------------------

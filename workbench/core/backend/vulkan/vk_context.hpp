@@ -52,6 +52,9 @@ struct DeviceInfo {
   uint32_t max_storage_buffers = 0;  // storage-buffer bindings per shader stage
   uint64_t max_uniform_range = 0;
   uint64_t min_uniform_offset_align = 0;
+  // Multiprocessors / compute units, where the driver says (VK_NV_shader_sm_builtins,
+  // VK_AMD_shader_core_properties, VK_ARM_shader_core_builtins); 0: unknown.
+  uint32_t compute_units = 0;
 };
 
 // Lists every physical device (all types). Error when there is no Vulkan

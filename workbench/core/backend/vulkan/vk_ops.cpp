@@ -302,6 +302,14 @@ Status Ops::fill(CommandStream& cs, const Buffer& dst, uint32_t n, float value) 
   return cs.dispatch(*p, {&dst}, &push, sizeof push, groups(n, 64));
 }
 
+Status Ops::copy_unless(CommandStream& cs, const Buffer& src, uint32_t src_off, const Buffer& dst, uint32_t dst_off,
+                        uint32_t n, const Buffer& flag, uint32_t flag_index) {
+  WB_TRY(p, ctx_->pipeline("copy_unless", 3, sizeof(CopyUnlessPush)));
+  CopyUnlessPush push{src_off, dst_off, n, flag_index};
+  // A grid-stride loop: a few thousand workgroups cover any state size.
+  return cs.dispatch(*p, {&src, &dst, &flag}, &push, sizeof push, std::clamp(groups(n, 256), 1u, 4096u));
+}
+
 // 128 by default: on an H100 (session 9, RWKV-7 F16 tg128, alternated rounds) it
 // beat 64 in 13 of 15 pairs; in the 3-round confirmation, medians 1,295 against
 // 1,293 tokens/s (0.19B), 673 against 666 (0.45B), 424 against 414 (1.5B). 256

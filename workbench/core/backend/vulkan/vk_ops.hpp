@@ -25,6 +25,9 @@ namespace wb::vk {
 struct FillPush { uint32_t n; float value; };
 static_assert(sizeof(FillPush) == 8);
 
+struct CopyUnlessPush { uint32_t src_off, dst_off, n, flag_index; };
+static_assert(sizeof(CopyUnlessPush) == 16);
+
 struct MatmulPush {
   uint32_t rows, cols, n_vec, x_off, x_stride, y_off, y_stride, act, accumulate;
 };
@@ -136,6 +139,10 @@ class Ops {
   void set_row_threads(uint32_t n) { row_threads_ = n; }
 
   Status fill(CommandStream& cs, const Buffer& dst, uint32_t n, float value);
+  // dst[dst_off + i] = src[src_off + i] for i < n 32-bit words, unless word
+  // flag_index of `flag` is not 0 when the kernel runs (copy_unless.comp).
+  Status copy_unless(CommandStream& cs, const Buffer& src, uint32_t src_off, const Buffer& dst, uint32_t dst_off,
+                     uint32_t n, const Buffer& flag, uint32_t flag_index);
   // y[y_off + v*y_stride + row] (+)= act(W[row] . x[x_off + v*x_stride ...]) for v < n_vec.
   Status matmul(CommandStream& cs, const DeviceMatrix& W, const Buffer& x, uint32_t x_off, uint32_t x_stride,
                 const Buffer& y, uint32_t y_off, uint32_t y_stride, uint32_t n_vec, Act act = Act::none,
