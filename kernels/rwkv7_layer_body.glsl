@@ -269,28 +269,34 @@ void project_att() {
 }
 
 // With UP_SPLIT: the four up-projections (C rows of d[m] columns each, f32) of
-// the LoRA vectors, spread over every workgroup, into upo (m * C + row).
+// the LoRA vectors, spread over every workgroup, into upo (m * C + row). Their
+// rows are narrow (d = 32-512), so rows_dot, which spreads one row over the
+// whole workgroup, would leave most invocations idle and take C / ROWS blocks:
+// here eight invocations take a row (columns lane*8 + 64*q), 32 rows a block,
+// summed through shared memory (no clustered subgroup ops needed).
+shared float up_red[WG];
 void project_up() {
-  const uint C = pc.C, nb = (C + ROWS - 1u) / ROWS, t = gl_LocalInvocationID.x;
-  uint loaded = 4u;
+  const uint C = pc.C, t = gl_LocalInvocationID.x, lane = t & 7u, nb = (C + 31u) / 32u;
   for (uint blk = gl_WorkGroupID.x; blk < 4u * nb; blk += gl_NumWorkGroups.x) {
     const uint m = blk / nb, d = pc.d[m];
     if (d == 0u) continue;  // layer 0 has no V LoRA (uniform: m depends on blk only)
-    if (loaded != m) {
-      for (uint p = 0u; p < MAXIT; ++p) {
-        const uint kc = column(p), o = (pc.lora_off[m] + kc) / 4u;
-        if (kc >= d) break;
-        xa[p] = lora4[o];
-        xb[p] = lora4[o + 1u];
+    const uint row = (blk - m * nb) * 32u + (t >> 3);
+    float acc = 0.0;
+    if (row < C)
+      for (uint kc = lane * 8u; kc < d; kc += 64u) {
+        vec4 a, b;
+        load_w(10u + m, (row * d + kc) / 8u, a, b);
+        const uint o = (pc.lora_off[m] + kc) / 4u;
+        acc += dot(a, lora4[o]) + dot(b, lora4[o + 1u]);
       }
-      loaded = m;
-    }
-    const uint row0 = (blk - m * nb) * ROWS, nrows = min(ROWS, C - row0);
-    const float s = rows_dot(10u + m, row0, nrows, d);
-    if (t < nrows) {
-      const uint row = row0 + t;
+    up_red[t] = acc;
+    barrier();
+    if (lane == 0u && row < C) {
+      float s = 0.0;
+      for (uint i = 0u; i < 8u; ++i) s += up_red[t + i];
       upo4[(m * C + row) >> 2][row & 3u] = s;
     }
+    barrier();
   }
 }
 
