@@ -4,8 +4,8 @@
 # whether a decode layer as ONE dispatch of persistent workgroups meeting at grid
 # barriers pays (WB_VK_PERSIST=128, rwkv7_layer_*.comp: 1 dispatch and 4 grid
 # barriers per layer instead of 7 dependent dispatches; off until measured; with
-# 8 rows per block, WB_VK_PERSIST_ROWS=8; with the LoRA up-projections spread over
-# every workgroup, WB_VK_PERSIST_UP=1), and
+# 8 rows per block, WB_VK_PERSIST_ROWS=8; with 8 or 16 and the LoRA up-projections
+# spread over every workgroup, WB_VK_PERSIST_UP=1), and
 # whether the layer norms done by the residual matmuls' last workgroup pay
 # (WB_VK_LN_TAIL=1, matmul_tail_*.comp: 2 dependent steps fewer per layer; off
 # until measured). Earlier questions, still selectable through VARIANTS: the
@@ -41,8 +41,11 @@ LLAMA_BENCH=${LLAMA_BENCH:-}
 VARIANTS=${VARIANTS:-"default WB_VK_LN_TAIL=0
 persist-128 WB_VK_PERSIST=128
 persist-128-r8 WB_VK_PERSIST=128 WB_VK_PERSIST_ROWS=8
-persist-128-up WB_VK_PERSIST=128 WB_VK_PERSIST_UP=1
+persist-128-r8-up WB_VK_PERSIST=128 WB_VK_PERSIST_ROWS=8 WB_VK_PERSIST_UP=1
+persist-128-r16-up WB_VK_PERSIST=128 WB_VK_PERSIST_ROWS=16 WB_VK_PERSIST_UP=1
 ln-tail WB_VK_LN_TAIL=1"}
+# the variants whose per-kernel profile is kept (each costs one more bench run per model)
+PROFILE_VARIANTS=${PROFILE_VARIANTS:-"default persist-128-r8-up"}
 mkdir -p "$OUT/models"
 t0=$(date +%s)
 mark() { echo "## t=$(( $(date +%s) - t0 ))s $*"; }
@@ -69,6 +72,7 @@ if [ -n "$TV" ]; then
     echo "parity_env_rc $? ($env_vars)"
     grep -E "FAILED|^test cases|^assertions|All tests" "$OUT/parity-env$i.txt" | head -20
   done <<< "${PARITY_ENVS:-WB_VK_PERSIST=128
+WB_VK_PERSIST=128 WB_VK_PERSIST_ROWS=16 WB_VK_PERSIST_UP=1
 WB_VK_LN_TAIL=1}"
   mark parity
   # What a decode step is made of on this GPU: one dependent step's cost and the
@@ -107,6 +111,7 @@ while read -r name L C; do
     done <<< "$VARIANTS"
   done
   while read -r vname venv; do   # where the time goes, per kernel
+    case " $PROFILE_VARIANTS " in *" $vname "*) ;; *) continue ;; esac
     env $venv WB_VK_PROFILE=1 timeout 120 "$WB" bench "$f" --backend vulkan -p 16 -n 64 -r 1 2>&1 |
       grep "vk_profile decode" > "$OUT/profile-$name-$vname.txt"
     echo "profile $name $vname $(grep -E 'decode \[(gpu|host|record)\]' "$OUT/profile-$name-$vname.txt" |
