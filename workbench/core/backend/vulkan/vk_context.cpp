@@ -123,32 +123,33 @@ bool has_extension(VkPhysicalDevice pd, const char* name) {
   return false;
 }
 
-// The vendors' own counts of multiprocessors (NVIDIA), compute units (AMD) or
-// shader cores (Arm); 0 where none is offered. The chained structs may only be
-// queried where their extension is supported.
-uint32_t compute_units(VkPhysicalDevice pd) {
+// One extension's properties struct, chained into vkGetPhysicalDeviceProperties2
+// (only valid where the device supports that extension).
+template <class T>
+T extension_properties(VkPhysicalDevice pd, VkStructureType type) {
+  auto props = vk_struct<T>(type);
   auto p2 = vk_struct<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
-  if (has_extension(pd, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME)) {
-    auto sm = vk_struct<VkPhysicalDeviceShaderSMBuiltinsPropertiesNV>(
-        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV);
-    p2.pNext = &sm;
-    vkGetPhysicalDeviceProperties2(pd, &p2);
-    return sm.shaderSMCount;
-  }
+  p2.pNext = &props;
+  vkGetPhysicalDeviceProperties2(pd, &p2);
+  return props;
+}
+
+// The vendors' own counts of multiprocessors (NVIDIA), compute units (AMD) or
+// shader cores (Arm); 0 where none is offered.
+uint32_t compute_units(VkPhysicalDevice pd) {
+  if (has_extension(pd, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME))
+    return extension_properties<VkPhysicalDeviceShaderSMBuiltinsPropertiesNV>(
+               pd, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV)
+        .shaderSMCount;
   if (has_extension(pd, VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME)) {
-    auto cp = vk_struct<VkPhysicalDeviceShaderCorePropertiesAMD>(
-        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD);
-    p2.pNext = &cp;
-    vkGetPhysicalDeviceProperties2(pd, &p2);
+    const auto cp = extension_properties<VkPhysicalDeviceShaderCorePropertiesAMD>(
+        pd, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD);
     return cp.shaderEngineCount * cp.shaderArraysPerEngineCount * cp.computeUnitsPerShaderArray;
   }
-  if (has_extension(pd, VK_ARM_SHADER_CORE_BUILTINS_EXTENSION_NAME)) {
-    auto arm = vk_struct<VkPhysicalDeviceShaderCoreBuiltinsPropertiesARM>(
-        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_BUILTINS_PROPERTIES_ARM);
-    p2.pNext = &arm;
-    vkGetPhysicalDeviceProperties2(pd, &p2);
-    return arm.shaderCoreCount;
-  }
+  if (has_extension(pd, VK_ARM_SHADER_CORE_BUILTINS_EXTENSION_NAME))
+    return extension_properties<VkPhysicalDeviceShaderCoreBuiltinsPropertiesARM>(
+               pd, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_BUILTINS_PROPERTIES_ARM)
+        .shaderCoreCount;
   return 0;
 }
 
