@@ -503,7 +503,6 @@ Status RwkvVulkan::record_and_submit(uint32_t T, std::span<State* const> states,
   // memory); after a call that may give up, only if it did not (the flag's word
   // comes back to the host with them).
   const Buffer* flag = give_up_flag(T, n_seq);
-  recorded_guarded_ = flag != nullptr;
   cs_.begin_independent();
   for (uint32_t s = 0; s < n_seq; ++s) {
     const Buffer& slot_buf = pool_->buffer(slots[s]->slot());
@@ -545,27 +544,28 @@ Status RwkvVulkan::run(std::span<const int32_t> tokens, uint32_t T, std::span<St
     const StatePool::Slot slot = resident_in(*st, pool_.get())->slot();
     key.push_back(uint64_t{slot.chunk} << 32 | slot.index);
   }
+  // Whether this call copies a give-up flag back (a resubmitted recording was
+  // made with the same answer: gave_up() changes it, and then the call records anew).
+  const bool guarded = give_up_flag(T, n_seq) != nullptr;
   Status done;
   if (reuse_recordings_ && cs_.can_resubmit() && key == recorded_key_) {
     done = cs_.resubmit();
     if (done) ++reused_;
   } else {
-    recorded_key_ = key;
+    recorded_key_ = std::move(key);
     done = record_and_submit(T, states, !logits.empty());
   }
   // Whatever happened on the device, the host copies are no longer current.
   for (State* st : states) st->mark_store_newer();
   WB_CHECK(done);
   uint32_t given_up = 0;
-  if (recorded_guarded_) WB_CHECK(ctx_->download(give_up_host_, 0, &given_up, 4));
+  if (guarded) WB_CHECK(ctx_->download(give_up_host_, 0, &given_up, 4));
   if (given_up != 0) {
     // The kernel gave up midway and the states stayed as they were: the same
-    // call again without it (in_ still holds the embeddings).
+    // call again without it (in_ still holds the embeddings); the next call
+    // like this one resubmits that recording.
     gave_up();
-    drop_recording();
-    recorded_key_ = std::move(key);
     WB_CHECK(record_and_submit(T, states, !logits.empty()));
-    if (recorded_guarded_) return make_error(Errc::internal, "vulkan: a call gave up twice");
   }
   if (logits.empty()) return {};
   return ctx_->download(logits_, 0, logits.data(), uint64_t{n_seq} * V * 4);

@@ -138,10 +138,8 @@ class RwkvVulkan : public VulkanModel {
   // that word is 0, and run() reads it: when set, it calls gave_up() and runs
   // the call again from the untouched states. nullptr: nothing can give up.
   virtual const Buffer* give_up_flag(uint32_t /*T*/, uint32_t /*n_seq*/) const { return nullptr; }
-  // The flag was set: turn off what set it (the next recording must not use it).
+  // The flag was set: turn off what set it (give_up_flag() is nullptr from now on).
   virtual void gave_up() {}
-  // The next call records its commands again instead of resubmitting the last ones.
-  void drop_recording() { recorded_key_.clear(); }
 
   Result<RkvFfn> load_rkv_ffn(WeightLoader& L, int layer, bool v6_names);
   Status record_rkv_ffn(const RkvFfn& f, uint32_t l, uint32_t T, uint32_t n_seq);
@@ -181,7 +179,6 @@ class RwkvVulkan : public VulkanModel {
   DeviceMatrix head_;
   Buffer in_, logits_;
   Buffer give_up_host_;      // word 0: the last call's give_up_flag word, copied back (host-visible)
-  bool recorded_guarded_ = false;  // cs_'s recording copies a give_up_flag word into give_up_host_
   Buffer state_arena_;  // batch_ contiguous state slots for batched decode
   std::shared_ptr<StatePool> pool_;
   // Reused recordings (see run()), and the key of cs_'s last one.
