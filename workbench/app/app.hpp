@@ -42,7 +42,7 @@ struct Settings {
   std::vector<std::string> recent_projects;
   std::vector<std::string> recent_models;
   std::string preset = "default";
-  std::string backend = "cpu";
+  std::string backend = "auto";  // a GPU when there is one, else the CPU backend (LoadOptions)
   int threads = 0;
   int length = 64;
   int alternatives = 1;

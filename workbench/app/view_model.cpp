@@ -33,9 +33,10 @@ void draw_model_manager(App& app) {
     ImGui::TextWrapped("No model is open.");
   }
   ImGui::Separator();
-  const char* backends[] = {"cpu", "vulkan"};
-  int b = app.settings.backend == "vulkan" ? 1 : 0;
-  if (ImGui::Combo("Backend", &b, backends, 2)) app.settings.backend = backends[b];
+  // auto: a GPU through Vulkan when there is one, else the CPU backend.
+  const char* backends[] = {"auto", "cpu", "vulkan"};
+  int b = app.settings.backend == "cpu" ? 1 : app.settings.backend == "vulkan" ? 2 : 0;
+  if (ImGui::Combo("Backend", &b, backends, 3)) app.settings.backend = backends[b];
   int max_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   ImGui::SliderInt("Threads (0 = all)", &app.settings.threads, 0, max_threads);
   ImGui::TextDisabled("Backend and threads apply to the next model opened.");

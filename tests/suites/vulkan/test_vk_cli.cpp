@@ -7,6 +7,7 @@
 #include <string>
 #include <nlohmann/json.hpp>
 
+#include "core/backend/vulkan/vk_context.hpp"
 #include "support/fixtures.hpp"
 
 using namespace wb::test;
@@ -70,6 +71,25 @@ TEST_CASE("wb with a Vulkan device that does not exist fails cleanly, or falls b
   INFO(r_auto.out);
   CHECK(r_auto.exit_code == 0);
   CHECK(r_auto.out.find("\"backend\":\"cpu\"") != std::string::npos);
+}
+
+TEST_CASE("wb --backend auto takes a GPU when there is one and the CPU backend where lavapipe is all there is",
+          "[gpu][vulkan][cli]") {
+  const std::string v7 = fixture("rwkv-cpp-tiny/tiny-rwkv-7v0-834K-FP32.bin");
+  auto devs = wb::vk::list_devices();
+  REQUIRE(devs);
+  REQUIRE(!devs->empty());
+  bool gpu = false;
+  for (const auto& d : *devs) gpu = gpu || d.type != "cpu";
+  auto r = run_wb("info '" + v7 + "' --backend auto");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find(gpu ? "\"backend\":\"vulkan\"" : "\"backend\":\"cpu\"") != std::string::npos);
+  // A device named on purpose is used, a CPU device too.
+  auto named = run_wb("info '" + v7 + "' --backend auto --device 0");
+  INFO(named.out);
+  REQUIRE(named.exit_code == 0);
+  CHECK(named.out.find("\"backend\":\"vulkan\"") != std::string::npos);
 }
 
 TEST_CASE("wb logits and info --backend vulkan on RWKV-4, 5.1, 5.2 and 6", "[gpu][vulkan][cli]") {

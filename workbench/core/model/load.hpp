@@ -21,8 +21,9 @@ namespace wb {
 class Log;
 
 struct LoadOptions {
-  // "cpu", "vulkan", or "auto" (vulkan when a device works, else cpu; the
-  // model's backend() says which).
+  // "cpu", "vulkan", or "auto" (vulkan when a GPU works or `device` names a
+  // device, else cpu: lavapipe is slower than the CPU backend on the same cores;
+  // the model's backend() says which).
   std::string backend = "cpu";
   int device = -1;                 // vulkan: device index as `wb devices` lists; -1 picks the best
   int threads = 0;                 // 0: all cores
