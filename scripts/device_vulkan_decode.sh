@@ -13,7 +13,9 @@
 # reused recordings (WB_VK_REUSE) and the fused time mixing (WB_VK_FUSED=0
 # unfused, 1 full wkv7_step, 2 partial). (The layer norms folded into the matmuls
 # were 10-30% slower on an H100 and are gone, session 9.) One prepared run on the lent GPU
-# machine; prints `key value` lines and a table per model, and keeps the
+# machine; prints `key value` lines (each run's tokens/s and its
+# bandwidth_fraction: decode bytes x tg over what read_sum.comp reads per second
+# from the GPU's memory) and tables of their medians, and keeps the
 # per-kernel profiles ([record] = host time before the GPU could start,
 # [barriers] = dependent steps per call).
 #
@@ -99,15 +101,19 @@ while read -r name L C; do
     while read -r vname venv; do   # alternated, so drift hits every variant alike
       out=$(env $venv timeout 120 "$WB" bench "$f" --backend vulkan -p 64 -n "$TG" -r 2 2>&1)
       tg=$(awk -v k="tg$TG" '$1==k {print $2}' <<< "$out")
+      # against what a plain read of the GPU's memory achieves (read_sum.comp)
+      frac=$(awk '$1=="bandwidth_fraction" {print $2}' <<< "$out")
+      rbw=$(awk '$1=="read_bandwidth_gbs" {print $2}' <<< "$out")
       # A persistent layer whose grid barrier gave up runs the usual recording
       # from then on (a warning on stderr): its figure would not be the variant's.
       if grep -q "did not run the" <<< "$out"; then
         echo "model $name round $r variant $vname tg$TG ${tg:-error} gave_up"
         tg=0
+        frac=0
       else
-        echo "model $name round $r variant $vname tg$TG ${tg:-error}"
+        echo "model $name round $r variant $vname read_bandwidth_gbs ${rbw:-n/a} bandwidth_fraction ${frac:-n/a} tg$TG ${tg:-error}"
       fi
-      echo "$name $vname ${tg:-0}" >> "$OUT/tg.txt"
+      echo "$name $vname ${tg:-0} ${frac:-0}" >> "$OUT/tg.txt"
     done <<< "$VARIANTS"
   done
   while read -r vname venv; do   # where the time goes, per kernel
@@ -129,14 +135,17 @@ done <<< "$shapes"
 
 header="| model"
 while read -r vname venv; do header="$header | $vname"; done <<< "$VARIANTS"
-echo "$header |  (tg$TG tokens/s, medians of $ROUNDS rounds)"
-while read -r name L C; do
-  row="| $name"
-  while read -r vname venv; do
-    med=$(awk -v n="$name" -v v="$vname" '$1==n && $2==v {print $3}' "$OUT/tg.txt" | sort -g |
-          awk '{v[NR]=$1} END {print (NR ? v[int((NR+1)/2)] : "n/a")}')
-    row="$row | $med"
-  done <<< "$VARIANTS"
-  echo "$row |"
-done <<< "$shapes"
+for col in 3 4; do   # tokens/s, then the fraction of the measured read bandwidth
+  [ $col = 3 ] && what="tg$TG tokens/s" || what="bandwidth_fraction"
+  echo "$header |  ($what, medians of $ROUNDS rounds)"
+  while read -r name L C; do
+    row="| $name"
+    while read -r vname venv; do
+      med=$(awk -v n="$name" -v v="$vname" -v c=$col '$1==n && $2==v {print $c}' "$OUT/tg.txt" | sort -g |
+            awk '{v[NR]=$1} END {print (NR ? v[int((NR+1)/2)] : "n/a")}')
+      row="$row | $med"
+    done <<< "$VARIANTS"
+    echo "$row |"
+  done <<< "$shapes"
+done
 mark done

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/verbs.hpp"
+#include "core/backend/vulkan/vulkan_backend.hpp"
 #include "core/model/cpu/bandwidth.hpp"
 #include "core/model/load.hpp"
 
@@ -34,7 +35,7 @@ double dtype_bytes(const std::string& d) {
 
 }  // namespace
 
-// wb bench MODEL [--backend cpu] [-p 512] [-n 128] [-t THREADS] [--batch B] [-r REPS] [--bw-mib M] [--mmap]
+// wb bench MODEL [--backend cpu] [--device N] [-p 512] [-n 128] [-t THREADS] [--batch B] [-r REPS] [--bw-mib M] [--mmap]
 // (--bw-mib: size of the read-bandwidth buffer, 0 skips that measurement;
 // --mmap: CPU weights read from the file map instead of a huge-page copy)
 // Like llama-bench: pp = one prefill of p tokens from a fresh state (logits of
@@ -54,12 +55,15 @@ int cmd_bench(Args& args) {
   if (!reps) return fail(reps.error());
   auto bw_mib = args.integer("--bw-mib");
   if (!bw_mib) return fail(bw_mib.error());
+  auto device = args.integer("--device");
+  if (!device) return fail(device.error());
   const bool use_map = args.flag("--mmap");
   if (auto st = args.reject_unknown(); !st) return fail(st.error());
   const auto pos = args.positionals();
   if (pos.size() != 1)
     return fail(make_error(Errc::invalid_argument,
-                           "usage: wb bench MODEL [--backend cpu] [-p 512] [-n 128] [-t THREADS] [--batch B] [-r REPS] [--bw-mib M] [--mmap]"));
+                           "usage: wb bench MODEL [--backend cpu] [--device N] [-p 512] [-n 128] [-t THREADS] "
+                           "[--batch B] [-r REPS] [--bw-mib M] [--mmap]"));
   const int64_t P = p->value_or(512), NT = n->value_or(128), B = batch->value_or(0), R = reps->value_or(3);
   const int64_t BW = bw_mib->value_or(1024);
   if (P < 0 || P > 1000000 || NT < 0 || NT > 1000000 || B < 0 || B > 256 || R < 1 || R > 1000 || BW < 0 || BW > 16384 ||
@@ -67,6 +71,11 @@ int cmd_bench(Args& args) {
     return fail(make_error(Errc::invalid_argument, "bench: -p/-n 0..1000000, --batch 0..256, -r 1..1000, -t 1..1024, --bw-mib 0..16384"));
   LoadOptions opt;
   if (*backend) opt.backend = **backend;
+  if (*device) {
+    if (**device < 0 || **device > 64)
+      return fail(make_error(Errc::invalid_argument, "--device must be 0..64 (see wb devices)"));
+    opt.device = static_cast<int>(**device);
+  }
   if (*t) opt.threads = static_cast<int>(**t);
   if (use_map) opt.weight_memory = LoadOptions::WeightMemory::map;
   opt.log = &stderr_log();
@@ -125,11 +134,19 @@ int cmd_bench(Args& args) {
       const double bytes = double(sb.st_size) - emb + 2.0 * double(m.new_state().byte_size());
       std::printf("bytes_per_token %.0f\n", bytes);
       std::printf("bandwidth_gbs %.2f\n", bytes * tg / 1e9);
-      // What the memory delivers right now to a plain streaming read with the
-      // same threads (1 GiB by default, beyond the caches): the decode bound.
-      if (m.backend() == "cpu" && BW > 0) {
-        auto bw = cpu::measure_read_bandwidth(opt.threads, std::size_t(BW) << 20);
+      // What the memory delivers right now to a plain streaming read (1 GiB by
+      // default, beyond the caches): the decode bound. The CPU backend's with
+      // its threads; a GPU's with a read kernel on the device; a CPU device's
+      // (lavapipe) is the host's memory, read with the host's threads.
+      if (BW > 0) {
+        const std::size_t bw_bytes = std::size_t(BW) << 20;
+        const vk::VulkanModel* vm = vk::as_vulkan(m);
+        auto device_bw =
+            vm ? vm->read_bandwidth_gbs(bw_bytes) : Result<double>(make_error(Errc::unsupported, "no device"));
+        const bool on_device = device_bw.ok() || device_bw.error().code != Errc::unsupported;
+        auto bw = on_device ? std::move(device_bw) : cpu::measure_read_bandwidth(opt.threads, bw_bytes);
         if (!bw) return fail(bw.error());
+        std::printf("read_bandwidth_of %s\n", on_device ? "device" : "host");
         std::printf("read_bandwidth_gbs %.2f\n", *bw);
         std::printf("decode_bound_tps %.2f\n", *bw * 1e9 / bytes);
         std::printf("bandwidth_fraction %.3f\n", bytes * tg / 1e9 / *bw);

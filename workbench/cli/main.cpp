@@ -17,7 +17,7 @@ const Verb kVerbs[] = {
     {"generate", "wb generate [MODEL] [--tokenizer T] --prompt P -n N [--seed S] [--temp X] [--top-p X] [--backend B]",
      "continue text", cmd_generate},
     {"tokenize", "wb tokenize --tokenizer T (--text S | --text-file F)", "encode text to token ids", cmd_tokenize},
-    {"bench", "wb bench MODEL [--backend B] [-p 512] [-n 128] [-t THREADS] [--batch B]",
+    {"bench", "wb bench MODEL [--backend B] [--device N] [-p 512] [-n 128] [-t THREADS] [--batch B]",
      "measure prefill and decode speed", cmd_bench},
     {"synth", "wb synth --arch rwkv7 --layers L --embd C --vocab V --dtype f16 --out FILE",
      "write a random-weight model of a real shape", cmd_synth},

@@ -92,6 +92,23 @@ TEST_CASE("wb --backend auto takes a GPU when there is one and the CPU backend w
   CHECK(named.out.find("\"backend\":\"vulkan\"") != std::string::npos);
 }
 
+TEST_CASE("wb bench --backend vulkan sets decode against the memory its device reads", "[gpu][vulkan][cli]") {
+  // A GPU's own memory, measured by a read kernel on the device; a CPU device's
+  // (lavapipe) is the host's, measured as for the CPU backend.
+  const std::string dir = temp_dir("vk_cli_bench").string();
+  auto r = run_wb("synth --arch rwkv7 --layers 1 --embd 64 --vocab 256 --dtype f16 --out " + dir + "/m.gguf");
+  REQUIRE(r.exit_code == 0);
+  r = run_wb("bench " + dir + "/m.gguf --backend vulkan --device 0 -p 0 -n 4 -r 1 --bw-mib 16");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  auto devs = wb::vk::list_devices();
+  REQUIRE(devs);
+  const bool cpu_device = devs->front().type == "cpu";
+  CHECK(r.out.find(cpu_device ? "read_bandwidth_of host\n" : "read_bandwidth_of device\n") != std::string::npos);
+  for (const char* key : {"tg4 ", "read_bandwidth_gbs ", "decode_bound_tps ", "bandwidth_fraction "})
+    CHECK(r.out.find(key) != std::string::npos);
+}
+
 TEST_CASE("wb logits and info --backend vulkan on RWKV-4, 5.1, 5.2 and 6", "[gpu][vulkan][cli]") {
   for (const char* id : {"4v0-660K", "5v1-730K", "5v2-730K", "6v0-1m"}) {
     INFO(id);

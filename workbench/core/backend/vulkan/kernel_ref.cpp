@@ -74,6 +74,14 @@ std::vector<float> token_mix(std::span<const float> x, std::span<const float> st
   return out;
 }
 
+std::vector<uint32_t> read_sum(std::span<const uint32_t> data, uint32_t groups) {
+  std::vector<uint32_t> partial(groups, 0);
+  const size_t G = size_t{groups} * 256;
+  for (size_t i = 0; i < data.size() / 4; ++i)
+    partial[(i % G) / 256] += data[4 * i] + data[4 * i + 1] + data[4 * i + 2] + data[4 * i + 3];
+  return partial;
+}
+
 void copy_unless(std::span<const uint32_t> src, uint32_t src_off, std::vector<uint32_t>& dst, uint32_t dst_off,
                  uint32_t n, uint32_t flag) {
   if (flag != 0) return;

@@ -25,6 +25,9 @@ std::vector<float> token_mix(std::span<const float> x, std::span<const float> st
 // shift slots of `state` to the normed vectors. Returns out[m][v][c].
 std::vector<float> ln_mix_shift(std::span<const float> x, std::vector<float>& state, std::span<const float> w,
                                 std::span<const float> b, std::span<const float> mix, const LnMixShiftPush& p);
+// read_sum.comp: the partial sums of `groups` workgroups over words (4 per
+// uvec4) of `data`, invocation g reading uvec4 g, g + groups*256, ...
+std::vector<uint32_t> read_sum(std::span<const uint32_t> data, uint32_t groups);
 // copy_unless.comp: dst[dst_off + i] = src[src_off + i] for i < n unless flag != 0.
 void copy_unless(std::span<const uint32_t> src, uint32_t src_off, std::vector<uint32_t>& dst, uint32_t dst_off,
                  uint32_t n, uint32_t flag);

@@ -103,6 +103,10 @@ class VulkanModel : public Model {
     uint32_t dispatches = 0, barriers = 0;
   };
   virtual RecordingSize last_recording() const = 0;
+  // GB/s that a plain streaming read of `bytes` of the device's memory achieves
+  // (read_bandwidth.hpp): the decode bound. Errc::unsupported on a CPU device,
+  // whose memory is the host's (measure the host instead).
+  virtual Result<double> read_bandwidth_gbs(uint64_t bytes) const = 0;
 };
 
 // Reads the ModelInfo of an RWKV-7 tensor file (n_layer, C, V, heads, FFN).

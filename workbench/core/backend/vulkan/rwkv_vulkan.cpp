@@ -7,6 +7,8 @@
 #include <map>
 #include <string_view>
 
+#include "core/backend/vulkan/read_bandwidth.hpp"
+
 namespace wb::vk {
 
 // ---------------------------------------------------------------- loading
@@ -246,6 +248,12 @@ State RwkvVulkan::new_state() const {
   State s(state_floats());
   init_state(s);
   return s;
+}
+
+Result<double> RwkvVulkan::read_bandwidth_gbs(uint64_t bytes) const {
+  if (ctx_->device().type == "cpu")
+    return make_error(Errc::unsupported, "vulkan: {} is a CPU device: its memory is the host's", ctx_->device().name);
+  return measure_read_bandwidth(*ctx_, bytes);
 }
 
 VulkanMemory RwkvVulkan::memory() const {

@@ -88,6 +88,7 @@ class RwkvVulkan : public VulkanModel {
   State new_state() const override;
   VulkanMemory memory() const override;
   void inject_device_loss() override { ctx_->inject_device_loss(); }
+  Result<double> read_bandwidth_gbs(uint64_t bytes) const override;
   bool inject_give_up() override { return false; }
   uint64_t reused_submits() const override { return reused_; }
   RecordingSize last_recording() const override { return last_recording_; }

@@ -28,6 +28,9 @@ static_assert(sizeof(FillPush) == 8);
 struct CopyUnlessPush { uint32_t src_off, dst_off, n, flag_index; };
 static_assert(sizeof(CopyUnlessPush) == 16);
 
+struct ReadSumPush { uint32_t n4, part_off; };
+static_assert(sizeof(ReadSumPush) == 8);
+
 struct MatmulPush {
   uint32_t rows, cols, n_vec, x_off, x_stride, y_off, y_stride, act, accumulate;
 };
