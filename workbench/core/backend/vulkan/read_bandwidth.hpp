@@ -19,7 +19,7 @@ namespace wb::vk {
 
 // GB/s (1e9 bytes) of the best of five timed submits, each reading a device-local
 // buffer of up to `bytes` (less where the device's buffer limits or a quarter of
-// its memory say so; at least 1 MiB) 4-64 times over (about 2 GiB), in
+// its memory say so; at least 1 MiB) 4-64 times over (about 8 GiB), in
 // dispatches that may overlap. The buffer holds ones; the first read's sums are
 // checked.
 Result<double> measure_read_bandwidth(Context& ctx, uint64_t bytes);
