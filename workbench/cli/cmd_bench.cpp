@@ -55,7 +55,7 @@ int cmd_bench(Args& args) {
   if (!reps) return fail(reps.error());
   auto bw_mib = args.integer("--bw-mib");
   if (!bw_mib) return fail(bw_mib.error());
-  auto device = args.integer("--device");
+  auto device = device_option(args);
   if (!device) return fail(device.error());
   const bool use_map = args.flag("--mmap");
   if (auto st = args.reject_unknown(); !st) return fail(st.error());
@@ -71,11 +71,7 @@ int cmd_bench(Args& args) {
     return fail(make_error(Errc::invalid_argument, "bench: -p/-n 0..1000000, --batch 0..256, -r 1..1000, -t 1..1024, --bw-mib 0..16384"));
   LoadOptions opt;
   if (*backend) opt.backend = **backend;
-  if (*device) {
-    if (**device < 0 || **device > 64)
-      return fail(make_error(Errc::invalid_argument, "--device must be 0..64 (see wb devices)"));
-    opt.device = static_cast<int>(**device);
-  }
+  opt.device = *device;
   if (*t) opt.threads = static_cast<int>(**t);
   if (use_map) opt.weight_memory = LoadOptions::WeightMemory::map;
   opt.log = &stderr_log();
@@ -141,10 +137,12 @@ int cmd_bench(Args& args) {
       if (BW > 0) {
         const std::size_t bw_bytes = std::size_t(BW) << 20;
         const vk::VulkanModel* vm = vk::as_vulkan(m);
-        auto device_bw =
-            vm ? vm->read_bandwidth_gbs(bw_bytes) : Result<double>(make_error(Errc::unsupported, "no device"));
-        const bool on_device = device_bw.ok() || device_bw.error().code != Errc::unsupported;
-        auto bw = on_device ? std::move(device_bw) : cpu::measure_read_bandwidth(opt.threads, bw_bytes);
+        auto bw = vm ? vm->read_bandwidth_gbs(bw_bytes) : cpu::measure_read_bandwidth(opt.threads, bw_bytes);
+        bool on_device = vm != nullptr;
+        if (!bw && on_device && bw.error().code == Errc::unsupported) {  // a CPU device
+          bw = cpu::measure_read_bandwidth(opt.threads, bw_bytes);
+          on_device = false;
+        }
         if (!bw) return fail(bw.error());
         std::printf("read_bandwidth_of %s\n", on_device ? "device" : "host");
         std::printf("read_bandwidth_gbs %.2f\n", *bw);

@@ -14,17 +14,14 @@ int cmd_info(Args& args) {
   if (!backend) return fail(backend.error());
   auto threads = args.integer("--threads");
   if (!threads) return fail(threads.error());
-  auto device = args.integer("--device");
+  auto device = device_option(args);
   if (!device) return fail(device.error());
   if (auto st = args.reject_unknown(); !st) return fail(st.error());
   const auto pos = args.positionals();
   if (pos.size() != 1) return fail(make_error(Errc::invalid_argument, "usage: wb info MODEL"));
   LoadOptions opt;
   if (*backend) opt.backend = **backend;
-  if (*device) {
-    if (**device < 0 || **device > 64) return fail(make_error(Errc::invalid_argument, "--device must be 0..64 (see wb devices)"));
-    opt.device = static_cast<int>(**device);
-  }
+  opt.device = *device;
   opt.threads = *threads ? static_cast<int>(**threads) : 1;
   auto model = load_model(pos[0], opt);
   if (!model) return fail(model.error());

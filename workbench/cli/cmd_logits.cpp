@@ -40,7 +40,7 @@ int cmd_logits(Args& args) {
   if (!out) return fail(out.error());
   auto threads = args.integer("--threads");
   if (!threads) return fail(threads.error());
-  auto device = args.integer("--device");
+  auto device = device_option(args);
   if (!device) return fail(device.error());
   if (auto st = args.reject_unknown(); !st) return fail(st.error());
   const auto pos = args.positionals();
@@ -50,10 +50,7 @@ int cmd_logits(Args& args) {
   if (!tokens) return fail(tokens.error());
   LoadOptions opt;
   if (*backend) opt.backend = **backend;
-  if (*device) {
-    if (**device < 0 || **device > 64) return fail(make_error(Errc::invalid_argument, "--device must be 0..64 (see wb devices)"));
-    opt.device = static_cast<int>(**device);
-  }
+  opt.device = *device;
   if (*threads) {
     if (**threads < 1 || **threads > 1024)
       return fail(make_error(Errc::invalid_argument, "--threads must be 1..1024"));

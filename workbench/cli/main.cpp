@@ -43,6 +43,14 @@ void print_help() {
 
 }  // namespace
 
+Result<int> device_option(Args& args) {
+  WB_TRY(device, args.integer("--device"));
+  if (!device) return -1;
+  if (*device < 0 || *device > 64)
+    return make_error(Errc::invalid_argument, "--device must be 0..64 (see wb devices)");
+  return static_cast<int>(*device);
+}
+
 Log& stderr_log() {
   static Log* log = [] {
     auto* l = new Log;  // never destroyed: a backend may warn while the process exits

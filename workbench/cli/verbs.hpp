@@ -33,6 +33,9 @@ int cmd_midi(Args&);
 // "wb: warn: ..." lines on stderr, where `key value` output on stdout stays clean.
 Log& stderr_log();
 
+// --device N, a Vulkan device as `wb devices` lists it (0..64); -1 when not given.
+Result<int> device_option(Args& args);
+
 // "not yet implemented" with the issue that brings it, exit code 2.
 int not_implemented(const char* verb, const char* issue);
 

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <vector>
 
-#include "core/backend/vulkan/vk_context.hpp"
 #include "core/backend/vulkan/vulkan_backend.hpp"
 #include "core/model/cpu/cpu_model.hpp"
 #include "core/model/read_tensor_file.hpp"
@@ -53,28 +52,20 @@ bool make_weights_resident(TensorFile& tf, LoadOptions::WeightMemory policy) {
   return true;
 }
 
-// "auto" without a device index takes Vulkan only where there is a GPU: a CPU
-// device (lavapipe) runs on the same cores as the CPU backend, about four times
-// slower (README, 0.19B F16 decode on this 2-core VM: ~16 t/s on lavapipe, ~70 on
-// the CPU backend), so a machine without a GPU gets the CPU backend.
-bool auto_prefers_vulkan(const LoadOptions& opt) {
-  if (opt.device >= 0) return true;  // a device named on purpose is used
-  auto devs = vk::list_devices();
-  if (!devs) return false;
-  for (const auto& d : *devs)
-    if (d.type != "cpu") return true;
-  return false;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Model>> build_model(TensorFile tf, const LoadOptions& opt) {
   if (opt.backend != "cpu" && opt.backend != "vulkan" && opt.backend != "auto")
     return make_error(Errc::invalid_argument, "backend '{}' is not known (cpu, vulkan, auto)", opt.backend);
   WB_TRY(arch, detect_arch(tf));
-  if (opt.backend == "vulkan" || (opt.backend == "auto" && auto_prefers_vulkan(opt))) {
+  if (opt.backend != "cpu") {
     vk::VulkanModelOptions vo;
     vo.device_index = opt.device;
+    // "auto" without a device index takes only a GPU: a CPU device (lavapipe)
+    // runs on the same cores as the CPU backend, about four times slower (README,
+    // 0.19B F16 decode on this 2-core VM: ~16 t/s on lavapipe, ~70 on the CPU
+    // backend), so a machine without a GPU gets the CPU backend below.
+    vo.gpu_only = opt.backend == "auto";
     vo.log = opt.log;
     auto m = vk::build_vulkan_model(tf, arch, vo);
     if (m || opt.backend == "vulkan") return m;

@@ -45,6 +45,7 @@ enum class Switch { automatic, off, on };
 
 struct VulkanModelOptions {
   int device_index = -1;
+  bool gpu_only = false;  // ContextOptions::gpu_only
   bool validation = false;   // VK_LAYER_KHRONOS_validation; errors counted in memory().validation_errors
   KernelPath kernels = KernelPath::automatic;  // matmul kernels: texel (CPU devices) or storage (GPUs)
   bool map_device_memory = true;  // false: never map device buffers (tests the discrete-GPU staging paths)

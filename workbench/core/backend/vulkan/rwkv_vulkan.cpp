@@ -114,6 +114,7 @@ Result<ModelInfo> common_info(const TensorFile& tf, Arch arch) {
 Result<std::unique_ptr<Context>> make_context(const VulkanModelOptions& opt) {
   ContextOptions co;
   co.device_index = opt.device_index;
+  co.gpu_only = opt.gpu_only;
   co.validation = opt.validation;
   co.kernels = opt.kernels;
   co.map_device_memory = opt.map_device_memory;

@@ -324,6 +324,8 @@ Status Context::init(const ContextOptions& opt) {
                                                                           : 4;
       if (rank < best_rank) best_rank = rank, best = static_cast<int>(i);
     }
+    if (opt.gpu_only && best_rank > 2)
+      return make_error(Errc::device, "vulkan: no GPU among the {} device(s) (see `wb devices`)", pds.size());
     pick = best;
   }
   phys_ = pds[static_cast<size_t>(pick)];

@@ -75,6 +75,7 @@ enum class KernelPath : uint8_t { automatic, storage, texel };
 
 struct ContextOptions {
   int device_index = -1;    // -1: the first discrete GPU, else integrated, else any
+  bool gpu_only = false;    // with device_index -1: Errc::device where the best is a CPU device (lavapipe)
   KernelPath kernels = KernelPath::automatic;
   bool map_device_memory = true;  // false: Memory::device buffers are never mapped (staging paths)
   bool validation = false;  // enable VK_LAYER_KHRONOS_validation and count its errors
