@@ -80,6 +80,17 @@ int cmd_bench(Args& args) {
   Model& m = **loaded;
   const ModelInfo& mi = m.info();
   if (!mi.weight_memory.empty()) std::printf("weight_memory %s\n", mi.weight_memory.c_str());
+  if (const vk::VulkanModel* vm = vk::as_vulkan(m)) {
+    // How one-state decode is recorded, and the load-time measurement that chose it.
+    std::printf("decode_variant %s\n", vm->decode_variant().c_str());
+    if (const vk::DecodeTuning* tuning = vm->decode_tuning())
+      for (const vk::DecodeVariantResult& v : tuning->variants) {
+        if (v.outcome == vk::VariantOutcome::ok)
+          std::printf("decode_tune_%s_ms %.4f\n", v.name.c_str(), v.step_ms);
+        else
+          std::printf("decode_tune_%s %s\n", v.name.c_str(), std::string(vk::outcome_name(v.outcome)).c_str());
+      }
+  }
   const int V = mi.n_vocab;
   // Deterministic token ids spread over the vocabulary.
   auto token = [&](int64_t i) { return static_cast<int32_t>((i * 7919 + 13) % V); };

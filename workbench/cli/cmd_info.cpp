@@ -45,6 +45,14 @@ int cmd_info(Args& args) {
     const vk::VulkanMemory mem = vm->memory();
     j["device"] = mem.device;
     j["memory"] = {{"weights", mem.weights}, {"states", mem.states}, {"scratch", mem.scratch}};
+    j["decode_variant"] = vm->decode_variant();
+    if (const vk::DecodeTuning* t = vm->decode_tuning()) {
+      nlohmann::ordered_json vs = nlohmann::ordered_json::array();
+      for (const vk::DecodeVariantResult& v : t->variants)
+        vs.push_back({{"variant", v.name}, {"outcome", vk::outcome_name(v.outcome)}, {"step_ms", v.step_ms},
+                      {"max_abs_diff", v.max_abs_diff}});
+      j["decode_tuning"] = std::move(vs);
+    }
   }
   j["path"] = mi.path;
   std::printf("%s\n", j.dump().c_str());

@@ -119,6 +119,9 @@ class Rwkv7Vulkan final : public RwkvVulkan {
   // Float offset of LoRA m's outputs in lora_ (w, a, g, v; max_vec_ vectors of up to D_ each).
   uint32_t lora_region(uint32_t m) const { return m * max_vec_ * D_; }
   size_t layer_stride() const override { return 2 * C_ + C_ * N_; }
+  std::vector<std::string> offered_variants() const override;
+  Status switch_variant(std::string_view name) override;
+  std::string active_variant() const override;
   uint32_t mix_slots() const override { return 6; }
 
  private:
@@ -130,6 +133,12 @@ class Rwkv7Vulkan final : public RwkvVulkan {
   Buffer persist_sync_;          // rwkv7_layer's grid barriers: arrival count, fail flag (grid_sync.glsl)
   Buffer persist_up_;            // rwkv7_layer's up-projection outputs (4*C) when they are a phase of their own
   bool persist_up_split_ = false;  // WB_VK_PERSIST_UP=1 and every LoRA width % 8 == 0
+  // The decode variants offered for measuring (offers_variants): what each needs
+  // is loaded; the reference (chain) is in use until one is chosen.
+  bool offer_variants_ = false;
+  bool tails_offered_ = false;     // ln_tails
+  uint32_t persist_offered_ = 0;   // persistent: its workgroups (0: not offered)
+  bool split_offered_ = false;     // persistent_split_up
   std::vector<Layer> layers_;
   // Scratch beyond the common buffers, max_vec_ vectors each.
   Buffer r_, k_, v_, w_, a_, g_, kk_, vl_, vfirst_, lora_, att_;
@@ -140,9 +149,18 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
   N_ = static_cast<uint32_t>(info_.head_size);
   const int64_t C = C_;
   fusion_ = decode_fusion(opt_, ctx_->device());
-  tails_ = layer_norm_tails(opt_, *ctx_);
-  persist_groups_ = persistent_groups(opt_, ctx_->device());
-  if (tails_) {
+  offer_variants_ = offers_decode_variants(opt_, ctx_->device().type != "cpu");
+  if (offer_variants_) {
+    tails_offered_ = !ctx_->prefers_texel_kernels();
+    VulkanModelOptions as_many = opt_;
+    as_many.persistent_groups = VulkanModelOptions::kPersistentAuto;
+    // (the persistent layer does not halve the residual as such checkpoints ask)
+    persist_offered_ = rescale_every_ == 0 ? persistent_groups(as_many, ctx_->device()) : 0;
+  } else {
+    tails_ = layer_norm_tails(opt_, *ctx_);
+    persist_groups_ = persistent_groups(opt_, ctx_->device());
+  }
+  if (tails_ || tails_offered_) {
     const float zeros[4] = {};
     WB_TRY(counter, upload_floats(*ctx_, zeros));  // 0.0f has the bits of 0u
     tail_counter_ = std::move(counter);
@@ -204,7 +222,7 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
     WB_TRY(fmix, L.vec(f + "x_k", C_));
     WB_TRY(fmixb, upload_floats(*ctx_, fmix));
     y.ffn_mix = std::move(fmixb);
-    if (persist_groups_) {
+    if (persist_groups_ || persist_offered_) {
       // rwkv7_layer_body.glsl's prm: prep, wkv, ln1, att mixes, ln2, ffn mix.
       std::vector<float> prm = prep;
       for (const std::vector<float>* part : {&wkv, &norms[0], &norms[1], &mix, &norms[2], &norms[3], &fmix})
@@ -236,17 +254,19 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
     y.fk = std::move(fk), y.fv = std::move(fv);
     layers_.push_back(std::move(y));
   }
-  if (persist_groups_ && !persistent_fits()) persist_groups_ = 0;
-  if (persist_groups_) {
+  if ((persist_groups_ || persist_offered_) && !persistent_fits()) persist_groups_ = persist_offered_ = 0;
+  if (persist_groups_ || persist_offered_) {
     const float zeros[4] = {};
     WB_TRY(sync, upload_floats(*ctx_, zeros));  // 0.0f has the bits of 0u
     persist_sync_ = std::move(sync);
-    const char* e = std::getenv("WB_VK_PERSIST_UP");
-    persist_up_split_ = opt_.persistent_split_up || (e && e[0] == '1' && e[1] == 0);
+    bool split_fits = true;
     for (const Layer& y : layers_)
-      for (const DeviceMatrix* m : {&y.w1, &y.a1, &y.g1, &y.v1}) persist_up_split_ &= m->rows % 8 == 0;
+      for (const DeviceMatrix* m : {&y.w1, &y.a1, &y.g1, &y.v1}) split_fits &= m->rows % 8 == 0;
+    const char* e = std::getenv("WB_VK_PERSIST_UP");
+    persist_up_split_ = !offer_variants_ && split_fits && (opt_.persistent_split_up || (e && e[0] == '1' && e[1] == 0));
+    split_offered_ = persist_offered_ && split_fits;
     // Bound either way; only the split phase writes it (4*C floats then).
-    WB_CHECK(scratch(persist_up_split_ ? uint64_t{4} * C_ * 4 : 16, persist_up_));
+    WB_CHECK(scratch(persist_up_split_ || split_offered_ ? uint64_t{4} * C_ * 4 : 16, persist_up_));
   }
   for (Buffer* b : {&r_, &k_, &v_, &w_, &a_, &g_, &kk_, &vl_, &vfirst_, &att_}) WB_CHECK(scratch(vec_bytes(C_), *b));
   D_ = (std::max(D_, 8u) + 3) / 4 * 4;  // regions start on vec4 boundaries
@@ -389,13 +409,37 @@ void Rwkv7Vulkan::gave_up() {
     opt_.log->warn("vulkan: this device did not run the {} workgroups of the persistent decode layer at once; "
                    "the call ran again without it, and it stays off for this model (WB_VK_PERSIST)",
                    persist_groups_);
-  persist_groups_ = 0;
+  persist_groups_ = persist_offered_ = 0;
 }
 
 bool Rwkv7Vulkan::inject_give_up() {
   if (!persist_groups_) return false;
   const uint32_t fail = 1;
   return ctx_->upload(persist_sync_, 4, &fail, 4).ok();
+}
+
+std::vector<std::string> Rwkv7Vulkan::offered_variants() const {
+  if (!offer_variants_) return {};
+  std::vector<std::string> v = {"chain"};
+  if (tails_offered_) v.emplace_back("ln_tails");
+  if (persist_offered_) v.emplace_back("persistent");
+  if (persist_offered_ && split_offered_) v.emplace_back("persistent_split_up");
+  if (v.size() < 2) v.clear();
+  return v;
+}
+
+Status Rwkv7Vulkan::switch_variant(std::string_view name) {
+  const std::vector<std::string> offered = offered_variants();
+  if (std::find(offered.begin(), offered.end(), name) == offered.end()) return RwkvVulkan::switch_variant(name);
+  tails_ = name == "ln_tails";
+  persist_groups_ = name.starts_with("persistent") ? persist_offered_ : 0;
+  persist_up_split_ = name == "persistent_split_up";
+  return {};
+}
+
+std::string Rwkv7Vulkan::active_variant() const {
+  if (persist_groups_ && rescale_every_ == 0) return persist_up_split_ ? "persistent_split_up" : "persistent";
+  return tails_ ? "ln_tails" : "chain";
 }
 
 // The LoRA up-projections as one group of matmuls (w_, a_, g_, vl_ from lora_'s regions).
@@ -411,6 +455,17 @@ Status Rwkv7Vulkan::record_up_projections(const Layer& y, uint32_t l, uint32_t n
 }
 
 }  // namespace
+
+bool offers_decode_variants(const VulkanModelOptions& opt, bool gpu) {
+  Switch t = opt.tune_decode;
+  if (const char* e = std::getenv("WB_VK_TUNE"); t == Switch::automatic && e && (e[0] == '0' || e[0] == '1') && !e[1])
+    t = e[0] == '1' ? Switch::on : Switch::off;
+  if (t != Switch::automatic) return t == Switch::on;
+  const bool by_hand = opt.persistent_groups != 0 || opt.persistent_split_up ||
+                       opt.layer_norm_tails != Switch::automatic || std::getenv("WB_VK_PERSIST") ||
+                       std::getenv("WB_VK_PERSIST_UP") || std::getenv("WB_VK_LN_TAIL");
+  return gpu && !by_hand;
+}
 
 Result<ModelInfo> rwkv7_info(const TensorFile& tf) {
   const TensorView* rk = tf.find("blocks.0.att.r_k");

@@ -23,7 +23,11 @@
 // row lookup per token), so it needs no device buffer however large it is.
 #pragma once
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "core/backend/vulkan/decode_tuner.hpp"
 #include "core/backend/vulkan/vk_context.hpp"
 #include "core/model/model.hpp"
 #include "core/model/tensor_file.hpp"
@@ -73,6 +77,12 @@ struct VulkanModelOptions {
   // instead of inside each head's (one grid barrier more; all LoRA widths % 8 == 0).
   // false: WB_VK_PERSIST_UP=1, else off.
   bool persistent_split_up = false;
+  // Whether the model offers its one-state decode variants (RWKV-7: chain,
+  // ln_tails, persistent, persistent_split_up) for build_vulkan_model to measure
+  // and choose from (decode_tuner.hpp). automatic: on GPUs, and only while none
+  // of the switches above is set (options or WB_VK_PERSIST / WB_VK_PERSIST_UP /
+  // WB_VK_LN_TAIL): a choice made by hand is kept. WB_VK_TUNE=0|1 overrides automatic.
+  Switch tune_decode = Switch::automatic;
   // Submit the last call's recording again when a call has the same shape and
   // states (every decode step of one story); WB_VK_REUSE=0 turns it off.
   bool reuse_recordings = true;
@@ -108,7 +118,27 @@ class VulkanModel : public Model {
   // (read_bandwidth.hpp): the decode bound. Errc::unsupported on a CPU device,
   // whose memory is the host's (measure the host instead).
   virtual Result<double> read_bandwidth_gbs(uint64_t bytes) const = 0;
+
+  // The ways this model can record a one-state decode step, when it offers a
+  // choice (VulkanModelOptions::tune_decode); the first is the reference the
+  // others must agree with. Fewer than two: nothing to choose.
+  virtual std::vector<std::string> decode_variants() const = 0;
+  // Records later decode steps the way `name` says (one of decode_variants(),
+  // or the one in use). Errc::unsupported for any other.
+  virtual Status use_decode_variant(std::string_view name) = 0;
+  // The way in use now ("chain" where there is no other).
+  virtual std::string decode_variant() const = 0;
+  // The measurement that chose it, when one ran (build_vulkan_model).
+  const DecodeTuning* decode_tuning() const { return tuning_ ? &*tuning_ : nullptr; }
+  void set_decode_tuning(DecodeTuning t) { tuning_ = std::move(t); }
+
+ private:
+  std::optional<DecodeTuning> tuning_;
 };
+
+// Whether an RWKV-7 model loaded with `opt` offers its decode variants for
+// measuring (VulkanModelOptions::tune_decode), on a GPU (`gpu`) or a CPU device.
+bool offers_decode_variants(const VulkanModelOptions& opt, bool gpu);
 
 // Reads the ModelInfo of an RWKV-7 tensor file (n_layer, C, V, heads, FFN).
 Result<ModelInfo> rwkv7_info(const TensorFile& tf);

@@ -451,6 +451,28 @@ Status RwkvVulkan::decode(std::span<const int32_t> tokens, std::span<State* cons
   return {};
 }
 
+std::vector<std::string> RwkvVulkan::decode_variants() const {
+  std::lock_guard lock(mu_);
+  return offered_variants();
+}
+
+Status RwkvVulkan::use_decode_variant(std::string_view name) {
+  std::lock_guard lock(mu_);
+  WB_CHECK(switch_variant(name));
+  recorded_key_.clear();  // the next call records anew, the new way
+  return {};
+}
+
+std::string RwkvVulkan::decode_variant() const {
+  std::lock_guard lock(mu_);
+  return active_variant();
+}
+
+Status RwkvVulkan::switch_variant(std::string_view name) {
+  if (name == active_variant()) return {};
+  return make_error(Errc::unsupported, "decode variant '{}' is not offered by this model", name);
+}
+
 Status RwkvVulkan::embed(std::span<const int32_t> tokens, float* dst) const {
   WB_TRY(row_bytes, dtype_bytes_for(emb_.dtype, C_));
   for (size_t i = 0; i < tokens.size(); ++i) {

@@ -94,6 +94,9 @@ class RwkvVulkan : public VulkanModel {
   RecordingSize last_recording() const override { return last_recording_; }
   Status prefill(std::span<const int32_t> tokens, State& state, std::span<float> logits) override;
   Status decode(std::span<const int32_t> tokens, std::span<State* const> states, std::span<float> logits) override;
+  std::vector<std::string> decode_variants() const override;
+  Status use_decode_variant(std::string_view name) override;
+  std::string decode_variant() const override;
 
   // Reads the common tensors, calls load_layers, allocates the arena and scratch.
   Status load(const TensorFile& tf);
@@ -132,6 +135,12 @@ class RwkvVulkan : public VulkanModel {
   Status norm_shift_copies(uint32_t shift, uint32_t T, uint32_t n_seq);
   // Reads meta["rescale_every_n_layers"] and meta["group_norm_eps"] (GGUF / HF conversions).
   Status read_meta_overrides(const TensorFile& tf);
+
+  // The decode variants (see VulkanModel): those offered, a switch to one
+  // (the caller forgets the last recording), the one in use. Under mu_.
+  virtual std::vector<std::string> offered_variants() const { return {}; }
+  virtual Status switch_variant(std::string_view name);
+  virtual std::string active_variant() const { return "chain"; }
 
   // Where a call of this shape may give up midway on the device (RWKV-7's
   // persistent decode layer, when a grid barrier waited too long): a buffer
@@ -172,7 +181,7 @@ class RwkvVulkan : public VulkanModel {
   // Makes each State resident in this model's pool (uploading host-only ones).
   Status make_resident(std::span<State* const> states);
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   uint64_t weight_bytes_ = 0;
   TensorView emb_;
   std::vector<std::shared_ptr<const void>> owners_;  // keep the embedding's file map alive

@@ -1,6 +1,7 @@
 #include "core/backend/vulkan/vulkan_backend.hpp"
 
 #include "core/backend/vulkan/rwkv_vulkan.hpp"
+#include "core/util/log.hpp"
 
 namespace wb::vk {
 
@@ -16,6 +17,25 @@ Result<std::unique_ptr<Model>> build_vulkan_model(const TensorFile& tf, Arch arc
     return make_error(Errc::internal, "unhandled architecture");
   }();
   if (!m) return m.take_error();
+  // Where the model offers more than one way to decode, the device decides
+  // (decode_tuner.hpp); a measurement that fails leaves the reference in use.
+  if ((*m)->decode_variants().size() >= 2) {
+    auto tuned = tune_decode(**m);
+    if (!tuned) {
+      if (opt.log) opt.log->warn("vulkan: measuring the decode variants failed ({}); decoding as '{}'",
+                                 tuned.error().message, (*m)->decode_variant());
+    } else {
+      if (opt.log) {
+        std::string parts;
+        for (const DecodeVariantResult& v : tuned->variants)
+          parts += v.outcome == VariantOutcome::ok ? fmt::format(" {} {:.3f} ms", v.name, v.step_ms)
+                                                   : fmt::format(" {} {}", v.name, outcome_name(v.outcome));
+        opt.log->info("vulkan: decode variant '{}' chosen by measuring one-state decode steps:{}", tuned->chosen,
+                      parts);
+      }
+      (*m)->set_decode_tuning(std::move(*tuned));
+    }
+  }
   return std::unique_ptr<Model>(std::move(*m));
 }
 

@@ -7,6 +7,9 @@
 // Errors: Errc::device when there is no usable Vulkan device (the caller may
 // fall back to the CPU), Errc::unsupported for shapes the kernels do not
 // take (head size > 64, n_embd not a multiple of 8), Errc::format for inconsistent tensors.
+// A model that offers decode variants (RWKV-7 on a GPU) has them measured here
+// and decodes the fastest way that agrees with the reference (decode_tuner.hpp;
+// VulkanModel::decode_tuning() keeps the figures, and opt.log gets one line).
 #pragma once
 #include <memory>
 
