@@ -40,14 +40,18 @@ TG=${TG:-128}   # decode tokens per bench run
 LLAMA_BENCH=${LLAMA_BENCH:-}
 # name and environment of each variant, alternated within every round (names in
 # letters, digits and '-': they name the profile files)
-VARIANTS=${VARIANTS:-"default WB_VK_LN_TAIL=0
+# ("tuned" is what a GPU gets by default: the decode variants measured at load,
+# decode_tuner.hpp, and the fastest that agrees with the chain kept; "chain" the
+# reference alone, as before session 13.)
+VARIANTS=${VARIANTS:-"tuned WB_VK_TUNE=1
+chain WB_VK_TUNE=0
 persist-128 WB_VK_PERSIST=128
 persist-128-r8 WB_VK_PERSIST=128 WB_VK_PERSIST_ROWS=8
 persist-128-r8-up WB_VK_PERSIST=128 WB_VK_PERSIST_ROWS=8 WB_VK_PERSIST_UP=1
 persist-128-r16-up WB_VK_PERSIST=128 WB_VK_PERSIST_ROWS=16 WB_VK_PERSIST_UP=1
 ln-tail WB_VK_LN_TAIL=1"}
 # the variants whose per-kernel profile is kept (each costs one more bench run per model)
-PROFILE_VARIANTS=${PROFILE_VARIANTS:-"default persist-128-r8-up"}
+PROFILE_VARIANTS=${PROFILE_VARIANTS:-"chain persist-128-r8-up"}
 mkdir -p "$OUT/models"
 t0=$(date +%s)
 mark() { echo "## t=$(( $(date +%s) - t0 ))s $*"; }
@@ -104,9 +108,14 @@ while read -r name L C; do
       # against what a plain read of the GPU's memory achieves (read_sum.comp)
       frac=$(awk '$1=="bandwidth_fraction" {print $2}' <<< "$out")
       rbw=$(awk '$1=="read_bandwidth_gbs" {print $2}' <<< "$out")
+      # The load-time measurement's choice and its per-step times (tuned runs).
+      chosen=$(awk '$1=="decode_variant" {print $2}' <<< "$out")
+      tune=$(awk '$1 ~ /^decode_tune_/ {printf "%s %s ", $1, $2}' <<< "$out")
+      [ -n "$tune" ] && echo "model $name round $r variant $vname decode_variant $chosen $tune"
       # A persistent layer whose grid barrier gave up runs the usual recording
-      # from then on (a warning on stderr): its figure would not be the variant's.
-      if grep -q "did not run the" <<< "$out"; then
+      # from then on (a warning on stderr): its figure would not be the variant's
+      # (a tuned run leaves such a variant out and keeps its own figure).
+      if grep -q "did not run the" <<< "$out" && [ -z "$tune" ]; then
         echo "model $name round $r variant $vname tg$TG ${tg:-error} gave_up"
         tg=0
         frac=0

@@ -83,13 +83,15 @@ int cmd_bench(Args& args) {
   if (const vk::VulkanModel* vm = vk::as_vulkan(m)) {
     // How one-state decode is recorded, and the load-time measurement that chose it.
     std::printf("decode_variant %s\n", vm->decode_variant().c_str());
-    if (const vk::DecodeTuning* tuning = vm->decode_tuning())
+    if (const vk::DecodeTuning* tuning = vm->decode_tuning()) {
+      std::printf("decode_tune_took_ms %.1f\n", tuning->took_ms);
       for (const vk::DecodeVariantResult& v : tuning->variants) {
         if (v.outcome == vk::VariantOutcome::ok)
           std::printf("decode_tune_%s_ms %.4f\n", v.name.c_str(), v.step_ms);
         else
           std::printf("decode_tune_%s %s\n", v.name.c_str(), std::string(vk::outcome_name(v.outcome)).c_str());
       }
+    }
   }
   const int V = mi.n_vocab;
   // Deterministic token ids spread over the vocabulary.

@@ -52,6 +52,7 @@ int cmd_info(Args& args) {
         vs.push_back({{"variant", v.name}, {"outcome", vk::outcome_name(v.outcome)}, {"step_ms", v.step_ms},
                       {"max_abs_diff", v.max_abs_diff}});
       j["decode_tuning"] = std::move(vs);
+      j["decode_tuning_ms"] = t->took_ms;
     }
   }
   j["path"] = mi.path;

@@ -126,6 +126,9 @@ TEST_CASE("vulkan rwkv7: each decode variant offered decodes as the CPU runtime 
   }
   CHECK(tuning->chosen == kAllVariants[vk::choose_decode_variant(tuning->variants)]);
   CHECK(m->decode_variant() == tuning->chosen);
+  double steps_ms = 0;
+  for (const DecodeVariantResult& v : tuning->variants) steps_ms += v.step_ms * quick.timed_steps * quick.rounds;
+  CHECK(tuning->took_ms > steps_ms);
   CHECK(m->use_decode_variant("no_such_way").error().code == Errc::unsupported);
   CHECK(m->decode_variant() == tuning->chosen);
 
@@ -256,6 +259,7 @@ TEST_CASE("wb bench and info --backend vulkan report the decode variant measured
   INFO(r.out);
   REQUIRE(r.exit_code == 0);
   for (const std::string& v : kAllVariants) CHECK(r.out.find("decode_tune_" + v + "_ms ") != std::string::npos);
+  CHECK(r.out.find("decode_tune_took_ms ") != std::string::npos);
   const size_t at = r.out.find("decode_variant ");
   REQUIRE(at != std::string::npos);
   const std::string chosen = r.out.substr(at + 15, r.out.find('\n', at) - at - 15);
@@ -271,4 +275,5 @@ TEST_CASE("wb bench and info --backend vulkan report the decode variant measured
     CHECK(j["decode_tuning"][i]["step_ms"].get<double>() > 0);
   }
   CHECK(j["decode_variant"].is_string());
+  CHECK(j["decode_tuning_ms"].get<double>() > 0);
 }

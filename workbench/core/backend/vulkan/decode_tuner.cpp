@@ -64,6 +64,7 @@ Result<DecodeTuning> tune_decode(VulkanModel& m, const TuneOptions& opt) {
   std::vector<int32_t> tokens(static_cast<size_t>(steps));
   for (int i = 0; i < steps; ++i) tokens[size_t(i)] = static_cast<int32_t>((int64_t{i} * 7919 + 13) % V);
 
+  const auto start = std::chrono::steady_clock::now();
   DecodeTuning tuning;
   for (const std::string& n : names) tuning.variants.push_back({.name = n, .error = {}});
   std::vector<std::vector<double>> times(names.size());
@@ -118,6 +119,7 @@ Result<DecodeTuning> tune_decode(VulkanModel& m, const TuneOptions& opt) {
   for (size_t i = 0; i < names.size(); ++i) tuning.variants[i].step_ms = median(times[i]);
   tuning.chosen = names[choose_decode_variant(tuning.variants)];
   WB_CHECK(m.use_decode_variant(tuning.chosen));
+  tuning.took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return tuning;
 }
 

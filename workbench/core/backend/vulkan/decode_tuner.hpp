@@ -48,6 +48,7 @@ struct DecodeVariantResult {
 struct DecodeTuning {
   std::vector<DecodeVariantResult> variants;  // [0] is the reference
   std::string chosen;
+  double took_ms = 0;  // the whole measurement, pipelines and recordings included
 };
 
 // The rule: the reference (index 0) unless a variant whose outcome is ok takes
