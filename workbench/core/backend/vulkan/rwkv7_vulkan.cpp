@@ -133,7 +133,7 @@ class Rwkv7Vulkan final : public RwkvVulkan {
   Buffer persist_sync_;          // rwkv7_layer's grid barriers: arrival count, fail flag (grid_sync.glsl)
   Buffer persist_up_;            // rwkv7_layer's up-projection outputs (4*C) when they are a phase of their own
   bool persist_up_split_ = false;  // WB_VK_PERSIST_UP=1 and every LoRA width % 8 == 0
-  // The decode variants offered for measuring (offers_variants): what each needs
+  // The decode variants offered for measuring (offers_decode_variants): what each needs
   // is loaded; the reference (chain) is in use until one is chosen.
   bool offer_variants_ = false;
   bool tails_offered_ = false;     // ln_tails
