@@ -174,12 +174,8 @@ TEST_CASE("vulkan rwkv7: variants that give up or disagree while measured are le
   const SynthShape shape = small_shape();
   TensorFile tf = synth_rwkv7(shape);
   vk::VulkanModelOptions o = gpu_like_options();
-  Log log;
-  std::vector<std::string> warnings;
-  log.set_sink([&](LogLevel l, std::string_view msg) {
-    if (l == LogLevel::warn) warnings.emplace_back(msg);
-  });
-  o.log = &log;
+  WarningLog wl;
+  o.log = &wl.log;
   auto m = load_vk(tf, o);
   vk::TuneOptions quick;
   quick.warm_steps = 1;
@@ -198,7 +194,7 @@ TEST_CASE("vulkan rwkv7: variants that give up or disagree while measured are le
   CHECK(tuning->chosen == "chain");
   CHECK(m->decode_variant() == tuning->chosen);
   CHECK(m->decode_variants() == std::vector<std::string>{"chain", "ln_tails"});
-  CHECK(warnings.size() == 1);
+  CHECK(wl.warnings.size() == 1);
 
   LoadOptions co;
   co.threads = 2;

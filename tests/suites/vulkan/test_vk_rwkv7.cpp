@@ -217,12 +217,8 @@ TEST_CASE("vulkan rwkv7: a persistent decode layer that gives up leaves the stat
   vk::VulkanModelOptions opt;
   opt.kernels = vk::KernelPath::storage;
   opt.fused_decode = vk::Fusion::full;
-  Log log;
-  std::vector<std::string> warnings;
-  log.set_sink([&](LogLevel l, std::string_view msg) {
-    if (l == LogLevel::warn) warnings.emplace_back(msg);
-  });
-  opt.log = &log;
+  WarningLog wl;
+  opt.log = &wl.log;
   auto usual = load(tf, opt);
   opt.persistent_groups = 8;  // a CPU device runs one (see persistent_groups)
   const uint32_t groups = vk_ctx().device().type == "cpu" ? 1 : 8;
@@ -251,8 +247,8 @@ TEST_CASE("vulkan rwkv7: a persistent decode layer that gives up leaves the stat
   const State& cr = r;
   const std::vector<float> got_state(cs.data().begin(), cs.data().end()), want_state(cr.data().begin(), cr.data().end());
   CHECK(max_abs_diff(got_state, want_state) <= 1e-4);
-  REQUIRE(warnings.size() == 1);
-  CHECK(warnings[0].find("did not run the " + std::to_string(groups) + " workgroups") != std::string::npos);
+  REQUIRE(wl.warnings.size() == 1);
+  CHECK(wl.warnings[0].find("did not run the " + std::to_string(groups) + " workgroups") != std::string::npos);
 
   // The kernel stays off; the story goes on as with the usual recording.
   CHECK(!m->inject_give_up());

@@ -6,10 +6,12 @@
 #include <cmath>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/backend/vulkan/vk_context.hpp"
 #include "core/backend/vulkan/vk_ops.hpp"
+#include "core/util/log.hpp"
 #include "support/compare.hpp"
 #include "support/fixtures.hpp"
 
@@ -61,6 +63,17 @@ inline std::vector<float> from_device(const vk::Buffer& b, size_t n, vk::Context
   REQUIRE(st.ok());
   return v;
 }
+
+// A Log that keeps its warnings (for the models' `log` option).
+struct WarningLog {
+  Log log;
+  std::vector<std::string> warnings;
+  WarningLog() {
+    log.set_sink([this](LogLevel l, std::string_view msg) {
+      if (l == LogLevel::warn) warnings.emplace_back(msg);
+    });
+  }
+};
 
 #define WB_REQUIRE_OK(expr)                                             \
   do {                                                                  \
