@@ -77,7 +77,11 @@ Result<DecodeTuning> tune_decode(VulkanModel& m, const TuneOptions& opt) {
   };
 
   for (int round = 0; round < opt.rounds; ++round) {
-    for (size_t i = 0; i < names.size(); ++i) {
+    for (size_t j = 0; j < names.size(); ++j) {
+      // The reference first in the first round (the others are held to its
+      // logits), then the order turns each round, so that a GPU still raising
+      // its clocks does not favour whichever runs last.
+      const size_t i = round % 2 ? names.size() - 1 - j : j;
       DecodeVariantResult& r = tuning.variants[i];
       if (r.outcome != VariantOutcome::ok) continue;
       if (Status st = m.use_decode_variant(names[i]); !st) {

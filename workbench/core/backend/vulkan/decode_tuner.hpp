@@ -63,7 +63,7 @@ double logit_tolerance(std::span<const float> reference);
 struct TuneOptions {
   int warm_steps = 2;    // untimed first steps (pipelines, recordings, state upload)
   int timed_steps = 16;  // per round
-  int rounds = 2;        // the variants alternate within each round
+  int rounds = 2;        // each runs every variant once, in turn; the order turns each round
   // Tests: the model's inject_give_up() before this variant's first step, as on
   // a device that does not run its persistent workgroups at once.
   std::string inject_give_up_into;
