@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/backend/vulkan/vulkan_backend.hpp"
 #include "core/sampling/sampler.hpp"
 #include "core/session/codec.hpp"
 #include "core/util/data_dirs.hpp"
@@ -335,6 +336,12 @@ void App::install_model(std::unique_ptr<Model> m, const std::string& path) {
   model = std::move(m);
   model_path = path;
   replay_tokens_per_s = 0;  // another model reads at another speed
+  model_decode_facts.clear();
+  if (const vk::VulkanModel* vm = model ? vk::as_vulkan(*model) : nullptr) {
+    model_decode_facts = vm->decode_variant();
+    if (const vk::DecodeTuning* t = vm->decode_tuning())
+      model_decode_facts += " (measured at load: " + vk::summarize(*t) + ")";
+  }
 }
 
 void App::attach_story(std::unique_ptr<session::Story> s, std::unique_ptr<Model> m, const std::string& mpath) {

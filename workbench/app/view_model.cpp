@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/views.hpp"
+#include "core/backend/vulkan/vulkan_backend.hpp"
 
 namespace wb::app {
 
@@ -26,6 +27,14 @@ void draw_model_manager(App& app) {
                 i.n_vocab, static_cast<double>(i.params) / 1e6);
     ImGui::Text("Format %s, weights %s, file %.1f MiB (memory-mapped), backend %s", i.format.c_str(), i.dtype.c_str(),
                 ec ? 0.0 : static_cast<double>(bytes) / 1048576.0, std::string(app.model->backend()).c_str());
+    if (const vk::VulkanModel* vm = vk::as_vulkan(*app.model)) {
+      const vk::VulkanMemory mem = vm->memory();
+      constexpr double MiB = 1048576.0;
+      ImGui::TextWrapped("Device %s: weights %.1f MiB, states %.1f MiB, scratch %.1f MiB", mem.device.c_str(),
+                  static_cast<double>(mem.weights) / MiB, static_cast<double>(mem.states) / MiB,
+                  static_cast<double>(mem.scratch) / MiB);
+      ImGui::TextWrapped("Decode: %s", app.model_decode_facts.c_str());
+    }
     if (app.story)
       ImGui::Text("Snapshot cache: %.1f MiB in %zu states", static_cast<double>(app.story->cache_bytes()) / 1048576.0,
                   app.story->cache_count());

@@ -95,6 +95,10 @@ TEST_CASE("decode tuner: the reference stays unless a variant that agreed is fas
   CHECK(vk::choose_decode_variant(v) == 0);
   CHECK(vk::choose_decode_variant(std::vector<DecodeVariantResult>{}) == 0);
 
+  vk::DecodeTuning t;
+  t.variants = {variant("chain", O::ok, 0.77), variant("persistent", O::gave_up, 0)};
+  CHECK(vk::summarize(t) == "chain 0.770 ms, persistent gave_up");
+
   const std::vector<float> logits = {1.0f, -20.0f, 3.0f};
   CHECK(vk::logit_tolerance(logits) == Approx(0.03));
 }

@@ -36,6 +36,16 @@ std::string_view outcome_name(VariantOutcome o) {
   return "?";
 }
 
+std::string summarize(const DecodeTuning& t) {
+  std::string s;
+  for (const DecodeVariantResult& v : t.variants) {
+    if (!s.empty()) s += ", ";
+    s += v.outcome == VariantOutcome::ok ? fmt::format("{} {:.3f} ms", v.name, v.step_ms)
+                                         : fmt::format("{} {}", v.name, outcome_name(v.outcome));
+  }
+  return s;
+}
+
 size_t choose_decode_variant(std::span<const DecodeVariantResult> variants, double margin) {
   if (variants.empty() || variants[0].outcome != VariantOutcome::ok) return 0;
   size_t best = 0;

@@ -25,14 +25,9 @@ Result<std::unique_ptr<Model>> build_vulkan_model(const TensorFile& tf, Arch arc
       if (opt.log) opt.log->warn("vulkan: measuring the decode variants failed ({}); decoding as '{}'",
                                  tuned.error().message, (*m)->decode_variant());
     } else {
-      if (opt.log) {
-        std::string parts;
-        for (const DecodeVariantResult& v : tuned->variants)
-          parts += v.outcome == VariantOutcome::ok ? fmt::format(" {} {:.3f} ms", v.name, v.step_ms)
-                                                   : fmt::format(" {} {}", v.name, outcome_name(v.outcome));
-        opt.log->info("vulkan: decode variant '{}' chosen by measuring one-state decode steps:{}", tuned->chosen,
-                      parts);
-      }
+      if (opt.log)
+        opt.log->info("vulkan: decode variant '{}' chosen by measuring one-state decode steps: {}", tuned->chosen,
+                      summarize(*tuned));
       (*m)->set_decode_tuning(std::move(*tuned));
     }
   }
