@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Decode speed of the RWKV-7 Vulkan backend on a real GPU, one variant against
-# another, so defaults are chosen from numbers. The default variants ask
-# whether a decode layer as ONE dispatch of persistent workgroups meeting at grid
-# barriers pays (WB_VK_PERSIST=128, rwkv7_layer_*.comp: 1 dispatch and 4 grid
-# barriers per layer instead of 7 dependent dispatches; off until measured; with
-# 8 rows per block, WB_VK_PERSIST_ROWS=8; with 8 or 16 and the LoRA up-projections
-# spread over every workgroup, WB_VK_PERSIST_UP=1), and
-# whether the layer norms done by the residual matmuls' last workgroup pay
-# (WB_VK_LN_TAIL=1, matmul_tail_*.comp: 2 dependent steps fewer per layer; off
-# until measured). Earlier questions, still selectable through VARIANTS: the
+# another. Since session 13 a GPU chooses its own decode variant at load
+# (decode_tuner.hpp: `tuned`); the default variants ask whether that choice
+# matches the bench figures, against the chain alone (`chain`), the persistent
+# layer by hand with 8 rows per block (WB_VK_PERSIST=auto WB_VK_PERSIST_ROWS=8,
+# rwkv7_layer_*.comp: 1 dispatch and 4 grid barriers per layer instead of 7
+# dependent dispatches; the tuner tries 4 rows), with the LoRA up-projections
+# spread over every workgroup (WB_VK_PERSIST_UP=1), and
+# the layer norms done by the residual matmuls' last workgroup
+# (WB_VK_LN_TAIL=1, matmul_tail_*.comp: 2 dependent steps fewer per layer).
+# Earlier questions, still selectable through VARIANTS: the
 # per-row matmuls' workgroup width (WB_VK_ROW_WG=64|128|256; 128 since session 9),
 # reused recordings (WB_VK_REUSE) and the fused time mixing (WB_VK_FUSED=0
 # unfused, 1 full wkv7_step, 2 partial). (The layer norms folded into the matmuls
@@ -45,13 +46,11 @@ LLAMA_BENCH=${LLAMA_BENCH:-}
 # reference alone, as before session 13.)
 VARIANTS=${VARIANTS:-"tuned WB_VK_TUNE=1
 chain WB_VK_TUNE=0
-persist-128 WB_VK_PERSIST=128
-persist-128-r8 WB_VK_PERSIST=128 WB_VK_PERSIST_ROWS=8
-persist-128-r8-up WB_VK_PERSIST=128 WB_VK_PERSIST_ROWS=8 WB_VK_PERSIST_UP=1
-persist-128-r16-up WB_VK_PERSIST=128 WB_VK_PERSIST_ROWS=16 WB_VK_PERSIST_UP=1
+persist-r8 WB_VK_PERSIST=auto WB_VK_PERSIST_ROWS=8
+persist-r8-up WB_VK_PERSIST=auto WB_VK_PERSIST_ROWS=8 WB_VK_PERSIST_UP=1
 ln-tail WB_VK_LN_TAIL=1"}
 # the variants whose per-kernel profile is kept (each costs one more bench run per model)
-PROFILE_VARIANTS=${PROFILE_VARIANTS:-"chain persist-128-r8-up"}
+PROFILE_VARIANTS=${PROFILE_VARIANTS:-"chain persist-r8-up"}
 mkdir -p "$OUT/models"
 t0=$(date +%s)
 mark() { echo "## t=$(( $(date +%s) - t0 ))s $*"; }
@@ -61,7 +60,7 @@ mark devices
 
 if [ -n "$TV" ]; then
   # (the validation-layer cases need the layer carried along: PARITY_FILTER to add them)
-  filter=${PARITY_FILTER:-"~[validation] vulkan: fused RWKV-7 decode step*,~[validation] vulkan: matmul*,~[validation] vulkan rwkv7:*,~[validation] vulkan: random-weight*,vulkan: a grid barrier*"}
+  filter=${PARITY_FILTER:-"~[validation] vulkan: fused RWKV-7 decode step*,~[validation] vulkan: matmul*,~[validation] vulkan rwkv7:*,~[validation] vulkan: random-weight*,vulkan: a grid barrier*,decode tuner*"}
   timeout 240 "$TV" "$filter" > "$OUT/parity.txt" 2>&1
   echo "parity_rc $?"
   grep -E "FAILED|^test cases|^assertions|All tests" "$OUT/parity.txt" | head -20
