@@ -216,6 +216,18 @@ TEST_CASE("vulkan rwkv7: variants that give up or disagree while measured are le
   CHECK(worst <= 1e-3);
 }
 
+TEST_CASE("vulkan rwkv7: a device lost while the variants are measured is an error, with the chain in use",
+          "[gpu][vulkan][rwkv]") {
+  TensorFile tf = synth_rwkv7(small_shape());
+  auto m = load_vk(tf, gpu_like_options());
+  WB_REQUIRE_OK(m->use_decode_variant("persistent"));
+  m->inject_device_loss();
+  auto tuning = vk::tune_decode(*m);
+  REQUIRE(!tuning.ok());
+  CHECK(tuning.error().code == Errc::device);
+  CHECK(m->decode_variant() == "chain");
+}
+
 TEST_CASE("vulkan rwkv7: decode variants are offered on GPUs by default, never over a choice made by hand",
           "[gpu][vulkan][rwkv]") {
   bool env_choice = false;  // the device script's parity runs set these

@@ -77,7 +77,8 @@ struct TuneOptions {
 
 // Measures every variant of decode_variants() (two at least, else
 // Errc::unsupported), selects the chosen one and returns the measurements. An
-// error of the reference variant itself is returned as the error.
+// error of the reference variant itself is returned as the error (the reference
+// is in use then: it is selected before its steps run).
 Result<DecodeTuning> tune_decode(VulkanModel& m, const TuneOptions& opt = {});
 
 }  // namespace wb::vk
