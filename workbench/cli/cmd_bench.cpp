@@ -9,14 +9,10 @@
 #include "core/backend/vulkan/vulkan_backend.hpp"
 #include "core/model/cpu/bandwidth.hpp"
 #include "core/model/load.hpp"
+#include "core/util/stats.hpp"
 
 namespace wb::cli {
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
 
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -80,7 +76,8 @@ int cmd_bench(Args& args) {
   Model& m = **loaded;
   const ModelInfo& mi = m.info();
   if (!mi.weight_memory.empty()) std::printf("weight_memory %s\n", mi.weight_memory.c_str());
-  if (const vk::VulkanModel* vm = vk::as_vulkan(m)) {
+  const vk::VulkanModel* vm = vk::as_vulkan(m);  // nullptr on the CPU backend
+  if (vm) {
     // How one-state decode is recorded, and the load-time measurement that chose it.
     std::printf("decode_variant %s\n", vm->decode_variant().c_str());
     if (const vk::DecodeTuning* tuning = vm->decode_tuning()) {
@@ -149,7 +146,6 @@ int cmd_bench(Args& args) {
       // (lavapipe) is the host's memory, read with the host's threads.
       if (BW > 0) {
         const std::size_t bw_bytes = std::size_t(BW) << 20;
-        const vk::VulkanModel* vm = vk::as_vulkan(m);
         auto bw = vm ? vm->read_bandwidth_gbs(bw_bytes) : cpu::measure_read_bandwidth(opt.threads, bw_bytes);
         bool on_device = vm != nullptr;
         if (!bw && on_device && bw.error().code == Errc::unsupported) {  // a CPU device

@@ -14,6 +14,7 @@
 
 #include "cli/story_support.hpp"
 #include "cli/verbs.hpp"
+#include "core/util/stats.hpp"
 
 namespace wb::cli {
 namespace {
@@ -28,12 +29,6 @@ constexpr const char* kProse =
     "counted them in a book with a green cover. In winter the storms came in from the west and the spray reached the "
     "gallery; in summer the gulls nested on the rocks below and woke him before dawn. He had a cat, a kettle, a "
     "wireless that caught three stations, and a letter from his sister that he read on Sundays. ";
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
 
 double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();

@@ -5,22 +5,18 @@
 #include <cmath>
 
 #include "core/backend/vulkan/rwkv7_vulkan.hpp"
+#include "core/util/stats.hpp"
 
 namespace wb::vk {
 namespace {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
+// NaN on either side is a disagreement, whatever the other side holds.
 double max_abs_diff(std::span<const float> a, std::span<const float> b) {
   double d = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) d = std::max(d, std::fabs(double{a[i]} - b[i]));
-  // NaN in either is a disagreement, whatever the other side holds
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
     if (std::isnan(a[i]) != std::isnan(b[i])) return INFINITY;
+    d = std::max(d, std::fabs(double{a[i]} - b[i]));
+  }
   return d;
 }
 
@@ -79,6 +75,7 @@ Result<DecodeTuning> tune_decode(VulkanModel& m, const TuneOptions& opt) {
   for (const std::string& n : names) tuning.variants.push_back({.name = n, .error = {}});
   std::vector<std::vector<double>> times(names.size());
   std::vector<std::vector<float>> reference(static_cast<size_t>(steps));  // the reference's logits per step
+  std::vector<double> tolerance(static_cast<size_t>(steps));              // and how far others may be from them
   std::vector<float> logits(static_cast<size_t>(V));
   const State fresh = m.new_state();
   auto fail = [](DecodeVariantResult& r, const Error& e) {
@@ -122,11 +119,12 @@ Result<DecodeTuning> tune_decode(VulkanModel& m, const TuneOptions& opt) {
         if (round > 0) continue;
         if (i == 0) {
           reference[size_t(k)] = logits;
+          tolerance[size_t(k)] = logit_tolerance(logits);
           continue;
         }
         const double d = max_abs_diff(reference[size_t(k)], logits);
         r.max_abs_diff = std::max(r.max_abs_diff, d);
-        if (!(d <= logit_tolerance(reference[size_t(k)]))) r.outcome = VariantOutcome::mismatch;
+        if (!(d <= tolerance[size_t(k)])) r.outcome = VariantOutcome::mismatch;
       }
     }
   }

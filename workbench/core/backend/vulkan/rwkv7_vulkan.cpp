@@ -110,6 +110,8 @@ class Rwkv7Vulkan final : public RwkvVulkan {
   Status record_persistent_layer(uint32_t l);
   // Whether every layer's matrices suit rwkv7_layer_*.comp (else it stays off).
   bool persistent_fits() const;
+  // Whether the persistent layer's buffers are loaded: in use, or offered.
+  bool persist_loaded() const { return persist_groups_ || persist_offered_; }
   const Buffer* give_up_flag(uint32_t T, uint32_t n_seq) const override;
   void gave_up() override;
   bool inject_give_up() override;
@@ -222,7 +224,7 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
     WB_TRY(fmix, L.vec(f + "x_k", C_));
     WB_TRY(fmixb, upload_floats(*ctx_, fmix));
     y.ffn_mix = std::move(fmixb);
-    if (persist_groups_ || persist_offered_) {
+    if (persist_loaded()) {
       // rwkv7_layer_body.glsl's prm: prep, wkv, ln1, att mixes, ln2, ffn mix.
       std::vector<float> prm = prep;
       for (const std::vector<float>* part : {&wkv, &norms[0], &norms[1], &mix, &norms[2], &norms[3], &fmix})
@@ -254,8 +256,8 @@ Status Rwkv7Vulkan::load_layers(WeightLoader& L) {
     y.fk = std::move(fk), y.fv = std::move(fv);
     layers_.push_back(std::move(y));
   }
-  if ((persist_groups_ || persist_offered_) && !persistent_fits()) persist_groups_ = persist_offered_ = 0;
-  if (persist_groups_ || persist_offered_) {
+  if (persist_loaded() && !persistent_fits()) persist_groups_ = persist_offered_ = 0;
+  if (persist_loaded()) {
     const float zeros[4] = {};
     WB_TRY(sync, upload_floats(*ctx_, zeros));  // 0.0f has the bits of 0u
     persist_sync_ = std::move(sync);
